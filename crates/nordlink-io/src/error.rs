@@ -1,0 +1,122 @@
+use std::fmt;
+use std::path::PathBuf;
+
+use arrow_schema::DataType;
+
+/// A file-level failure: the input or output cannot be used at all.
+///
+/// Messages name the file and, where known, the row and column, but never a cell's
+/// content: cells may hold identifiers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The extension names no supported format.
+    #[error("{path}: unsupported file type (use .csv or .parquet)", path = .path.display())]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Opening, reading or creating the file failed.
+    #[error("{path}: {source}", path = .path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The CSV is malformed beyond a single row (unreadable header, I/O error mid-file).
+    #[error("{path}: CSV error{at}: {message}", path = .path.display(),
+        at = .row.map(|r| format!(" at row {r}")).unwrap_or_default())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based data row, when known.
+        row: Option<u64>,
+        /// What went wrong.
+        message: String,
+    },
+    /// Parquet or Arrow decoding or encoding failed.
+    #[error("{path}: {message}", path = .path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The library's message (it does not contain cell values).
+        message: String,
+    },
+    /// A column the command needs is not in the file.
+    #[error("{path}: no column named {column:?} (columns: {available})", path = .path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The requested column.
+        column: String,
+        /// The columns that exist, comma-separated.
+        available: String,
+    },
+    /// Two columns share a name, so a column cannot be picked by name.
+    #[error("{path}: column name {column:?} appears more than once", path = .path.display())]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The repeated name.
+        column: String,
+    },
+    /// A column has a type the command cannot use.
+    #[error("{path}: column {column:?} has type {found}; {hint}", path = .path.display())]
+    ColumnType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// Its Arrow type.
+        found: DataType,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The output would be the input file itself.
+    #[error("{path}: output would overwrite the input", path = .path.display())]
+    OutputIsInput {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Why one row of the input could not be read as a whole. The row still appears in the
+/// output, as an invalid or rejected row with this reason.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum RowProblem {
+    /// A CSV row with more or fewer fields than the header.
+    FieldCount {
+        /// Fields in this row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A CSV field that is not valid UTF-8.
+    InvalidUtf8 {
+        /// The column holding it.
+        column: String,
+    },
+}
+
+impl RowProblem {
+    /// A short stable code for reports, such as `field_count`.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::FieldCount { .. } => "field_count",
+            Self::InvalidUtf8 { .. } => "invalid_utf8",
+        }
+    }
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FieldCount { found, expected } => {
+                write!(f, "row has {found} fields, header has {expected}")
+            }
+            Self::InvalidUtf8 { column } => write!(f, "column {column:?} is not valid UTF-8"),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! # nordlink-io
+//!
+//! Streamed reading and writing of tabular extracts for nordlink: CSV and Parquet in,
+//! CSV and Parquet out, one Arrow [`RecordBatch`](arrow_array::RecordBatch) at a time so
+//! memory stays bounded whatever the file size.
+//!
+//! * [`TableReader`] opens a CSV or Parquet file (chosen by extension) and yields
+//!   [`InputBatch`]es that carry their 1-based row numbers and any malformed rows, so no
+//!   row is ever lost silently.
+//! * [`TableWriter`] writes batches to a temporary file next to the destination and
+//!   renames it into place only in [`TableWriter::finish`]: a failed run leaves nothing.
+//! * [`id_check`] turns a column of identifiers into a per-row validation report.
+//!
+//! CSV is always read as text, so identifiers keep their leading zeros.
+#![forbid(unsafe_code)]
+
+mod error;
+mod format;
+pub mod id_check;
+mod reader;
+mod writer;
+
+pub use error::{IoError, RowProblem};
+pub use format::Format;
+pub use reader::{InputBatch, ReadOptions, TableReader, text_column};
+pub use writer::TableWriter;
+
+/// Arrow and Parquet, re-exported so callers stay on the versions nordlink uses.
+pub use arrow_array;
+pub use arrow_schema;
+pub use parquet;

@@ -1,0 +1,231 @@
+//! Atomic CSV and Parquet output.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::{DataType, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use tempfile::TempPath;
+
+use crate::reader::parquet_error;
+use crate::{Format, IoError};
+
+/// Writes batches to a temporary file beside the destination; [`finish`](Self::finish)
+/// renames it into place. Dropping an unfinished writer deletes the temporary file, so an
+/// interrupted or failed run never leaves a partial output at the destination.
+pub struct TableWriter {
+    path: PathBuf,
+    temp: TempPath,
+    sink: Sink,
+    rows: u64,
+}
+
+enum Sink {
+    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Parquet(Box<ArrowWriter<BufWriter<File>>>),
+}
+
+impl std::fmt::Debug for TableWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableWriter")
+            .field("path", &self.path)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableWriter {
+    /// Starts writing `path` (format by extension) with the given schema.
+    ///
+    /// `metadata` goes into the Parquet footer's key-value metadata (provenance); CSV has
+    /// nowhere to put it and ignores it.
+    ///
+    /// # Errors
+    /// [`IoError`] if the format is unknown or the temporary file cannot be created.
+    pub fn create(
+        path: &Path,
+        schema: SchemaRef,
+        metadata: &[(String, String)],
+    ) -> Result<Self, IoError> {
+        let format = Format::from_path(path)?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let file_err = |source| IoError::File { path: path.to_owned(), source };
+        let temp = tempfile::Builder::new()
+            .prefix(".nordlink-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(file_err)?;
+        let (file, temp) = temp.into_parts();
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let sink = match format {
+            Format::Csv => {
+                let mut w = csv::WriterBuilder::new().from_writer(out);
+                w.write_record(schema.fields().iter().map(|f| f.name().as_bytes()))
+                    .map_err(|e| csv_write_error(path, e))?;
+                Sink::Csv(Box::new(w))
+            }
+            Format::Parquet => {
+                let kv = metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .set_key_value_metadata(Some(kv.collect()))
+                    .set_created_by(format!("nordlink {}", env!("CARGO_PKG_VERSION")))
+                    .build();
+                let w = ArrowWriter::try_new(out, schema, Some(props))
+                    .map_err(|e| parquet_error(path, &e))?;
+                Sink::Parquet(Box::new(w))
+            }
+        };
+        Ok(Self { path: path.to_owned(), temp, sink, rows: 0 })
+    }
+
+    /// Appends a batch.
+    ///
+    /// # Errors
+    /// [`IoError`] on a write failure (disk full, ...) or an unwritable column type.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IoError> {
+        match &mut self.sink {
+            Sink::Csv(w) => write_csv(&self.path, w, batch)?,
+            Sink::Parquet(w) => w.write(batch).map_err(|e| parquet_error(&self.path, &e))?,
+        }
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    ///
+    /// # Errors
+    /// [`IoError`] if flushing or renaming fails; the destination is then untouched.
+    pub fn finish(self) -> Result<u64, IoError> {
+        let path = self.path;
+        let file_err = |source| IoError::File { path: path.clone(), source };
+        let file = match self.sink {
+            Sink::Csv(w) => w
+                .into_inner()
+                .map_err(|e| file_err(e.into_error()))?
+                .into_inner()
+                .map_err(|e| file_err(std::io::Error::other(e.to_string())))?,
+            Sink::Parquet(w) => {
+                let mut out = w.into_inner().map_err(|e| parquet_error(&path, &e))?;
+                out.flush().map_err(file_err)?;
+                out.into_inner().map_err(|e| file_err(e.into_error()))?
+            }
+        };
+        file.sync_all().map_err(file_err)?;
+        self.temp.persist(&path).map_err(|e| file_err(e.error))?;
+        Ok(self.rows)
+    }
+}
+
+fn csv_write_error(path: &Path, e: csv::Error) -> IoError {
+    let source = match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
+    IoError::File { path: path.to_owned(), source }
+}
+
+fn write_csv(
+    path: &Path,
+    w: &mut csv::Writer<BufWriter<File>>,
+    batch: &RecordBatch,
+) -> Result<(), IoError> {
+    let options = FormatOptions::default().with_null("");
+    enum Col<'a> {
+        Text(&'a arrow_array::StringArray),
+        Other(ArrayFormatter<'a>),
+    }
+    let mut cols = Vec::with_capacity(batch.num_columns());
+    for array in batch.columns() {
+        cols.push(match array.data_type() {
+            DataType::Utf8 => Col::Text(array.as_string::<i32>()),
+            _ => Col::Other(
+                ArrayFormatter::try_new(array.as_ref(), &options)
+                    .map_err(|e| parquet_error(path, &e))?,
+            ),
+        });
+    }
+    let mut cell = String::new();
+    for row in 0..batch.num_rows() {
+        for col in &cols {
+            match col {
+                Col::Text(a) if a.is_null(row) => w.write_field(b""),
+                Col::Text(a) => w.write_field(a.value(row)),
+                Col::Other(f) => {
+                    cell.clear();
+                    use std::fmt::Write as _;
+                    let _ = write!(cell, "{}", f.value(row));
+                    w.write_field(cell.as_bytes())
+                }
+            }
+            .map_err(|e| csv_write_error(path, e))?;
+        }
+        w.write_record(None::<&[u8]>).map_err(|e| csv_write_error(path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BooleanArray, StringArray, UInt64Array};
+    use arrow_schema::{Field, Schema};
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("row", DataType::UInt64, false),
+            Field::new("ok", DataType::Boolean, true),
+            Field::new("text", DataType::Utf8, true),
+        ]));
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(vec![1, 2])),
+            Arc::new(BooleanArray::from(vec![Some(true), None])),
+            Arc::new(StringArray::from(vec![Some("a,\"b\""), None])),
+        ];
+        RecordBatch::try_new(schema, cols).unwrap()
+    }
+
+    #[test]
+    fn csv_output_appears_only_on_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        let b = batch();
+        let mut w = TableWriter::create(&out, b.schema(), &[]).unwrap();
+        w.write(&b).unwrap();
+        assert!(!out.exists());
+        assert_eq!(w.finish().unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "row,ok,text\n1,true,\"a,\"\"b\"\"\"\n2,,\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.parquet");
+        let b = batch();
+        let mut w = TableWriter::create(&out, b.schema(), &[("k".into(), "v".into())]).unwrap();
+        w.write(&b).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -8,6 +8,10 @@
 //!
 //! * [`id`]: parsing, validation and normalisation of national personal identifiers
 //!   (DK, SE, NO, FI, IS, EE, LT).
+//! * [`SecretKey`] and [`keyfile`]: 256-bit keys, wiped on drop, never printed, stored in
+//!   a versioned text format with a public [`KeyId`].
+//! * [`pseudonym`]: keyed pseudonyms (HMAC-SHA256 or keyed BLAKE3) with per-context key
+//!   derivation, specified in `docs/pseudonymisation.md`.
 //!
 //! Streamed CSV/Parquet processing lives in `nordlink-io`, the `nordlink` binary in
 //! `nordlink-cli`.
@@ -15,5 +19,9 @@
 
 mod date;
 pub mod id;
+mod key;
+pub mod keyfile;
+pub mod pseudonym;
 
 pub use date::{Date, DateError};
+pub use key::{KEY_LEN, KeyError, KeyId, SecretKey};

@@ -1,0 +1,236 @@
+//! The key file: a small, versioned text format.
+//!
+//! ```text
+//! # nordlink secret key. Keep it private: with it, pseudonyms can be recomputed.
+//! format: nordlink-key/1
+//! key-id: 5d1f0c9a7e3b2468
+//! created: 2026-11-22T08:30:00Z
+//! secret: <64 lowercase hex digits>
+//! ```
+//!
+//! Lines starting with `#` and blank lines are ignored; each field appears exactly once,
+//! as `name: value`; unknown fields are errors. `key-id` must match the secret, which
+//! catches corruption and hand edits. See `docs/pseudonymisation.md`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::key::{KEY_LEN, KeyError, SecretKey};
+
+/// The format tag this build writes and reads.
+pub const KEY_FILE_FORMAT: &str = "nordlink-key/1";
+
+/// Longest key file read; real ones are about 250 bytes.
+const MAX_KEY_FILE_LEN: u64 = 4096;
+
+/// A key with the metadata stored beside it.
+#[derive(Debug)]
+pub struct KeyFile {
+    /// The secret.
+    pub key: SecretKey,
+    /// When the key was generated (RFC 3339, UTC), as stored.
+    pub created: String,
+}
+
+/// Whether [`read_key_file`] accepts a file that group or others can read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum PermissionCheck {
+    /// Refuse such files (the default).
+    #[default]
+    Enforce,
+    /// Accept them. For keys on filesystems without Unix permissions; never the default.
+    InsecureAllowReadable,
+}
+
+/// Renders a key file. The returned text holds the secret and is wiped on drop.
+pub fn format_key_file(key: &SecretKey, created: &str) -> Zeroizing<String> {
+    let mut secret_hex = Zeroizing::new(hex::encode(key.expose_secret()));
+    let text = format!(
+        "# nordlink secret key. Keep it private: with it, pseudonyms can be recomputed.\n\
+         format: {KEY_FILE_FORMAT}\n\
+         key-id: {}\n\
+         created: {created}\n\
+         secret: {}\n",
+        key.id(),
+        secret_hex.as_str()
+    );
+    secret_hex.zeroize();
+    Zeroizing::new(text)
+}
+
+/// Parses key file text.
+///
+/// # Errors
+/// [`KeyError::Format`], [`KeyError::UnsupportedVersion`] or [`KeyError::IdMismatch`];
+/// messages never contain the text.
+pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
+    let (mut format, mut id, mut created, mut secret) = (None, None, None, None);
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) =
+            line.split_once(": ").ok_or(KeyError::Format("a line is not `name: value`"))?;
+        let slot = match name {
+            "format" => &mut format,
+            "key-id" => &mut id,
+            "created" => &mut created,
+            "secret" => &mut secret,
+            _ => return Err(KeyError::Format("unknown field")),
+        };
+        if slot.replace(value.trim()).is_some() {
+            return Err(KeyError::Format("a field appears twice"));
+        }
+    }
+    match format {
+        None => return Err(KeyError::Format("missing `format`")),
+        Some(KEY_FILE_FORMAT) => {}
+        Some(_) => return Err(KeyError::UnsupportedVersion),
+    }
+    let id = id.ok_or(KeyError::Format("missing `key-id`"))?;
+    let created = created.ok_or(KeyError::Format("missing `created`"))?;
+    let secret = secret.ok_or(KeyError::Format("missing `secret`"))?;
+    if secret.len() != 2 * KEY_LEN || !secret.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(KeyError::Format("`secret` must be 64 lowercase hex digits"));
+    }
+    let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+    hex::decode_to_slice(secret, bytes.as_mut_slice())
+        .map_err(|_| KeyError::Format("`secret` must be 64 lowercase hex digits"))?;
+    let key = SecretKey::from_bytes(&mut bytes);
+    if key.id().to_string() != id {
+        return Err(KeyError::IdMismatch);
+    }
+    Ok(KeyFile { key, created: created.to_owned() })
+}
+
+/// Reads and parses a key file, checking its permissions first (Unix).
+///
+/// # Errors
+/// [`KeyError::Permissions`] if group or others can read it (unless allowed),
+/// [`KeyError::Io`] if it cannot be read, and the errors of [`parse_key_file`].
+pub fn read_key_file(path: &Path, check: PermissionCheck) -> Result<KeyFile, KeyError> {
+    let file = File::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 && check == PermissionCheck::Enforce {
+            return Err(KeyError::Permissions { mode });
+        }
+    }
+    let mut text = Zeroizing::new(String::new());
+    file.take(MAX_KEY_FILE_LEN).read_to_string(&mut text)?;
+    parse_key_file(&text)
+}
+
+/// Writes a key file readable by its owner only (mode 0600 on Unix).
+///
+/// # Errors
+/// [`KeyError::Exists`] if `path` exists and `overwrite` is false; [`KeyError::Io`].
+pub fn write_key_file(
+    path: &Path,
+    key: &SecretKey,
+    created: &str,
+    overwrite: bool,
+) -> Result<(), KeyError> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyError::Exists,
+        _ => KeyError::Io(e),
+    })?;
+    #[cfg(unix)]
+    {
+        // `mode` applies only to newly created files; tighten an overwritten one too.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(format_key_file(key, created).as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (SecretKey, String) {
+        let mut raw = [0xa7u8; KEY_LEN];
+        let key = SecretKey::from_bytes(&mut raw);
+        let text = format_key_file(&key, "2026-11-22T08:30:00Z").to_string();
+        (key, text)
+    }
+
+    #[test]
+    fn round_trip() {
+        let (key, text) = sample();
+        let parsed = parse_key_file(&text).unwrap();
+        assert_eq!(parsed.key.expose_secret(), key.expose_secret());
+        assert_eq!(parsed.created, "2026-11-22T08:30:00Z");
+        // Windows line endings and extra comments are fine.
+        let crlf = format!("# note\r\n{}", text.replace('\n', "\r\n"));
+        assert!(parse_key_file(&crlf).is_ok());
+    }
+
+    #[test]
+    fn rejects_tampering_and_malformed_files_without_echoing_them() {
+        let (_, text) = sample();
+        let secret_hex = "a7".repeat(KEY_LEN);
+        let cases = [
+            text.replace("a7a7a7a7a7", "a7a7a7a7a8"),
+            text.replace("nordlink-key/1", "nordlink-key/2"),
+            text.replace("created: ", "created:"),
+            format!("{text}extra: 1\n"),
+            format!("{text}created: again\n"),
+            text.replace(&secret_hex, &secret_hex.to_uppercase()),
+            text.replace(&secret_hex, &secret_hex[2..]),
+            String::new(),
+        ];
+        for case in cases {
+            let err = parse_key_file(&case).unwrap_err();
+            let msg = format!("{err} {err:?}");
+            assert!(!msg.contains("a7a7"), "{msg}");
+        }
+        assert!(matches!(
+            parse_key_file(&text.replace("a7a7a7a7a7", "a7a7a7a7a8")),
+            Err(KeyError::IdMismatch)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_enforced_and_files_never_overwritten_by_default() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("nordlink-keytest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.key");
+        let _ = std::fs::remove_file(&path);
+        let (key, _) = sample();
+        write_key_file(&path, &key, "2026-11-22T08:30:00Z", false).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(write_key_file(&path, &key, "x", false), Err(KeyError::Exists)));
+        assert!(read_key_file(&path, PermissionCheck::Enforce).is_ok());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            read_key_file(&path, PermissionCheck::Enforce),
+            Err(KeyError::Permissions { mode: 0o644 })
+        ));
+        assert!(read_key_file(&path, PermissionCheck::InsecureAllowReadable).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -6,3 +6,6 @@ mod util;
 
 // `nordlink id check` (issue 2).
 mod id_check;
+
+// `nordlink key generate` and `nordlink pseudonymise` (issue 3).
+mod pseudonymise;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use nordlink::Date;
 use nordlink::id::Scheme;
+use nordlink::pseudonym::{Algorithm, Encoding, Namespace};
 
 /// Privacy-preserving record linkage for Nordic and Baltic registers.
 #[derive(Debug, Parser)]
@@ -20,6 +21,106 @@ pub(crate) enum Command {
     /// National personal identifiers.
     #[command(subcommand)]
     Id(IdCommand),
+    /// Secret keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Replace an identifier column by keyed pseudonyms, passing every other column through.
+    Pseudonymise(PseudonymiseArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Generate a 256-bit secret key from the OS CSPRNG into a new file (mode 0600).
+    Generate(KeyGenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyGenerateArgs {
+    /// Key file to create.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Replace the file if it exists (the old key, and every pseudonym made with it, is lost).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// What to do with rows whose identifier is invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OnInvalid {
+    /// Write them to the --rejects file and go on.
+    Reject,
+    /// Stop at the first one; write nothing.
+    Fail,
+}
+
+/// Identifier-derived columns that can be appended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DeriveColumn {
+    /// Birth date (Date32 in Parquet, YYYY-MM-DD in CSV).
+    BirthDate,
+    /// Birth year.
+    BirthYear,
+    /// Sex (M/F).
+    Sex,
+}
+
+/// Options for loading a key file.
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// Key file (from `nordlink key generate`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Accept a key file that group or others can read. Insecure: anyone who can read the
+    /// key can reverse the pseudonyms by enumerating identifiers.
+    #[arg(long)]
+    pub(crate) insecure_allow_readable_key: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PseudonymiseArgs {
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+    /// Identifier scheme of the column, or `opaque` for values that are not national
+    /// identifiers (hashed as given, after trimming whitespace).
+    #[arg(long, value_parser = parse_namespace)]
+    pub(crate) scheme: Namespace,
+    /// Name of the identifier column; it is replaced by the pseudonym.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: String,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Output file: .csv or .parquet.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// Domain-separation context: a project or recipient name. Pseudonyms under
+    /// different contexts cannot be joined without the key. [default: the unnamed context]
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub(crate) context: String,
+    /// Keyed pseudorandom function.
+    #[arg(long, default_value = "hmac-sha256", value_parser = parse_algorithm)]
+    pub(crate) algorithm: Algorithm,
+    /// Output encoding; `raw` needs Parquet output (FixedSizeBinary).
+    #[arg(long, default_value = "hex", value_parser = parse_encoding)]
+    pub(crate) encoding: Encoding,
+    /// Keep the first N bits of the pseudonym (multiple of 8, 128..=256).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub(crate) bits: u16,
+    /// File for rows with invalid identifiers: row number, the raw identifier, the reason.
+    /// Holds personal data: for the register holder only.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rejects: Option<PathBuf>,
+    /// What to do with an invalid identifier. `reject` needs --rejects.
+    #[arg(long, value_enum, default_value_t = OnInvalid::Reject)]
+    pub(crate) on_invalid: OnInvalid,
+    /// Append columns derived from the identifier (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
+    pub(crate) derive: Vec<DeriveColumn>,
+    /// Reference date for the century of 10-digit Swedish numbers [default: today, UTC].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub(crate) reference_date: Option<Date>,
+    /// Accept an integer-typed Parquet column, left-padding with zeros to the scheme's length.
+    #[arg(long)]
+    pub(crate) zero_pad_integers: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,7 +136,7 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) input: PathBuf,
     /// Rows per batch (memory grows with it).
-    #[arg(long, default_value_t = 65_536, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 65_536, hide = true, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub(crate) batch_size: u32,
 }
 
@@ -63,6 +164,18 @@ pub(crate) struct IdCheckArgs {
 
 fn parse_scheme(s: &str) -> Result<Scheme, String> {
     s.parse().map_err(|e: nordlink::id::UnknownScheme| e.to_string())
+}
+
+fn parse_namespace(s: &str) -> Result<Namespace, String> {
+    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -97,10 +210,43 @@ mod tests {
             "2020-01-31",
         ])
         .unwrap();
-        let Command::Id(IdCommand::Check(args)) = cli.command;
+        let Command::Id(IdCommand::Check(args)) = cli.command else { panic!("not id check") };
         assert_eq!(args.scheme, Scheme::Se);
         assert_eq!(args.reference_date.unwrap().to_string(), "2020-01-31");
         assert!(!args.zero_pad_integers);
         assert!(Cli::try_parse_from(["nordlink", "id", "check", "--scheme", "xx"]).is_err());
+    }
+
+    #[test]
+    fn pseudonymise_defaults_are_the_secure_ones() {
+        let base = [
+            "nordlink",
+            "pseudonymise",
+            "--key",
+            "k",
+            "--scheme",
+            "opaque",
+            "--column",
+            "c",
+            "--input",
+            "a.csv",
+            "--output",
+            "b.csv",
+        ];
+        let Command::Pseudonymise(a) = Cli::try_parse_from(base).unwrap().command else {
+            panic!("not pseudonymise")
+        };
+        assert_eq!(a.algorithm, Algorithm::HmacSha256);
+        assert_eq!((a.encoding, a.bits), (Encoding::Hex, 256));
+        assert_eq!(a.on_invalid, OnInvalid::Reject);
+        assert!(!a.key.insecure_allow_readable_key);
+        assert_eq!(a.scheme, Namespace::Opaque);
+        assert_eq!(a.context, "");
+        let mut args = base.to_vec();
+        args.extend(["--derive", "birth-year,sex"]);
+        let Command::Pseudonymise(a) = Cli::try_parse_from(args).unwrap().command else {
+            panic!("not pseudonymise")
+        };
+        assert_eq!(a.derive, [DeriveColumn::BirthYear, DeriveColumn::Sex]);
     }
 }

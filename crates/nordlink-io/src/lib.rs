@@ -10,6 +10,8 @@
 //! * [`TableWriter`] writes batches to a temporary file next to the destination and
 //!   renames it into place only in [`TableWriter::finish`]: a failed run leaves nothing.
 //! * [`id_check`] turns a column of identifiers into a per-row validation report.
+//! * [`pseudonymise`] replaces an identifier column by keyed pseudonyms.
+//! * [`for_each_ordered`] runs a batch function in parallel with ordered, bounded output.
 //!
 //! CSV is always read as text, so identifiers keep their leading zeros.
 #![forbid(unsafe_code)]
@@ -17,11 +19,14 @@
 mod error;
 mod format;
 pub mod id_check;
+mod pipeline;
+pub mod pseudonymise;
 mod reader;
 mod writer;
 
 pub use error::{IoError, RowProblem};
 pub use format::Format;
+pub use pipeline::for_each_ordered;
 pub use reader::{InputBatch, ReadOptions, TableReader, text_column};
 pub use writer::TableWriter;
 

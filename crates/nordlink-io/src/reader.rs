@@ -48,6 +48,7 @@ impl InputBatch {
 pub struct TableReader {
     path: PathBuf,
     schema: SchemaRef,
+    total_rows: Option<u64>,
     next_row: u64,
     source: Source,
 }
@@ -84,6 +85,7 @@ impl TableReader {
         let file_err = |source| IoError::File { path: path.to_owned(), source };
         let file = File::open(path).map_err(file_err)?;
         let batch_size = options.batch_size.max(1);
+        let mut total_rows = None;
         let (schema, source) = match format {
             Format::Csv => {
                 let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
@@ -112,6 +114,7 @@ impl TableReader {
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|e| parquet_error(path, &e))?
                     .with_batch_size(batch_size);
+                total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
                 let reader = builder.build().map_err(|e| parquet_error(path, &e))?;
                 (reader.schema(), Source::Parquet(reader))
             }
@@ -125,12 +128,17 @@ impl TableReader {
                 });
             }
         }
-        Ok(Self { path: path.to_owned(), schema, next_row: 1, source })
+        Ok(Self { path: path.to_owned(), schema, total_rows, next_row: 1, source })
     }
 
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The number of data rows, when the format records it (Parquet).
+    pub fn total_rows(&self) -> Option<u64> {
+        self.total_rows
     }
 
     /// The schema every batch has.

@@ -69,10 +69,7 @@ impl ZeroizeOnDrop for SecretKey {}
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey")
-            .field("id", &self.id())
-            .field("bytes", &"[REDACTED]")
-            .finish()
+        f.debug_struct("SecretKey").field("id", &self.id()).field("bytes", &"[REDACTED]").finish()
     }
 }
 

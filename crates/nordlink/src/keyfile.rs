@@ -94,7 +94,9 @@ pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
     let id = id.ok_or(KeyError::Format("missing `key-id`"))?;
     let created = created.ok_or(KeyError::Format("missing `created`"))?;
     let secret = secret.ok_or(KeyError::Format("missing `secret`"))?;
-    if secret.len() != 2 * KEY_LEN || !secret.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if secret.len() != 2 * KEY_LEN
+        || !secret.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Err(KeyError::Format("`secret` must be 64 lowercase hex digits"));
     }
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);

@@ -255,19 +255,24 @@ impl Pseudonym {
         }
     }
 
-    /// Appends the text form to `out` without allocating (hex and base64url).
-    pub fn encode_into(&self, format: OutputFormat, out: &mut String) {
+    /// Writes the encoded form into `out`, which must be exactly
+    /// [`OutputFormat::encoded_len`] bytes long. Used to fill Arrow buffers in place.
+    ///
+    /// # Panics
+    /// If `out` has the wrong length.
+    pub fn encode_to_slice(&self, format: OutputFormat, out: &mut [u8]) {
+        assert_eq!(out.len(), format.encoded_len(), "output slice length");
         let bytes = self.truncated(format);
         match format.encoding {
-            Encoding::Base64Url => {
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, out);
+            Encoding::Raw => out.copy_from_slice(bytes),
+            Encoding::Hex => {
+                hex::encode_to_slice(bytes, out).expect("length checked above");
             }
-            Encoding::Hex | Encoding::Raw => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                for &b in bytes {
-                    out.push(char::from(HEX[usize::from(b >> 4)]));
-                    out.push(char::from(HEX[usize::from(b & 15)]));
-                }
+            Encoding::Base64Url => {
+                let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode_slice(bytes, out)
+                    .expect("length checked above");
+                debug_assert_eq!(n, out.len());
             }
         }
     }
@@ -458,10 +463,11 @@ mod tests {
         let s = p.pseudonymise_opaque("x").unwrap().encode(f);
         assert_eq!(s.len(), f.encoded_len());
         assert!(!s.contains('=') && !s.contains('+') && !s.contains('/'));
-        let mut into = String::new();
-        let full = OutputFormat::default();
-        p.pseudonymise_opaque("x").unwrap().encode_into(full, &mut into);
-        assert_eq!(into, p.pseudonymise_opaque("x").unwrap().encode(full));
+        for format in [OutputFormat::default(), f] {
+            let mut buf = vec![0u8; format.encoded_len()];
+            p.pseudonymise_opaque("x").unwrap().encode_to_slice(format, &mut buf);
+            assert_eq!(buf, p.pseudonymise_opaque("x").unwrap().encode(format).as_bytes());
+        }
     }
 
     #[test]

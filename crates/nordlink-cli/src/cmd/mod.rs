@@ -1,16 +1,21 @@
 //! One module per subcommand; each calls library APIs only.
 
 mod id_check;
+mod key;
+mod progress;
+mod pseudonymise;
 
 use std::path::Path;
 
 use anyhow::bail;
 
-use crate::flags::{Cli, Command, IdCommand};
+use crate::flags::{Cli, Command, IdCommand, KeyCommand};
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Id(IdCommand::Check(args)) => id_check::run(&args),
+        Command::Key(KeyCommand::Generate(args)) => key::generate(&args),
+        Command::Pseudonymise(args) => pseudonymise::run(&args),
     }
 }
 

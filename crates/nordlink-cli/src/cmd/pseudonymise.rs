@@ -1,0 +1,153 @@
+//! `nordlink pseudonymise`.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use nordlink::Date;
+use nordlink::id::ParseOptions;
+use nordlink::pseudonym::{
+    CONSTRUCTION, Context, Encoding, Namespace, OutputFormat, Pseudonymiser,
+};
+use nordlink_io::pseudonymise::{
+    Derived, Processed, Spec, output_schema, pseudonymise_batch, rejects_batch, rejects_schema,
+};
+use nordlink_io::{Format, ReadOptions, TableReader, TableWriter, for_each_ordered};
+
+use super::{ensure_distinct, id_check::integer_width, key, progress};
+use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
+
+pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let input = args.input.input.as_path();
+    ensure_distinct(input, &args.output)?;
+    if let Some(rejects) = &args.rejects {
+        ensure_distinct(input, rejects)?;
+        if rejects == &args.output {
+            bail!("{}: --rejects and --output name the same file", rejects.display());
+        }
+    }
+    let format = OutputFormat::new(args.encoding, args.bits)?;
+    if args.encoding == Encoding::Raw && Format::from_path(&args.output)? != Format::Parquet {
+        bail!("{}: --encoding raw needs a .parquet output", args.output.display());
+    }
+    let derived = Derived {
+        birth_date: args.derive.contains(&DeriveColumn::BirthDate),
+        birth_year: args.derive.contains(&DeriveColumn::BirthYear),
+        sex: args.derive.contains(&DeriveColumn::Sex),
+    };
+    if args.scheme == Namespace::Opaque && derived != Derived::default() {
+        bail!("--derive needs a national identifier scheme, not opaque");
+    }
+    let context = Context::new(&args.context)?;
+    let key = key::load(&args.key)?;
+    let pseudonymiser = Pseudonymiser::new(&key, args.algorithm, &context);
+    drop(key);
+
+    let reader =
+        TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
+    let column = reader.column_index(&args.column)?;
+    let zero_pad = match (args.zero_pad_integers, args.scheme) {
+        (true, Namespace::Id(s)) => integer_width(s),
+        (true, Namespace::Opaque) => Some(0),
+        (false, _) => None,
+    };
+    reader.check_text_column(column, zero_pad)?;
+    let spec = Spec {
+        column,
+        namespace: args.scheme,
+        parse_options: ParseOptions::with_reference_date(
+            args.reference_date.unwrap_or_else(Date::today_utc),
+        ),
+        format,
+        derived,
+        zero_pad,
+    };
+    let schema = output_schema(&reader.schema(), &spec, input)?;
+    let provenance = provenance(args, &pseudonymiser);
+    let mut writer = TableWriter::create(&args.output, schema.clone(), &provenance)?;
+    let mut rejects_writer = match &args.rejects {
+        Some(path) => Some(TableWriter::create(path, rejects_schema(), &[])?),
+        None => None,
+    };
+    let bar = progress::rows(reader.total_rows());
+    let (mut read, mut rejected) = (0u64, 0u64);
+    let threads = rayon::current_num_threads();
+
+    for_each_ordered(
+        reader,
+        2 * threads + 2,
+        |batch| {
+            pseudonymise_batch(&batch, &pseudonymiser, &spec, &schema, input)
+                .map_err(anyhow::Error::from)
+        },
+        |processed: Processed| {
+            let rows_in = processed.output.num_rows() as u64 + processed.rejects.len() as u64;
+            if let Some(first) = processed.rejects.first() {
+                // Row and reason only: the value is personal data.
+                let where_ =
+                    format!("{}: row {}, column {:?}", input.display(), first.row, args.column);
+                match (&mut rejects_writer, args.on_invalid) {
+                    (_, OnInvalid::Fail) => {
+                        bail!(
+                            "{where_}: invalid identifier ({}); nothing was written",
+                            first.reason
+                        )
+                    }
+                    (None, OnInvalid::Reject) => bail!(
+                        "{where_}: invalid identifier ({}); pass --rejects FILE to set invalid \
+                         rows aside, or --on-invalid fail; nothing was written",
+                        first.reason
+                    ),
+                    (Some(w), OnInvalid::Reject) => w.write(&rejects_batch(&processed.rejects))?,
+                }
+            }
+            writer.write(&processed.output)?;
+            read += rows_in;
+            rejected += processed.rejects.len() as u64;
+            bar.inc(rows_in);
+            Ok(())
+        },
+    )?;
+    bar.finish_and_clear();
+    let written = writer.finish()?;
+    if let Some(w) = rejects_writer {
+        w.finish()?;
+    }
+    debug_assert_eq!(read, written + rejected);
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "nordlink pseudonymise: {read} rows read = {written} written + {rejected} rejected \
+         in {secs:.2} s ({:.0} rows/s) -> {}",
+        read as f64 / secs.max(1e-9),
+        args.output.display()
+    );
+    eprintln!(
+        "  {} under key {} (context {:?})",
+        pseudonymiser.algorithm(),
+        pseudonymiser.key_id(),
+        pseudonymiser.context().as_str()
+    );
+    Ok(())
+}
+
+/// Parquet footer metadata: how the pseudonyms were made, never the key.
+fn provenance(args: &PseudonymiseArgs, p: &Pseudonymiser) -> Vec<(String, String)> {
+    let scheme = match args.scheme {
+        Namespace::Id(s) => s.code(),
+        Namespace::Opaque => "opaque",
+    };
+    [
+        ("nordlink.version", env!("CARGO_PKG_VERSION").to_owned()),
+        ("nordlink.construction", CONSTRUCTION.to_owned()),
+        ("nordlink.algorithm", p.algorithm().name().to_owned()),
+        ("nordlink.key_id", p.key_id().to_string()),
+        ("nordlink.context", p.context().as_str().to_owned()),
+        ("nordlink.scheme", scheme.to_owned()),
+        ("nordlink.column", args.column.clone()),
+        ("nordlink.encoding", args.encoding.name().to_owned()),
+        ("nordlink.bits", args.bits.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}

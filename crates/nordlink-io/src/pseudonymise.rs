@@ -1,0 +1,273 @@
+//! Replacing an identifier column by keyed pseudonyms, batch by batch.
+//!
+//! Every other column passes through unchanged, with its type. Rows whose identifier is
+//! invalid (or which could not be read whole) are taken out and returned as
+//! [`Reject`]s with their row number and reason, so rows in = rows out + rejects.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Date32Builder, StringBuilder, UInt16Builder, UInt64Builder};
+use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use nordlink::id::{NationalId, ParseOptions, parse_with};
+use nordlink::pseudonym::{Encoding, Namespace, OutputFormat, Pseudonym, Pseudonymiser};
+
+use crate::{InputBatch, IoError, text_column};
+
+/// Columns derived from the identifier, appended after the input's columns on request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Derived {
+    /// `birth_date` (`Date32`), null where the number has no date.
+    pub birth_date: bool,
+    /// `birth_year` (`UInt16`), null where the number has no date.
+    pub birth_year: bool,
+    /// `sex` (`M`/`F`), null where the number does not encode it.
+    pub sex: bool,
+}
+
+impl Derived {
+    fn any(self) -> bool {
+        self.birth_date || self.birth_year || self.sex
+    }
+}
+
+/// What to pseudonymise and how.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Index of the identifier column.
+    pub column: usize,
+    /// Identifier scheme, or opaque values.
+    pub namespace: Namespace,
+    /// Parsing options (Swedish reference date).
+    pub parse_options: ParseOptions,
+    /// Output encoding and length.
+    pub format: OutputFormat,
+    /// Derived columns to append.
+    pub derived: Derived,
+    /// Zero-pad integer identifier columns to this width (see [`text_column`]).
+    pub zero_pad: Option<usize>,
+}
+
+/// A row taken out of the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// 1-based data row number in the input.
+    pub row: u64,
+    /// The raw identifier cell, if it could be read. Holds personal data: it belongs in the
+    /// rejects file for the register holder, never in logs.
+    pub value: Option<String>,
+    /// A stable reason code (`bad_checksum`, `field_count`, ...).
+    pub reason: &'static str,
+}
+
+/// One processed batch.
+#[derive(Debug)]
+pub struct Processed {
+    /// The output rows (valid input rows, in order).
+    pub output: RecordBatch,
+    /// The rows taken out.
+    pub rejects: Vec<Reject>,
+}
+
+/// The output schema: the input's, with the identifier column's type replaced and any
+/// derived columns appended.
+///
+/// # Errors
+/// [`IoError::ColumnType`] if a derived column's name is already taken, or raw encoding is
+/// requested without a binary-capable output (checked by the caller).
+pub fn output_schema(
+    input: &Schema,
+    spec: &Spec,
+    path: &std::path::Path,
+) -> Result<SchemaRef, IoError> {
+    let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let id = &input.fields()[spec.column];
+    let data_type = match spec.format.encoding() {
+        Encoding::Raw => DataType::FixedSizeBinary(spec.format.bytes() as i32),
+        _ => DataType::Utf8,
+    };
+    // Only valid rows reach the output, so the pseudonym is never null.
+    fields[spec.column] = Field::new(id.name(), data_type, false);
+    let mut add = |name: &str, data_type: DataType| {
+        if input.index_of(name).is_ok() {
+            return Err(IoError::ColumnType {
+                path: path.to_owned(),
+                column: name.to_owned(),
+                found: input
+                    .field_with_name(name)
+                    .map(|f| f.data_type().clone())
+                    .unwrap_or(DataType::Null),
+                hint: "a derived column of this name was requested; rename the input column",
+            });
+        }
+        fields.push(Field::new(name, data_type, true));
+        Ok(())
+    };
+    if spec.derived.birth_date {
+        add("birth_date", DataType::Date32)?;
+    }
+    if spec.derived.birth_year {
+        add("birth_year", DataType::UInt16)?;
+    }
+    if spec.derived.sex {
+        add("sex", DataType::Utf8)?;
+    }
+    Ok(Arc::new(Schema::new_with_metadata(fields, input.metadata().clone())))
+}
+
+/// The schema of the rejects file: `row`, `identifier` (raw), `reason`.
+pub fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("row", DataType::UInt64, false),
+        Field::new("identifier", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, false),
+    ]))
+}
+
+/// Rejects as a record batch of [`rejects_schema`].
+///
+/// # Panics
+/// Never: the columns are built to match the schema.
+pub fn rejects_batch(rejects: &[Reject]) -> RecordBatch {
+    let mut row = UInt64Builder::with_capacity(rejects.len());
+    let mut value = StringBuilder::new();
+    let mut reason = StringBuilder::new();
+    for r in rejects {
+        row.append_value(r.row);
+        value.append_option(r.value.as_deref());
+        reason.append_value(r.reason);
+    }
+    let columns: Vec<ArrayRef> =
+        vec![Arc::new(row.finish()), Arc::new(value.finish()), Arc::new(reason.finish())];
+    RecordBatch::try_new(rejects_schema(), columns).expect("columns match rejects_schema")
+}
+
+/// Pseudonymises one batch.
+///
+/// # Errors
+/// [`IoError`] if the identifier column cannot be read as text or the output cannot be
+/// assembled.
+pub fn pseudonymise_batch(
+    batch: &InputBatch,
+    pseudonymiser: &Pseudonymiser,
+    spec: &Spec,
+    schema: &SchemaRef,
+    path: &std::path::Path,
+) -> Result<Processed, IoError> {
+    let ids = text_column(path, &batch.data, spec.column, spec.zero_pad)?;
+    let n = ids.len();
+    let mut keep = Vec::with_capacity(n);
+    let mut pseudonyms: Vec<Pseudonym> = Vec::with_capacity(n);
+    let mut parsed: Vec<NationalId> = Vec::new();
+    let mut rejects = Vec::new();
+    let mut problems = batch.problems.iter().peekable();
+    for i in 0..n {
+        let mut problem = None;
+        while let Some((j, p)) = problems.next_if(|(j, _)| *j <= i) {
+            debug_assert!(*j == i);
+            problem = problem.or(Some(p.code()));
+        }
+        let cell = (!ids.is_null(i)).then(|| ids.value(i));
+        let result = match problem {
+            Some(code) => Err(code),
+            None => pseudonymise_cell(cell.unwrap_or(""), pseudonymiser, spec, &mut parsed),
+        };
+        match result {
+            Ok(p) => {
+                keep.push(true);
+                pseudonyms.push(p);
+            }
+            Err(reason) => {
+                keep.push(false);
+                rejects.push(Reject {
+                    row: batch.row_number(i),
+                    value: cell.map(str::to_owned),
+                    reason,
+                });
+            }
+        }
+    }
+
+    let mask = BooleanArray::from(keep);
+    let all_kept = rejects.is_empty();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (c, array) in batch.data.columns().iter().enumerate() {
+        if c == spec.column {
+            columns.push(pseudonym_array(&pseudonyms, spec.format));
+        } else if all_kept {
+            columns.push(array.clone());
+        } else {
+            columns.push(
+                arrow_select::filter::filter(array, &mask)
+                    .map_err(|e| crate::reader::parquet_error(path, &e))?,
+            );
+        }
+    }
+    if spec.derived.any() {
+        append_derived(&parsed, spec.derived, &mut columns);
+    }
+    let output = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| crate::reader::parquet_error(path, &e))?;
+    Ok(Processed { output, rejects })
+}
+
+/// Pseudonymises one cell; keeps the parsed identifier when derived columns need it.
+fn pseudonymise_cell(
+    cell: &str,
+    pseudonymiser: &Pseudonymiser,
+    spec: &Spec,
+    parsed: &mut Vec<NationalId>,
+) -> Result<Pseudonym, &'static str> {
+    match spec.namespace {
+        Namespace::Opaque => pseudonymiser.pseudonymise_opaque(cell).map_err(|e| match e {
+            nordlink::pseudonym::ConfigError::ValueTooLong => "too_long",
+            _ => "empty",
+        }),
+        Namespace::Id(scheme) => {
+            let id = parse_with(scheme, cell, &spec.parse_options).map_err(|e| e.code())?;
+            if spec.derived.any() {
+                parsed.push(id);
+            }
+            Ok(pseudonymiser.pseudonymise(&id))
+        }
+    }
+}
+
+/// Builds the pseudonym column straight into one values buffer: every value has the same
+/// length, so offsets are arithmetic.
+fn pseudonym_array(pseudonyms: &[Pseudonym], format: OutputFormat) -> ArrayRef {
+    let width = format.encoded_len();
+    let mut values = vec![0u8; pseudonyms.len() * width];
+    for (p, out) in pseudonyms.iter().zip(values.chunks_exact_mut(width)) {
+        p.encode_to_slice(format, out);
+    }
+    let values = Buffer::from_vec(values);
+    match format.encoding() {
+        Encoding::Raw => Arc::new(FixedSizeBinaryArray::new(width as i32, values, None)),
+        _ => {
+            let offsets: Vec<i32> = (0..=pseudonyms.len()).map(|i| (i * width) as i32).collect();
+            let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+            // Hex and base64url are ASCII; `new` still validates, which is cheap.
+            Arc::new(StringArray::new(offsets, values, None))
+        }
+    }
+}
+
+fn append_derived(parsed: &[NationalId], derived: Derived, columns: &mut Vec<ArrayRef>) {
+    if derived.birth_date {
+        let mut b = Date32Builder::with_capacity(parsed.len());
+        b.extend(parsed.iter().map(|id| id.birth_date().map(|d| d.to_unix_days())));
+        columns.push(Arc::new(b.finish()));
+    }
+    if derived.birth_year {
+        let mut b = UInt16Builder::with_capacity(parsed.len());
+        b.extend(parsed.iter().map(|id| id.birth_date().map(|d| d.year())));
+        columns.push(Arc::new(b.finish()));
+    }
+    if derived.sex {
+        let mut b = StringBuilder::with_capacity(parsed.len(), parsed.len());
+        b.extend(parsed.iter().map(|id| id.sex().map(|s| s.as_str())));
+        columns.push(Arc::new(b.finish()));
+    }
+}

@@ -1,0 +1,262 @@
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Float64Array, Int64Array, StringArray};
+use arrow_schema::DataType;
+
+use crate::util::*;
+
+/// The key of the published known-answer vectors (docs/pseudonymisation.md).
+const KAT_KEY: &str = "format: nordlink-key/1\nkey-id: a7fbea2583bf3446\ncreated: 2026-11-22T08:30:00Z\nsecret: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+
+fn kat_key(d: &Dir) {
+    let p = d.write("kat.key", KAT_KEY);
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn pseudonymise(d: &Dir, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "pseudonymise",
+        "--key",
+        "kat.key",
+        "--scheme",
+        "dk",
+        "--column",
+        "cpr",
+        "--input",
+        "in.csv",
+    ];
+    args.extend_from_slice(extra);
+    nordlink(d, &args)
+}
+
+#[test]
+fn output_matches_the_published_vector_and_every_spelling_agrees() {
+    let d = Dir::new();
+    kat_key(&d);
+    d.write("in.csv", "cpr,x\n211062-5629,a\n2110625629,b\n\" 211062 5629\",c\n");
+    let o = pseudonymise(&d, &["--output", "out.csv", "--context", "project-a"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_csv(&d.path("out.csv"));
+    let want = "ed7bc8e970616f48dc5e0d42e2cae748f4049114d8ebe89f246eb6baf87d80fd";
+    assert_eq!(rows[0], ["cpr", "x"]);
+    for (row, x) in rows[1..].iter().zip(["a", "b", "c"]) {
+        assert_eq!(row, &[want, x]);
+    }
+    // Another context gives other pseudonyms; so does blake3; so does truncation.
+    let o = pseudonymise(&d, &["--output", "b.csv", "--context", "project-b"]);
+    assert!(o.status.success());
+    assert_eq!(
+        read_csv(&d.path("b.csv"))[1][0],
+        "c60a83851674144b40b16ed85cfe77d768e12d7c5ca4cc7e209d7c058b9535eb"
+    );
+    let o = pseudonymise(
+        &d,
+        &[
+            "--output",
+            "c.csv",
+            "--context",
+            "project-a",
+            "--algorithm",
+            "blake3",
+            "--encoding",
+            "base64url",
+            "--bits",
+            "128",
+        ],
+    );
+    assert!(o.status.success());
+    assert_eq!(read_csv(&d.path("c.csv"))[1][0], "FMH94E1LS4VE3fWz4BRvzw");
+}
+
+#[test]
+fn rows_in_equal_rows_out_plus_rejects_and_raw_ids_never_leak() {
+    let d = Dir::new();
+    kat_key(&d);
+    let valid = ["211062-5629", "111111-1118", "010190 1234", "0707614285"];
+    let mut input = String::from("cpr,note\n");
+    for i in 0..40 {
+        match i % 5 {
+            4 => input.push_str(&format!("31029{i:01}-1234,bad{i}\n")),
+            k => input.push_str(&format!("{},ok{i}\n", valid[k])),
+        }
+    }
+    input.push_str("211062-5629,too,many\n");
+    d.write("in.csv", &input);
+    let o = pseudonymise(&d, &["--output", "out.csv", "--rejects", "rej.csv", "--batch-size", "3"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let out = read_csv(&d.path("out.csv"));
+    let rej = read_csv(&d.path("rej.csv"));
+    assert_eq!(out.len() - 1, 32);
+    assert_eq!(rej.len() - 1, 9);
+    assert!(err.contains("41 rows read = 32 written + 9 rejected"), "{err}");
+    // Order kept across parallel batches.
+    let notes: Vec<&str> = out[1..].iter().map(|r| r[1].as_str()).collect();
+    let expect: Vec<String> = (0..40).filter(|i| i % 5 != 4).map(|i| format!("ok{i}")).collect();
+    assert_eq!(notes, expect);
+    assert_eq!(rej[1], ["5", "310294-1234", "bad_date"]);
+    assert_eq!(rej[9], ["41", "211062-5629", "field_count"]);
+    // Neither raw nor normalised identifiers appear in the output or on stderr.
+    let text = std::fs::read_to_string(d.path("out.csv")).unwrap();
+    for id in valid {
+        let compact: String = id.chars().filter(char::is_ascii_digit).collect();
+        for needle in [id, compact.as_str(), &compact[..6]] {
+            assert!(!text.contains(needle) && !err.contains(needle), "{needle} leaked");
+        }
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_no_output() {
+    let d = Dir::new();
+    kat_key(&d);
+    let mut input = String::from("cpr\n");
+    for _ in 0..100 {
+        input.push_str("211062-5629\n");
+    }
+    input.push_str("211062-562x\n");
+    d.write("in.csv", input);
+    for extra in [
+        &["--output", "out.csv", "--on-invalid", "fail", "--batch-size", "7"][..],
+        &["--output", "out.csv", "--batch-size", "7"][..],
+        &["--output", "out.csv", "--on-invalid", "fail", "--rejects", "rej.csv"][..],
+    ] {
+        let o = pseudonymise(&d, extra);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("row 101") && err.contains("\"cpr\"") && err.contains("bad_character"),
+            "{err}"
+        );
+        assert!(!err.contains("211062"), "{err}");
+        assert_eq!(d.listing(), ["in.csv", "kat.key"]);
+    }
+}
+
+#[test]
+fn key_files_are_private_and_never_overwritten() {
+    let d = Dir::new();
+    ok(&d, &["key", "generate", "--out", "k.key"]);
+    let mode = std::fs::metadata(d.path("k.key")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let before = std::fs::read(d.path("k.key")).unwrap();
+    let err = fails(&d, &["key", "generate", "--out", "k.key"]);
+    assert!(err.contains("k.key") && err.contains("overwrite"), "{err}");
+    assert_eq!(std::fs::read(d.path("k.key")).unwrap(), before);
+    ok(&d, &["key", "generate", "--out", "k.key", "--force"]);
+    assert_ne!(std::fs::read(d.path("k.key")).unwrap(), before);
+
+    // A group-readable key is refused, unless the loud flag is given.
+    d.write("in.csv", "id\nabc\n");
+    std::fs::set_permissions(d.path("k.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let args = [
+        "pseudonymise",
+        "--key",
+        "k.key",
+        "--scheme",
+        "opaque",
+        "--column",
+        "id",
+        "--input",
+        "in.csv",
+        "--output",
+        "out.csv",
+    ];
+    let err = fails(&d, &args);
+    assert!(err.contains("k.key") && err.contains("chmod 600"), "{err}");
+    let mut insecure = args.to_vec();
+    insecure.push("--insecure-allow-readable-key");
+    let err = ok(&d, &insecure);
+    assert!(err.contains("WARNING"), "{err}");
+    // The secret never appears on stderr.
+    let secret = std::fs::read_to_string(d.path("k.key")).unwrap();
+    let secret = secret.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap();
+    assert!(!err.contains(secret));
+}
+
+#[test]
+fn parquet_keeps_other_columns_and_types_and_records_provenance() {
+    let d = Dir::new();
+    kat_key(&d);
+    d.parquet(
+        "in.parquet",
+        vec![
+            ("visits", Arc::new(Int64Array::from(vec![Some(3), None, Some(7)]))),
+            (
+                "cpr",
+                Arc::new(StringArray::from(vec![
+                    Some("211062-5629"),
+                    Some("nope"),
+                    Some("111111-1118"),
+                ])),
+            ),
+            ("bmi", Arc::new(Float64Array::from(vec![21.5, 30.0, 18.25]))),
+        ],
+    );
+    let err = ok(
+        &d,
+        &[
+            "pseudonymise",
+            "--key",
+            "kat.key",
+            "--scheme",
+            "dk",
+            "--column",
+            "cpr",
+            "--input",
+            "in.parquet",
+            "--output",
+            "out.parquet",
+            "--rejects",
+            "rej.parquet",
+            "--encoding",
+            "raw",
+            "--context",
+            "project-a",
+            "--derive",
+            "birth-date,sex",
+        ],
+    );
+    assert!(err.contains("3 rows read = 2 written + 1 rejected"), "{err}");
+    let file = std::fs::File::open(d.path("out.parquet")).unwrap();
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    use parquet::file::reader::FileReader;
+    let kv = reader.metadata().file_metadata().key_value_metadata().unwrap().clone();
+    let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
+    assert_eq!(get("nordlink.key_id").as_deref(), Some("a7fbea2583bf3446"));
+    assert_eq!(get("nordlink.algorithm").as_deref(), Some("hmac-sha256"));
+    assert_eq!(get("nordlink.context").as_deref(), Some("project-a"));
+    assert_eq!(get("nordlink.scheme").as_deref(), Some("dk"));
+    assert!(kv.iter().all(|e| !e.value.clone().unwrap_or_default().contains("000102030405")));
+
+    let b = &read_parquet(&d.path("out.parquet"))[0];
+    let names: Vec<_> = b.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["visits", "cpr", "bmi", "birth_date", "sex"]);
+    assert_eq!(b.schema().field(0).data_type(), &DataType::Int64);
+    assert_eq!(b.schema().field(1).data_type(), &DataType::FixedSizeBinary(32));
+    assert_eq!(b.schema().field(2).data_type(), &DataType::Float64);
+    assert_eq!(b.column(0).as_primitive::<arrow_array::types::Int64Type>().value(1), 7);
+    assert_eq!(b.column(2).as_primitive::<arrow_array::types::Float64Type>().value(1), 18.25);
+    let p = b.column(1).as_fixed_size_binary();
+    let want = "ed7bc8e970616f48dc5e0d42e2cae748f4049114d8ebe89f246eb6baf87d80fd";
+    assert_eq!(p.value(0).iter().map(|x| format!("{x:02x}")).collect::<String>(), want);
+    assert_eq!(b.column(4).as_string::<i32>().value(1), "F");
+
+    let r = &read_parquet(&d.path("rej.parquet"))[0];
+    assert_eq!(r.column(0).as_primitive::<arrow_array::types::UInt64Type>().value(0), 2);
+    assert_eq!(r.column(2).as_string::<i32>().value(0), "bad_length");
+}
+
+#[test]
+fn raw_encoding_needs_parquet_and_opaque_rejects_derive() {
+    let d = Dir::new();
+    kat_key(&d);
+    d.write("in.csv", "cpr\n211062-5629\n");
+    let err = stderr(&pseudonymise(&d, &["--output", "out.csv", "--encoding", "raw"]));
+    assert!(err.contains("raw") && err.contains("parquet"), "{err}");
+    let err = stderr(&pseudonymise(&d, &["--output", "out.csv", "--bits", "64"]));
+    assert!(err.contains("128"), "{err}");
+    assert_eq!(d.listing(), ["in.csv", "kat.key"]);
+}

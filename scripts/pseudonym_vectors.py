@@ -67,6 +67,7 @@ CASES = [
     ("project-a", "dk", "2110625629", "hex", 128),
     ("project-a", "dk", "2110625629", "base64url", 128),
     ("Tromsø kohort 2026", "no", "15108695088", "hex", 256),
+    ("project-a", "opaque", "urn:example:" + "0123456789" * 8, "hex", 256),
 ]
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ pub use error::{IoError, RowProblem};
 pub use format::Format;
 pub use pipeline::for_each_ordered;
 pub use reader::{InputBatch, ReadOptions, TableReader, text_column};
-pub use writer::TableWriter;
+pub use writer::{TableWriter, WriteOptions};
 
 /// Arrow and Parquet, re-exported so callers stay on the versions nordlink uses.
 pub use arrow_array;

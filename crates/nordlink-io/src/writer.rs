@@ -11,7 +11,8 @@ use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use tempfile::TempPath;
 
 use crate::reader::parquet_error;
@@ -41,6 +42,17 @@ impl std::fmt::Debug for TableWriter {
     }
 }
 
+/// Options for [`TableWriter::create_with`].
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Parquet footer key-value metadata (provenance). CSV has nowhere to put it.
+    pub metadata: Vec<(String, String)>,
+    /// Top-level columns holding uniformly random values (pseudonyms, Bloom filters):
+    /// Parquet writes them without dictionary, compression or statistics, which would
+    /// only cost time on such data.
+    pub random_columns: Vec<String>,
+}
+
 impl TableWriter {
     /// Starts writing `path` (format by extension) with the given schema.
     ///
@@ -53,6 +65,22 @@ impl TableWriter {
         path: &Path,
         schema: SchemaRef,
         metadata: &[(String, String)],
+    ) -> Result<Self, IoError> {
+        let options = WriteOptions { metadata: metadata.to_vec(), ..WriteOptions::default() };
+        Self::create_with(path, schema, &options)
+    }
+
+    /// Starts writing `path` (format by extension) with the given schema and options.
+    ///
+    /// Output files are created readable by their owner only (mode 0600 on Unix), as
+    /// they may hold personal data.
+    ///
+    /// # Errors
+    /// [`IoError`] if the format is unknown or the temporary file cannot be created.
+    pub fn create_with(
+        path: &Path,
+        schema: SchemaRef,
+        options: &WriteOptions,
     ) -> Result<Self, IoError> {
         let format = Format::from_path(path)?;
         let dir = match path.parent() {
@@ -75,12 +103,19 @@ impl TableWriter {
                 Sink::Csv(Box::new(w))
             }
             Format::Parquet => {
-                let kv = metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
-                let props = WriterProperties::builder()
+                let kv = options.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
+                let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
                     .set_key_value_metadata(Some(kv.collect()))
-                    .set_created_by(format!("nordlink {}", env!("CARGO_PKG_VERSION")))
-                    .build();
+                    .set_created_by(format!("nordlink {}", env!("CARGO_PKG_VERSION")));
+                for name in &options.random_columns {
+                    let col = ColumnPath::from(name.as_str());
+                    props = props
+                        .set_column_dictionary_enabled(col.clone(), false)
+                        .set_column_compression(col.clone(), Compression::UNCOMPRESSED)
+                        .set_column_statistics_enabled(col, EnabledStatistics::None);
+                }
+                let props = props.build();
                 let w = ArrowWriter::try_new(out, schema, Some(props))
                     .map_err(|e| parquet_error(path, &e))?;
                 Sink::Parquet(Box::new(w))

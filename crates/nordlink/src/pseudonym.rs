@@ -422,22 +422,42 @@ impl Pseudonymiser {
     /// The PRF over the message `0x01 || u8(len tag) || tag || value`.
     fn prf(&self, namespace: Namespace, value: &[u8]) -> Pseudonym {
         let tag = namespace.tag().as_bytes();
-        let header = [MESSAGE_VERSION, tag.len() as u8];
+        // Assemble short messages on the stack so each PRF sees one contiguous input:
+        // per-call overhead dominates for identifiers of a dozen bytes.
+        let mut buf = [0u8; 64];
+        let len = 2 + tag.len() + value.len();
+        let message: &[u8] = if len <= buf.len() {
+            buf[0] = MESSAGE_VERSION;
+            buf[1] = tag.len() as u8;
+            buf[2..2 + tag.len()].copy_from_slice(tag);
+            buf[2 + tag.len()..len].copy_from_slice(value);
+            &buf[..len]
+        } else {
+            &[]
+        };
         let mut out = [0u8; 32];
         match &self.prf {
             KeyedPrf::HmacSha256(keyed) => {
                 let mut mac = keyed.clone();
-                mac.update(&header);
-                mac.update(tag);
-                mac.update(value);
+                if message.is_empty() {
+                    mac.update(&[MESSAGE_VERSION, tag.len() as u8]);
+                    mac.update(tag);
+                    mac.update(value);
+                } else {
+                    mac.update(message);
+                }
                 out.copy_from_slice(&mac.finalize().into_bytes());
             }
             KeyedPrf::Blake3(key) => {
-                let mut h = blake3::Hasher::new_keyed(key);
-                h.update(&header);
-                h.update(tag);
-                h.update(value);
-                out = *h.finalize().as_bytes();
+                out = if message.is_empty() {
+                    let mut h = blake3::Hasher::new_keyed(key);
+                    h.update(&[MESSAGE_VERSION, tag.len() as u8]);
+                    h.update(tag);
+                    h.update(value);
+                    *h.finalize().as_bytes()
+                } else {
+                    *blake3::keyed_hash(key, message).as_bytes()
+                };
             }
         }
         Pseudonym(out)

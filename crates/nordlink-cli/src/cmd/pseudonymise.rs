@@ -11,7 +11,7 @@ use nordlink::pseudonym::{
 use nordlink_io::pseudonymise::{
     Derived, Processed, Spec, output_schema, pseudonymise_batch, rejects_batch, rejects_schema,
 };
-use nordlink_io::{Format, ReadOptions, TableReader, TableWriter, for_each_ordered};
+use nordlink_io::{Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered};
 
 use super::{ensure_distinct, id_check::integer_width, key, progress};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
@@ -64,7 +64,9 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     };
     let schema = output_schema(&reader.schema(), &spec, input)?;
     let provenance = provenance(args, &pseudonymiser);
-    let mut writer = TableWriter::create(&args.output, schema.clone(), &provenance)?;
+    let write_options =
+        WriteOptions { metadata: provenance, random_columns: vec![args.column.clone()] };
+    let mut writer = TableWriter::create_with(&args.output, schema.clone(), &write_options)?;
     let mut rejects_writer = match &args.rejects {
         Some(path) => Some(TableWriter::create(path, rejects_schema(), &[])?),
         None => None,

@@ -86,9 +86,10 @@ impl ParseOptions {
 }
 
 impl Default for ParseOptions {
-    /// The reference date is today (UTC).
+    /// The reference date is today (UTC), read from the clock once per process.
     fn default() -> Self {
-        Self { reference_date: Date::today_utc() }
+        static TODAY: std::sync::OnceLock<Date> = std::sync::OnceLock::new();
+        Self { reference_date: *TODAY.get_or_init(Date::today_utc) }
     }
 }
 

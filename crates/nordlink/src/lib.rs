@@ -12,11 +12,13 @@
 //!   a versioned text format with a public [`KeyId`].
 //! * [`pseudonym`]: keyed pseudonyms (HMAC-SHA256 or keyed BLAKE3) with per-context key
 //!   derivation, specified in `docs/pseudonymisation.md`.
+//! * [`clk`]: Bloom-filter encodings (CLKs), including clkhash compatibility.
 //!
 //! Streamed CSV/Parquet processing lives in `nordlink-io`, the `nordlink` binary in
 //! `nordlink-cli`.
 #![deny(unsafe_code)]
 
+pub mod clk;
 mod date;
 pub mod id;
 mod key;

@@ -2,14 +2,29 @@
 //! privacy-preserving record linkage across registers whose identifiers differ.
 //!
 //! * [`BloomFilter`]: the bit vector, in clkhash's bit order.
+//! * [`Schema`] and [`Encoder`]: nordlink's own schema (`nordlink-schema/1`) and encoding
+//!   (`nordlink-clk/1`): Nordic-aware normalisation, q-gram/date/numeric tokens, keyed
+//!   random hashing, hardening, memoised token masks.
 //! * [`clkhash`]: read a clkhash v3 linkage schema and produce CLKs bit-identical to
 //!   clkhash 0.18.3 for the same records and secret.
 //!
 //! Schemas are documented in `docs/schema.md`.
 
 pub mod clkhash;
+mod datefmt;
+mod encoder;
 mod error;
 mod filter;
+mod harden;
+mod normalise;
+mod schema;
+mod tokenise;
 
+pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 pub use error::{EncodeError, SchemaError};
 pub use filter::BloomFilter;
+pub use normalise::{Normaliser, normalise};
+pub use schema::{
+    Field, FieldKind, Hardening, Hashing, Missing, SCHEMA_VERSION, Salt, Schema, Weight,
+};
+pub use tokenise::Tokeniser;

@@ -1,0 +1,190 @@
+//! Hardening steps on a filter's bits, which are held as 64-bit words in clkhash bit order
+//! (bit `i` is bit `63 - i % 64` of word `i / 64`).
+
+use zeroize::Zeroizing;
+
+use super::schema::Hardening;
+
+/// Keys and precomputed state for the keyed steps.
+pub(crate) struct Hardener {
+    steps: Vec<Hardening>,
+    /// One permutation per `Permute` step, for the length at that step.
+    permutations: Vec<Vec<u32>>,
+    rr_key: Zeroizing<[u8; 32]>,
+}
+
+#[inline]
+pub(crate) fn get(words: &[u64], i: usize) -> bool {
+    words[i / 64] >> (63 - i % 64) & 1 == 1
+}
+
+#[inline]
+pub(crate) fn set(words: &mut [u64], i: usize) {
+    words[i / 64] |= 1 << (63 - i % 64);
+}
+
+/// A uniform integer in `0..n` from a keyed stream, by rejection (no modulo bias).
+fn uniform(stream: &mut blake3::OutputReader, n: u32) -> u32 {
+    let zone = u32::MAX - (u32::MAX % n);
+    loop {
+        let mut b = [0u8; 4];
+        stream.fill(&mut b);
+        let v = u32::from_le_bytes(b);
+        if v < zone {
+            return v % n;
+        }
+    }
+}
+
+impl Hardener {
+    pub(crate) fn new(
+        steps: &[Hardening],
+        bits: usize,
+        permute_key: &[u8; 32],
+        rr_key: Zeroizing<[u8; 32]>,
+    ) -> Self {
+        let mut len = bits;
+        let mut permutations = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            match *step {
+                Hardening::Balance => len *= 2,
+                Hardening::XorFold(f) => len >>= f,
+                Hardening::Permute => {
+                    // Fisher-Yates driven by a keyed stream; the step index keeps two
+                    // permute steps independent.
+                    let mut h = blake3::Hasher::new_keyed(permute_key);
+                    h.update(&(n as u64).to_le_bytes());
+                    h.update(&(len as u64).to_le_bytes());
+                    let mut stream = h.finalize_xof();
+                    let mut p: Vec<u32> = (0..len as u32).collect();
+                    for i in (1..len).rev() {
+                        let j = uniform(&mut stream, i as u32 + 1) as usize;
+                        p.swap(i, j);
+                    }
+                    permutations.push(p);
+                }
+                _ => {}
+            }
+        }
+        Self { steps: steps.to_vec(), permutations, rr_key }
+    }
+
+    /// Applies every step to `words` (`bits` long), returning the new words.
+    pub(crate) fn apply(&self, mut words: Vec<u64>, bits: usize) -> Vec<u64> {
+        let mut len = bits;
+        let mut perms = self.permutations.iter();
+        for step in &self.steps {
+            match *step {
+                Hardening::Balance => {
+                    let complement: Vec<u64> = words.iter().map(|w| !w).collect();
+                    words.extend(complement);
+                    len *= 2;
+                }
+                Hardening::XorFold(n) => {
+                    for _ in 0..n {
+                        len /= 2;
+                        let mut out = vec![0u64; len.div_ceil(64)];
+                        for i in 0..len {
+                            if get(&words, i) ^ get(&words, i + len) {
+                                set(&mut out, i);
+                            }
+                        }
+                        words = out;
+                    }
+                }
+                Hardening::Rule90 => {
+                    let mut out = vec![0u64; words.len()];
+                    for i in 0..len {
+                        if get(&words, (i + len - 1) % len) ^ get(&words, (i + 1) % len) {
+                            set(&mut out, i);
+                        }
+                    }
+                    words = out;
+                }
+                Hardening::Permute => {
+                    let p = perms.next().expect("one permutation per permute step");
+                    let mut out = vec![0u64; words.len()];
+                    for (i, &to) in p.iter().enumerate() {
+                        if get(&words, i) {
+                            set(&mut out, to as usize);
+                        }
+                    }
+                    words = out;
+                }
+                Hardening::RandomisedResponse(f) => {
+                    // Seeded by the key and the filter itself: deterministic per record.
+                    let mut h = blake3::Hasher::new_keyed(&self.rr_key);
+                    for w in &words {
+                        h.update(&w.to_le_bytes());
+                    }
+                    let mut stream = h.finalize_xof();
+                    let threshold = (f * 65_536.0) as u32;
+                    let mut out = words.clone();
+                    for i in 0..len {
+                        let mut b = [0u8; 3];
+                        stream.fill(&mut b);
+                        if u32::from(u16::from_le_bytes([b[0], b[1]])) < threshold {
+                            let bit = b[2] & 1 == 1;
+                            let word = &mut out[i / 64];
+                            let mask = 1u64 << (63 - i % 64);
+                            if bit { *word |= mask } else { *word &= !mask }
+                        }
+                    }
+                    words = out;
+                }
+            }
+        }
+        words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hardener(steps: &[Hardening], bits: usize) -> Hardener {
+        Hardener::new(steps, bits, &[7; 32], Zeroizing::new([9; 32]))
+    }
+
+    fn ones(words: &[u64]) -> u32 {
+        words.iter().map(|w| w.count_ones()).sum()
+    }
+
+    #[test]
+    fn balance_sets_exactly_half() {
+        let out = hardener(&[Hardening::Balance], 128).apply(vec![0xF0, 0], 128);
+        assert_eq!(out.len(), 4);
+        assert_eq!(ones(&out), 128);
+    }
+
+    #[test]
+    fn permutation_keeps_popcount_and_is_keyed() {
+        let words = vec![0xDEAD_BEEF_0000_1111, 0x0123_4567_89AB_CDEF];
+        let a = hardener(&[Hardening::Permute], 128).apply(words.clone(), 128);
+        assert_eq!(ones(&a), ones(&words));
+        assert_ne!(a, words);
+        let other = Hardener::new(&[Hardening::Permute], 128, &[8; 32], Zeroizing::new([9; 32]));
+        assert_ne!(other.apply(words.clone(), 128), a);
+        assert_eq!(hardener(&[Hardening::Permute], 128).apply(words, 128), a);
+    }
+
+    #[test]
+    fn rule90_and_fold() {
+        // Bit 1 set: rule 90 sets bits 0 and 2.
+        let out = hardener(&[Hardening::Rule90], 64).apply(vec![1 << 62], 64);
+        assert_eq!(out, vec![(1 << 63) | (1 << 61)]);
+        let out = hardener(&[Hardening::XorFold(1)], 128).apply(vec![1 << 63, (1 << 63) | 1], 128);
+        assert_eq!(out, vec![1]);
+    }
+
+    #[test]
+    fn randomised_response_is_deterministic_and_bounded() {
+        let h = hardener(&[Hardening::RandomisedResponse(0.1)], 1024);
+        let words = vec![0x5555_5555_5555_5555; 16];
+        let a = h.apply(words.clone(), 1024);
+        assert_eq!(a, h.apply(words.clone(), 1024));
+        let changed: u32 = a.iter().zip(&words).map(|(x, y)| (x ^ y).count_ones()).sum();
+        // About f/2 of the bits flip (5 % of 1024 = 51); far from 0 and from 1024.
+        assert!((10..150).contains(&changed), "{changed}");
+    }
+}

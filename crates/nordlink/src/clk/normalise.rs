@@ -1,0 +1,140 @@
+//! Text normalisers: each a pure function from string to string, applied in order.
+
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// One normalisation step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Normaliser {
+    /// Remove leading and trailing whitespace.
+    Trim,
+    /// Unicode NFKC: compatibility forms (fullwidth letters, ligatures) to canonical ones.
+    Nfkc,
+    /// Lower-case (Unicode full lower-case mapping).
+    Casefold,
+    /// Nordic and Baltic transliteration, then removal of remaining diacritics:
+    /// æ→ae ø→oe å→aa ä→ae ö→oe ü→ue þ→th ð→d ß→ss (upper case alike), then é→e, š→s ...
+    NordicFold,
+    /// Remove every diacritic (é→e, å→a, ø→o): for sources that dropped them.
+    StripDiacritics,
+    /// Remove punctuation and symbols (hyphens, apostrophes, dots).
+    StripPunctuation,
+    /// Remove all whitespace.
+    StripWhitespace,
+    /// Collapse runs of whitespace to one space.
+    CollapseWhitespace,
+}
+
+/// Letters diacritic removal cannot decompose, mapped by hand.
+fn undecomposable(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ø' => "o",
+        'Ø' => "O",
+        'æ' => "ae",
+        'Æ' => "AE",
+        'œ' => "oe",
+        'Œ' => "OE",
+        'þ' => "th",
+        'Þ' => "TH",
+        'ð' | 'đ' => "d",
+        'Ð' | 'Đ' => "D",
+        'ł' => "l",
+        'Ł' => "L",
+        'ß' => "ss",
+        'ı' => "i",
+        _ => return None,
+    })
+}
+
+fn nordic(c: char) -> Option<&'static str> {
+    Some(match c {
+        'æ' | 'ä' => "ae",
+        'Æ' | 'Ä' => "AE",
+        'ø' | 'ö' => "oe",
+        'Ø' | 'Ö' => "OE",
+        'å' => "aa",
+        'Å' => "AA",
+        'ü' => "ue",
+        'Ü' => "UE",
+        _ => return undecomposable(c),
+    })
+}
+
+fn strip_marks(s: &str, table: fn(char) -> Option<&'static str>) -> String {
+    if s.is_ascii() {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfc() {
+        match table(c) {
+            Some(t) => out.push_str(t),
+            None if c.is_ascii() => out.push(c),
+            None => out.extend(std::iter::once(c).nfd().filter(|m| !is_combining_mark(*m))),
+        }
+    }
+    out
+}
+
+impl Normaliser {
+    /// Applies the step.
+    pub fn apply(self, s: &str) -> String {
+        match self {
+            Self::Trim => s.trim().to_owned(),
+            Self::Nfkc => s.nfkc().collect(),
+            Self::Casefold => s.to_lowercase(),
+            Self::NordicFold => strip_marks(s, nordic),
+            Self::StripDiacritics => strip_marks(s, undecomposable),
+            Self::StripPunctuation => {
+                s.chars().filter(|c| !(c.is_ascii_punctuation() || is_unicode_punct(*c))).collect()
+            }
+            Self::StripWhitespace => s.chars().filter(|c| !c.is_whitespace()).collect(),
+            Self::CollapseWhitespace => s.split_whitespace().collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
+/// Non-ASCII punctuation and symbols common in names (dashes, quotes, middle dots).
+fn is_unicode_punct(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'..='\u{2027}' | '\u{00b7}' | '\u{02bc}' | '\u{2032}' | '\u{00b4}' | '\u{0060}'
+    )
+}
+
+/// Applies `steps` in order.
+pub fn normalise(steps: &[Normaliser], s: &str) -> String {
+    let mut v = s.to_owned();
+    for step in steps {
+        v = step.apply(&v);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Normaliser::*;
+
+    #[test]
+    fn nordic_names_fold_consistently() {
+        let steps = [Trim, Nfkc, Casefold, NordicFold, StripPunctuation, StripWhitespace];
+        assert_eq!(normalise(&steps, "  Søren Ærø-Hansen "), "soerenaeroehansen");
+        assert_eq!(normalise(&steps, "Þórður"), "thordur");
+        assert_eq!(normalise(&steps, "Jürgen Müller"), "juergenmueller");
+        assert_eq!(normalise(&steps, "Åsa Öberg"), "aasaoeberg");
+        assert_eq!(normalise(&steps, "Petrauskienė"), "petrauskiene");
+        assert_eq!(normalise(&steps, "O\u{2019}Neil"), "oneil");
+        // Decomposed input (NFD) folds like precomposed input.
+        assert_eq!(normalise(&steps, "A\u{030a}sa"), normalise(&steps, "Åsa"));
+        // Fullwidth letters are compatibility forms.
+        assert_eq!(normalise(&steps, "ＪＯＮ"), "jon");
+    }
+
+    #[test]
+    fn strip_diacritics_is_the_lossy_alternative() {
+        assert_eq!(normalise(&[Casefold, StripDiacritics], "Søren Åberg"), "soren aberg");
+    }
+}

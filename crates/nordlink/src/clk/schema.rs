@@ -1,0 +1,466 @@
+//! nordlink's own encoding schema (`nordlink-schema/1`), in TOML or JSON.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [filter]
+//! bits = 1024
+//! context = "nordic-cohort-2026"
+//!
+//! [[fields]]
+//! name = "given_name"
+//! kind = "given_name"
+//! column = "fornavn"
+//!
+//! [[fields]]
+//! name = "birth_date"
+//! kind = "birth_date"
+//! date_format = "%d.%m.%Y"
+//! ```
+//!
+//! Every field needs a `name` and either a `kind` (which brings defaults for the
+//! normalisers, tokeniser and weight) or an explicit `tokenise`. See `docs/schema.md`.
+
+use serde::Deserialize;
+
+use super::datefmt::DateFormat;
+use super::error::SchemaError;
+use super::normalise::Normaliser;
+use super::tokenise::Tokeniser;
+
+/// The current schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaFile {
+    version: u32,
+    #[serde(default)]
+    filter: FilterFile,
+    fields: Vec<FieldFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterFile {
+    #[serde(default = "default_bits")]
+    bits: usize,
+    #[serde(default)]
+    context: String,
+    #[serde(default)]
+    hashing: Hashing,
+    #[serde(default)]
+    field_filters: bool,
+    #[serde(default)]
+    hardening: Vec<Hardening>,
+    salt: Option<SaltFile>,
+}
+
+impl Default for FilterFile {
+    fn default() -> Self {
+        Self {
+            bits: default_bits(),
+            context: String::new(),
+            hashing: Hashing::default(),
+            field_filters: false,
+            hardening: Vec::new(),
+            salt: None,
+        }
+    }
+}
+
+fn default_bits() -> usize {
+    1024
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaltFile {
+    field: String,
+    #[serde(default)]
+    year_only: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldFile {
+    name: String,
+    column: Option<String>,
+    kind: Option<FieldKind>,
+    normalise: Option<Vec<Normaliser>>,
+    date_format: Option<String>,
+    tokenise: Option<Tokeniser>,
+    bits_per_token: Option<u32>,
+    bits_per_field: Option<u32>,
+    missing_values: Option<Vec<String>>,
+    missing: Option<Missing>,
+}
+
+/// How bit positions are drawn from tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Hashing {
+    /// k independent positions from a keyed BLAKE3 output stream per token (default):
+    /// resists the attacks on double hashing.
+    #[default]
+    Random,
+    /// `(h1 + i h2) mod l` from one keyed BLAKE3 hash, h2 never 0 mod l; for comparison
+    /// with older tools only.
+    Double,
+}
+
+/// A hardening step applied to each filter after hashing, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Hardening {
+    /// Append the complement: exactly half the bits set; doubles the length.
+    Balance,
+    /// XOR the two halves together, this many times; halves the length each time.
+    XorFold(u32),
+    /// Each bit becomes the XOR of its two neighbours (cyclic).
+    Rule90,
+    /// A key-seeded uniform permutation of the bit positions.
+    Permute,
+    /// With this probability each bit is replaced by a random bit (seeded by the key and
+    /// the record, so re-encoding a record gives the same output).
+    RandomisedResponse(f64),
+}
+
+/// A field's role, bringing defaults for normalisation, tokenising and weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// A given (first) name.
+    GivenName,
+    /// A family name.
+    Surname,
+    /// Any personal name.
+    Name,
+    /// A birth date (parsed with `date_format`, default `%Y-%m-%d`).
+    BirthDate,
+    /// Sex or gender code.
+    Sex,
+    /// A municipality or place name.
+    Municipality,
+    /// A postcode.
+    Postcode,
+    /// Free text.
+    Text,
+    /// An integer (age, year).
+    Integer,
+}
+
+/// What a missing value (one of `missing_values`) does.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Missing {
+    /// Contributes nothing to the filter (default).
+    #[default]
+    Skip,
+    /// Rejects the record.
+    Reject,
+    /// Is encoded as this value instead.
+    Replace(String),
+}
+
+/// How many bits a field sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weight {
+    /// k positions per token.
+    PerToken(u32),
+    /// A budget spread over the value's tokens (at least one each): hides value length.
+    PerField(u32),
+}
+
+/// A validated field.
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// The field's name: part of its key derivation.
+    pub name: String,
+    /// The input column.
+    pub column: String,
+    /// Normalisers, in order.
+    pub normalise: Vec<Normaliser>,
+    pub(crate) date_format: Option<DateFormat>,
+    /// The tokeniser.
+    pub tokeniser: Tokeniser,
+    /// Bits per token or per field.
+    pub weight: Weight,
+    /// Raw values (after trimming) that mean "missing".
+    pub missing_values: Vec<String>,
+    /// What a missing value does.
+    pub missing: Missing,
+}
+
+/// Per-record salting: tokens of every other field are hashed together with this field's
+/// value, so equal names in records with different salts set unrelated bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Salt {
+    /// Index of the salt field in [`Schema::fields`].
+    pub field: usize,
+    /// Use only the year of a date field (birth year: stable and widely shared).
+    pub year_only: bool,
+}
+
+/// A validated `nordlink-schema/1` encoding schema.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// Filter length in bits (before hardening changes it).
+    pub bits: usize,
+    /// Key-derivation context (a project name).
+    pub context: String,
+    /// Position hashing.
+    pub hashing: Hashing,
+    /// Also output one filter per field.
+    pub field_filters: bool,
+    /// Hardening steps, in order.
+    pub hardening: Vec<Hardening>,
+    /// Per-record salt.
+    pub salt: Option<Salt>,
+    /// The fields, in order.
+    pub fields: Vec<Field>,
+}
+
+const NAME_STEPS: [Normaliser; 6] = [
+    Normaliser::Trim,
+    Normaliser::Nfkc,
+    Normaliser::Casefold,
+    Normaliser::NordicFold,
+    Normaliser::StripPunctuation,
+    Normaliser::StripWhitespace,
+];
+
+fn bigrams() -> Tokeniser {
+    Tokeniser::Qgrams { q: 2, padding: true, positional: false }
+}
+
+/// (normalisers, tokeniser, bits per token) a kind implies.
+fn kind_defaults(kind: FieldKind) -> (Vec<Normaliser>, Tokeniser, u32) {
+    use Normaliser as N;
+    match kind {
+        FieldKind::GivenName | FieldKind::Surname | FieldKind::Name => {
+            (NAME_STEPS.to_vec(), bigrams(), 20)
+        }
+        FieldKind::Municipality => (NAME_STEPS.to_vec(), bigrams(), 12),
+        FieldKind::BirthDate => (vec![N::Trim], Tokeniser::DateParts, 30),
+        FieldKind::Sex => (vec![N::Trim, N::Casefold], Tokeniser::Whole, 20),
+        FieldKind::Postcode => (
+            vec![N::Trim, N::Casefold, N::StripWhitespace],
+            Tokeniser::Qgrams { q: 1, padding: false, positional: true },
+            10,
+        ),
+        FieldKind::Text => {
+            (vec![N::Trim, N::Nfkc, N::Casefold, N::CollapseWhitespace], bigrams(), 10)
+        }
+        FieldKind::Integer => {
+            (vec![N::Trim], Tokeniser::Numeric { distance: 2, resolution: 3 }, 10)
+        }
+    }
+}
+
+impl Schema {
+    /// Parses TOML, or JSON when the text starts with `{`.
+    ///
+    /// # Errors
+    /// [`SchemaError`] naming the field and the problem.
+    pub fn parse(text: &str) -> Result<Self, SchemaError> {
+        let file: SchemaFile = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(SchemaError::json)?
+        } else {
+            toml::from_str(text).map_err(|e| SchemaError::Syntax(e.message().to_owned()))?
+        };
+        Self::validate(file)
+    }
+
+    fn validate(file: SchemaFile) -> Result<Self, SchemaError> {
+        if file.version != SCHEMA_VERSION {
+            return Err(SchemaError::config(format!(
+                "version {} is not supported (this build reads version {SCHEMA_VERSION})",
+                file.version
+            )));
+        }
+        let f = file.filter;
+        if f.bits == 0 || !f.bits.is_multiple_of(64) || f.bits > 1 << 20 {
+            return Err(SchemaError::config(
+                "filter.bits must be a positive multiple of 64, at most 2^20".into(),
+            ));
+        }
+        if f.context.len() > 255 || f.context.chars().any(char::is_control) {
+            return Err(SchemaError::config(
+                "filter.context: at most 255 bytes, no control characters".into(),
+            ));
+        }
+        let mut len = f.bits;
+        for h in &f.hardening {
+            match *h {
+                Hardening::Balance => len *= 2,
+                Hardening::XorFold(n) => {
+                    if n == 0 || n > 8 || !len.is_multiple_of(8 << n) {
+                        return Err(SchemaError::config(format!(
+                            "xor_fold = {n}: the filter ({len} bits) cannot be folded that often into whole bytes"
+                        )));
+                    }
+                    len >>= n;
+                }
+                Hardening::RandomisedResponse(p) if !(0.0..=0.5).contains(&p) => {
+                    return Err(SchemaError::config(
+                        "randomised_response must be between 0 and 0.5".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if file.fields.is_empty() {
+            return Err(SchemaError::config("no fields".into()));
+        }
+        let mut fields = Vec::with_capacity(file.fields.len());
+        for (index, raw) in file.fields.into_iter().enumerate() {
+            let name = raw.name.clone();
+            let field = validate_field(raw).map_err(|p| SchemaError::field(index, &name, p))?;
+            if fields.iter().any(|g: &Field| g.name == field.name) {
+                return Err(SchemaError::field(index, &name, "duplicate field name"));
+            }
+            fields.push(field);
+        }
+        let salt = match f.salt {
+            None => None,
+            Some(s) => {
+                let field = fields.iter().position(|g| g.name == s.field).ok_or_else(|| {
+                    SchemaError::config(format!("filter.salt.field {:?} is not a field", s.field))
+                })?;
+                if s.year_only && fields[field].tokeniser != Tokeniser::DateParts {
+                    return Err(SchemaError::config(
+                        "filter.salt.year_only needs a date field".into(),
+                    ));
+                }
+                Some(Salt { field, year_only: s.year_only })
+            }
+        };
+        Ok(Self {
+            bits: f.bits,
+            context: f.context,
+            hashing: f.hashing,
+            field_filters: f.field_filters,
+            hardening: f.hardening,
+            salt,
+            fields,
+        })
+    }
+
+    /// Length in bits of the filters this schema produces (after hardening).
+    pub fn output_bits(&self) -> usize {
+        self.hardening.iter().fold(self.bits, |len, h| match h {
+            Hardening::Balance => len * 2,
+            Hardening::XorFold(n) => len >> n,
+            _ => len,
+        })
+    }
+}
+
+fn validate_field(raw: FieldFile) -> Result<Field, String> {
+    if raw.name.is_empty() || raw.name.len() > 255 {
+        return Err("name must be 1..=255 bytes".into());
+    }
+    let defaults = raw.kind.map(kind_defaults);
+    let tokeniser = match (raw.tokenise, &defaults) {
+        (Some(t), _) => t,
+        (None, Some((_, t, _))) => t.clone(),
+        (None, None) => return Err("give a `kind` or a `tokenise`".into()),
+    };
+    if let Tokeniser::Qgrams { q, .. } = tokeniser
+        && !(1..=8).contains(&q)
+    {
+        return Err("qgrams q must be 1..=8".into());
+    }
+    let normalise = raw
+        .normalise
+        .or_else(|| defaults.as_ref().map(|d| d.0.clone()))
+        .unwrap_or_else(|| vec![Normaliser::Trim]);
+    let weight = match (raw.bits_per_token, raw.bits_per_field) {
+        (Some(_), Some(_)) => return Err("give bits_per_token or bits_per_field, not both".into()),
+        (Some(k), None) => Weight::PerToken(k),
+        (None, Some(b)) => Weight::PerField(b),
+        (None, None) => Weight::PerToken(defaults.as_ref().map_or(10, |d| d.2)),
+    };
+    match weight {
+        Weight::PerToken(k) if !(1..=256).contains(&k) => {
+            return Err("bits_per_token must be 1..=256".into());
+        }
+        Weight::PerField(b) if !(1..=4096).contains(&b) => {
+            return Err("bits_per_field must be 1..=4096".into());
+        }
+        _ => {}
+    }
+    let date_format = match (&tokeniser, raw.date_format) {
+        (Tokeniser::DateParts, f) => Some(DateFormat::new(f.as_deref().unwrap_or("%Y-%m-%d"))?),
+        (_, Some(_)) => return Err("date_format needs the date_parts tokeniser".into()),
+        (_, None) => None,
+    };
+    Ok(Field {
+        column: raw.column.unwrap_or_else(|| raw.name.clone()),
+        name: raw.name,
+        normalise,
+        date_format,
+        tokeniser,
+        weight,
+        missing_values: raw.missing_values.unwrap_or_else(|| vec![String::new()]),
+        missing: raw.missing.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+version = 1
+[filter]
+context = "p"
+[[fields]]
+name = "given_name"
+kind = "given_name"
+[[fields]]
+name = "birth_date"
+kind = "birth_date"
+date_format = "%d.%m.%Y"
+"#;
+
+    #[test]
+    fn kinds_bring_defaults() {
+        let s = Schema::parse(MINIMAL).unwrap();
+        assert_eq!(s.bits, 1024);
+        assert_eq!(s.fields[0].column, "given_name");
+        assert_eq!(s.fields[0].weight, Weight::PerToken(20));
+        assert_eq!(s.fields[1].tokeniser, Tokeniser::DateParts);
+        assert_eq!(s.output_bits(), 1024);
+    }
+
+    #[test]
+    fn json_is_accepted_too() {
+        let json = r#"{"version": 1, "filter": {"bits": 512, "hardening": ["balance", {"xor_fold": 1}, "permute"]},
+                       "fields": [{"name": "sex", "kind": "sex"}]}"#;
+        let s = Schema::parse(json).unwrap();
+        assert_eq!(s.hardening, [Hardening::Balance, Hardening::XorFold(1), Hardening::Permute]);
+        assert_eq!(s.output_bits(), 512);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_problem() {
+        let cases = [
+            (MINIMAL.replace("kind = \"given_name\"", ""), "given_name"),
+            (MINIMAL.replace("%d.%m.%Y", "%H"), "birth_date"),
+            (MINIMAL.replace("[filter]", "[filter]\nbits = 1000"), "multiple of 64"),
+            (MINIMAL.replace("version = 1", "version = 2"), "version 2"),
+            (MINIMAL.replace("context = \"p\"", "context = \"p\"\nfoo = 1"), "foo"),
+            (MINIMAL.replace("[filter]", "[filter]\nhardening = [{ xor_fold = 9 }]"), "xor_fold"),
+        ];
+        for (text, needle) in cases {
+            let e = Schema::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+    }
+}

@@ -9,3 +9,6 @@ mod id_check;
 
 // `nordlink key generate` and `nordlink pseudonymise` (issue 3).
 mod pseudonymise;
+
+// `nordlink encode` (issue 4).
+mod encode;

@@ -26,6 +26,40 @@ pub(crate) enum Command {
     Key(KeyCommand),
     /// Replace an identifier column by keyed pseudonyms, passing every other column through.
     Pseudonymise(PseudonymiseArgs),
+    /// Encode records into Bloom filters (CLKs) under a schema: nordlink's own (TOML/JSON)
+    /// or a clkhash v3 linkage schema (recognised automatically).
+    Encode(EncodeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("secret_source").required(true).args(["key", "secret"])))]
+pub(crate) struct EncodeArgs {
+    /// Schema file: nordlink-schema/1 (TOML or JSON) or a clkhash v3 linkage schema.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schema: PathBuf,
+    /// nordlink key file (native schemas).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// clkhash secret file, used byte for byte (clkhash schemas).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret: Option<PathBuf>,
+    /// Accept key or secret files that group or others can read. Insecure.
+    #[arg(long)]
+    pub(crate) insecure_allow_readable_key: bool,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Output file: .parquet (filters as FixedSizeBinary) or .csv (standard base64).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// A column to carry into the output as the record id.
+    #[arg(long, value_name = "COL")]
+    pub(crate) id_column: Option<String>,
+    /// File for rows that fail a field's validation: row number, field, problem.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rejects: Option<PathBuf>,
+    /// Also write anonlink's CLK JSON (`{"clks": [...]}`) of the encoded rows, in order.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) anonlink_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

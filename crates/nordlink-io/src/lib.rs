@@ -11,11 +11,14 @@
 //!   renames it into place only in [`TableWriter::finish`]: a failed run leaves nothing.
 //! * [`id_check`] turns a column of identifiers into a per-row validation report.
 //! * [`pseudonymise`] replaces an identifier column by keyed pseudonyms.
+//! * [`encode`] turns records into Bloom filters; [`ClkJsonWriter`] writes anonlink's JSON.
 //! * [`for_each_ordered`] runs a batch function in parallel with ordered, bounded output.
 //!
 //! CSV is always read as text, so identifiers keep their leading zeros.
 #![forbid(unsafe_code)]
 
+mod clk_json;
+pub mod encode;
 mod error;
 mod format;
 pub mod id_check;
@@ -24,6 +27,7 @@ pub mod pseudonymise;
 mod reader;
 mod writer;
 
+pub use clk_json::ClkJsonWriter;
 pub use error::{IoError, RowProblem};
 pub use format::Format;
 pub use pipeline::for_each_ordered;

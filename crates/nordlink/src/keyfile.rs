@@ -115,6 +115,21 @@ pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
 /// [`KeyError::Permissions`] if group or others can read it (unless allowed),
 /// [`KeyError::Io`] if it cannot be read, and the errors of [`parse_key_file`].
 pub fn read_key_file(path: &Path, check: PermissionCheck) -> Result<KeyFile, KeyError> {
+    let text = read_secret_file(path, check)?;
+    let text = std::str::from_utf8(&text).map_err(|_| KeyError::Format("not UTF-8"))?;
+    parse_key_file(text)
+}
+
+/// Reads a file holding secret material (at most 4 KiB), after checking that group and
+/// others cannot read it (Unix). The bytes are wiped when dropped.
+///
+/// # Errors
+/// [`KeyError::Permissions`] (unless allowed), [`KeyError::Format`] if larger than 4 KiB,
+/// [`KeyError::Io`].
+pub fn read_secret_file(
+    path: &Path,
+    check: PermissionCheck,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let file = File::open(path)?;
     #[cfg(unix)]
     {
@@ -124,9 +139,12 @@ pub fn read_key_file(path: &Path, check: PermissionCheck) -> Result<KeyFile, Key
             return Err(KeyError::Permissions { mode });
         }
     }
-    let mut text = Zeroizing::new(String::new());
-    file.take(MAX_KEY_FILE_LEN).read_to_string(&mut text)?;
-    parse_key_file(&text)
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(KeyError::Format("larger than 4 KiB"));
+    }
+    Ok(bytes)
 }
 
 /// Writes a key file readable by its owner only (mode 0600 on Unix).

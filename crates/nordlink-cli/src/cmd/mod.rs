@@ -1,5 +1,6 @@
 //! One module per subcommand; each calls library APIs only.
 
+mod encode;
 mod id_check;
 mod key;
 mod progress;
@@ -16,6 +17,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Id(IdCommand::Check(args)) => id_check::run(&args),
         Command::Key(KeyCommand::Generate(args)) => key::generate(&args),
         Command::Pseudonymise(args) => pseudonymise::run(&args),
+        Command::Encode(args) => encode::run(&args),
     }
 }
 

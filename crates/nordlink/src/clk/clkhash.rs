@@ -267,6 +267,11 @@ impl ClkhashSchema {
         self.ignored_xor_folds
     }
 
+    /// For each feature in schema order, the input column it reads (`None` if ignored).
+    pub fn feature_columns(&self) -> impl Iterator<Item = Option<&str>> {
+        self.features.iter().map(|f| f.spec.as_ref().map(|_| f.identifier.as_str()))
+    }
+
     /// The identifiers of the features that are hashed, in schema order: the input
     /// columns the encoder needs.
     pub fn hashed_features(&self) -> impl Iterator<Item = &str> {

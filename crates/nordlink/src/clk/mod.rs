@@ -28,3 +28,10 @@ pub use schema::{
     Field, FieldKind, Hardening, Hashing, Missing, SCHEMA_VERSION, Salt, Schema, Weight,
 };
 pub use tokenise::Tokeniser;
+
+/// SHA-256 of a schema file's bytes, in lowercase hex: recorded in outputs so parties can
+/// check that they encoded under the same schema.
+pub fn schema_fingerprint(schema_text: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(schema_text))
+}

@@ -1,0 +1,138 @@
+//! `nordlink encode`.
+
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use nordlink::clk::clkhash::{ClkhashEncoder, ClkhashSchema, is_clkhash_schema};
+use nordlink::clk::{CLK_CONSTRUCTION, Encoder, Schema, schema_fingerprint};
+use nordlink::keyfile::{PermissionCheck, read_secret_file};
+use nordlink_io::encode::{
+    AnyEncoder, EncodeSpec, EncodedBatch, encode_batch, rejects_batch, rejects_schema,
+};
+use nordlink_io::{
+    ClkJsonWriter, Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered,
+};
+
+use super::{ensure_distinct, key, progress};
+use crate::flags::{EncodeArgs, KeyArgs};
+
+pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let input = args.input.input.as_path();
+    for out in [Some(&args.output), args.rejects.as_ref(), args.anonlink_json.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        ensure_distinct(input, out)?;
+    }
+    let schema_bytes =
+        std::fs::read(&args.schema).with_context(|| args.schema.display().to_string())?;
+    let schema_text = std::str::from_utf8(&schema_bytes)
+        .with_context(|| format!("{}: not UTF-8", args.schema.display()))?;
+    let json: Option<serde_json::Value> = serde_json::from_str(schema_text).ok();
+    let mut provenance = vec![
+        ("nordlink.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        ("nordlink.schema_sha256".to_owned(), schema_fingerprint(&schema_bytes)),
+    ];
+    let encoder = if json.as_ref().is_some_and(is_clkhash_schema) {
+        let Some(secret_path) = &args.secret else {
+            bail!("{}: a clkhash schema needs --secret FILE", args.schema.display());
+        };
+        let schema = ClkhashSchema::from_json(schema_text)
+            .with_context(|| args.schema.display().to_string())?;
+        if let Some(n) = schema.ignored_xor_folds() {
+            eprintln!(
+                "nordlink: note: clkConfig.xorFolds = {n} is ignored, as clkhash 0.18.3 ignores it \
+                 (it reads xor_folds); filters stay bit-identical to clkhash"
+            );
+        }
+        let check = if args.insecure_allow_readable_key {
+            PermissionCheck::InsecureAllowReadable
+        } else {
+            PermissionCheck::Enforce
+        };
+        let secret = read_secret_file(secret_path, check)
+            .with_context(|| secret_path.display().to_string())?;
+        provenance.push(("nordlink.construction".into(), "clkhash-0.18.3".into()));
+        provenance.push(("nordlink.bits".into(), schema.len_bits().to_string()));
+        AnyEncoder::Clkhash(ClkhashEncoder::new(schema, &secret))
+    } else {
+        let Some(key_path) = &args.key else {
+            bail!("{}: a nordlink schema needs --key FILE", args.schema.display());
+        };
+        let schema =
+            Schema::parse(schema_text).with_context(|| args.schema.display().to_string())?;
+        let master = key::load(&KeyArgs {
+            key: key_path.clone(),
+            insecure_allow_readable_key: args.insecure_allow_readable_key,
+        })?;
+        provenance.push(("nordlink.construction".into(), CLK_CONSTRUCTION.into()));
+        provenance.push(("nordlink.key_id".into(), master.id().to_string()));
+        provenance.push(("nordlink.context".into(), schema.context.clone()));
+        provenance.push(("nordlink.bits".into(), schema.output_bits().to_string()));
+        provenance.push(("nordlink.hardening".into(), format!("{:?}", schema.hardening)));
+        AnyEncoder::Native(Encoder::new(schema, &master))
+    };
+
+    let reader =
+        TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
+    let binary = Format::from_path(&args.output)? == Format::Parquet;
+    let spec = EncodeSpec::resolve(&encoder, &reader, args.id_column.as_deref(), binary)?;
+    let schema = spec.output_schema(&reader.schema());
+    let clk_column = schema.index_of("clk").unwrap_or_default();
+    let options = WriteOptions { metadata: provenance, random_columns: vec!["clk".into()] };
+    let mut writer = TableWriter::create_with(&args.output, schema.clone(), &options)?;
+    let mut rejects_writer = match &args.rejects {
+        Some(p) => Some(TableWriter::create(p, rejects_schema(), &[])?),
+        None => None,
+    };
+    let mut json = args.anonlink_json.as_deref().map(ClkJsonWriter::create).transpose()?;
+    let bar = progress::rows(reader.total_rows());
+    let (mut read, mut rejected) = (0u64, 0u64);
+    let threads = rayon::current_num_threads();
+    for_each_ordered(
+        reader,
+        2 * threads + 2,
+        |batch| encode_batch(&batch, &encoder, &spec, &schema, input).map_err(anyhow::Error::from),
+        |done: EncodedBatch| {
+            if let Some(first) = done.rejects.first() {
+                let Some(w) = &mut rejects_writer else {
+                    bail!(
+                        "{}: row {}: field {:?}: {}; pass --rejects FILE to set such rows aside; \
+                         nothing was written",
+                        input.display(),
+                        first.row,
+                        first.field,
+                        first.problem
+                    );
+                };
+                w.write(&rejects_batch(&done.rejects))?;
+            }
+            writer.write(&done.output)?;
+            if let Some(j) = &mut json {
+                j.write(&done.output, clk_column)?;
+            }
+            let rows = (done.output.num_rows() + done.rejects.len()) as u64;
+            read += rows;
+            rejected += done.rejects.len() as u64;
+            bar.inc(rows);
+            Ok(())
+        },
+    )?;
+    bar.finish_and_clear();
+    let written = writer.finish()?;
+    if let Some(w) = rejects_writer {
+        w.finish()?;
+    }
+    if let Some(j) = json {
+        j.finish()?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "nordlink encode: {read} rows read = {written} encoded + {rejected} rejected in {secs:.2} s \
+         ({:.0} rows/s) -> {}",
+        read as f64 / secs.max(1e-9),
+        args.output.display()
+    );
+    Ok(())
+}

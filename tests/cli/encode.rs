@@ -1,0 +1,157 @@
+use std::os::unix::fs::PermissionsExt;
+
+use arrow_schema::DataType;
+
+use crate::util::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clkhash");
+const KEY: &str = "format: nordlink-key/1\nkey-id: a7fbea2583bf3446\ncreated: 2026-11-22T08:30:00Z\nsecret: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+
+fn private(d: &Dir, name: &str, content: &[u8]) {
+    let p = d.write(name, content);
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn clkhash_schemas_give_bit_identical_filters() {
+    for case in ["blake-bigrams", "doublehash-features", "xorfold-numeric"] {
+        let d = Dir::new();
+        private(&d, "secret", &std::fs::read(format!("{FIXTURES}/{case}/secret.txt")).unwrap());
+        let schema = format!("{FIXTURES}/{case}/schema.json");
+        let records = format!("{FIXTURES}/{case}/records.csv");
+        let err = ok(
+            &d,
+            &[
+                "encode",
+                "--schema",
+                &schema,
+                "--secret",
+                "secret",
+                "--input",
+                &records,
+                "--output",
+                "out.csv",
+                "--id-column",
+                "id",
+                "--anonlink-json",
+                "clks.json",
+            ],
+        );
+        let got = read_csv(&d.path("out.csv"));
+        let want = read_csv(std::path::Path::new(&format!("{FIXTURES}/{case}/expected.csv")));
+        assert_eq!(got[0], ["row", "id", "clk", "popcount"]);
+        assert_eq!(got.len(), 151, "{case}");
+        for (g, w) in got[1..].iter().zip(&want[1..]) {
+            assert_eq!((&g[2], &g[3]), (&w[1], &w[2]), "{case} row {}", g[0]);
+        }
+        let json = std::fs::read_to_string(d.path("clks.json")).unwrap();
+        assert!(json.starts_with("{\"clks\": [\"") && json.contains(&want[150][1]), "{case}");
+        assert_eq!(json.matches("\", \"").count(), 149);
+        assert_eq!(err.contains("xorFolds"), case == "xorfold-numeric", "{err}");
+    }
+}
+
+#[test]
+fn native_schema_parquet_with_rejects_and_provenance() {
+    let d = Dir::new();
+    private(&d, "k.key", KEY.as_bytes());
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/nordic_people.csv");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/nordic_schema.toml");
+    let err = ok(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            schema,
+            "--key",
+            "k.key",
+            "--input",
+            data,
+            "--output",
+            "out.parquet",
+            "--id-column",
+            "id",
+            "--rejects",
+            "rej.csv",
+        ],
+    );
+    // Row 6 has 30 February: rejected, with the field and problem.
+    assert!(err.contains("8 rows read = 7 encoded + 1 rejected"), "{err}");
+    assert_eq!(read_csv(&d.path("rej.csv"))[1], ["6", "birth_date", "bad_date"]);
+    let b = &read_parquet(&d.path("out.parquet"))[0];
+    assert_eq!(b.schema().field(2).data_type(), &DataType::FixedSizeBinary(128));
+    use arrow_array::cast::AsArray;
+    let clk = b.column(2).as_fixed_size_binary();
+    let dice = |i: usize, j: usize| {
+        let (a, c) = (clk.value(i), clk.value(j));
+        let inter: u32 = a.iter().zip(c).map(|(x, y)| (x & y).count_ones()).sum();
+        let ones = |v: &[u8]| v.iter().map(|x| x.count_ones()).sum::<u32>();
+        2.0 * f64::from(inter) / f64::from(ones(a) + ones(c))
+    };
+    // Nordic spellings of the same person match; different people do not.
+    assert!(dice(0, 1) > 0.85, "{}", dice(0, 1));
+    assert!(dice(2, 3) > 0.85, "{}", dice(2, 3));
+    assert!(dice(0, 2) < 0.6, "{}", dice(0, 2));
+    let file = std::fs::File::open(d.path("out.parquet")).unwrap();
+    use parquet::file::reader::FileReader;
+    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    let kv = reader.metadata().file_metadata().key_value_metadata().unwrap().clone();
+    let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
+    assert_eq!(get("nordlink.key_id").as_deref(), Some("a7fbea2583bf3446"));
+    assert_eq!(get("nordlink.construction").as_deref(), Some("nordlink-clk/1"));
+    assert_eq!(get("nordlink.schema_sha256").map(|s| s.len()), Some(64));
+}
+
+#[test]
+fn invalid_rows_without_a_rejects_file_fail_and_write_nothing() {
+    let d = Dir::new();
+    private(&d, "k.key", KEY.as_bytes());
+    d.write("s.toml", "version = 1\n[[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n");
+    d.write("in.csv", "dob\n1990-01-01\nnot a date\n");
+    let err = fails(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            "s.toml",
+            "--key",
+            "k.key",
+            "--input",
+            "in.csv",
+            "--output",
+            "out.csv",
+            "--anonlink-json",
+            "c.json",
+        ],
+    );
+    assert!(err.contains("row 2") && err.contains("dob") && err.contains("bad_date"), "{err}");
+    assert!(!err.contains("not a date"), "{err}");
+    assert_eq!(d.listing(), ["in.csv", "k.key", "s.toml"]);
+    // A column the schema needs but the input lacks, and the wrong secret kind.
+    d.write("in2.csv", "birth\n1990-01-01\n");
+    let err = fails(
+        &d,
+        &[
+            "encode", "--schema", "s.toml", "--key", "k.key", "--input", "in2.csv", "--output",
+            "out.csv",
+        ],
+    );
+    assert!(err.contains("\"dob\"") && err.contains("in2.csv"), "{err}");
+    let err = fails(
+        &d,
+        &[
+            "encode", "--schema", "s.toml", "--secret", "k.key", "--input", "in.csv", "--output",
+            "out.csv",
+        ],
+    );
+    assert!(err.contains("--key"), "{err}");
+    d.write("bad.toml", "version = 1\n[[fields]]\nname = \"x\"\n");
+    let err = fails(
+        &d,
+        &[
+            "encode", "--schema", "bad.toml", "--key", "k.key", "--input", "in.csv", "--output",
+            "out.csv",
+        ],
+    );
+    assert!(err.contains("bad.toml") && err.contains("\"x\"") && err.contains("kind"), "{err}");
+}

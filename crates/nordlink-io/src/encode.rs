@@ -178,7 +178,6 @@ pub fn encode_batch(
         let col = columns.get(field)?.as_ref()?;
         (!col.is_null(row)).then(|| col.value(row))
     };
-    let width = spec.bits / 8;
     let n_fields = spec.field_names.len();
     let mut filters: Vec<(BloomFilter, Vec<BloomFilter>)> = Vec::with_capacity(n);
     let mut keep = Vec::with_capacity(n);
@@ -234,28 +233,36 @@ pub fn encode_batch(
                 .map_err(|e| parquet_error(path, &e))?
         });
     }
-    let column = |get: &dyn Fn(&(BloomFilter, Vec<BloomFilter>)) -> &BloomFilter| -> Result<ArrayRef, IoError> {
-        if spec.binary {
-            let mut b = FixedSizeBinaryBuilder::with_capacity(filters.len(), width as i32);
-            for f in &filters {
-                b.append_value(get(f).as_bytes()).map_err(|e| parquet_error(path, &e))?;
-            }
-            Ok(Arc::new(b.finish()))
-        } else {
-            let mut b = StringBuilder::with_capacity(filters.len(), filters.len() * width.div_ceil(3) * 4);
-            for f in &filters {
-                b.append_value(get(f).to_base64());
-            }
-            Ok(Arc::new(b.finish()))
-        }
-    };
-    out.push(column(&|f| &f.0)?);
+    out.push(filter_column(filters.iter().map(|f| &f.0), filters.len(), spec, path)?);
     let mut pop = UInt32Builder::with_capacity(filters.len());
     pop.extend(filters.iter().map(|f| Some(f.0.count_ones())));
     out.push(Arc::new(pop.finish()));
     for i in 0..n_fields {
-        out.push(column(&|f| &f.1[i])?);
+        out.push(filter_column(filters.iter().map(|f| &f.1[i]), filters.len(), spec, path)?);
     }
     let output = RecordBatch::try_new(schema.clone(), out).map_err(|e| parquet_error(path, &e))?;
     Ok(EncodedBatch { output, rejects })
+}
+
+/// A column of filters: `FixedSizeBinary` or standard base64 text.
+fn filter_column<'a>(
+    filters: impl Iterator<Item = &'a BloomFilter>,
+    n: usize,
+    spec: &EncodeSpec,
+    path: &Path,
+) -> Result<ArrayRef, IoError> {
+    let width = spec.bits / 8;
+    if spec.binary {
+        let mut b = FixedSizeBinaryBuilder::with_capacity(n, width as i32);
+        for f in filters {
+            b.append_value(f.as_bytes()).map_err(|e| parquet_error(path, &e))?;
+        }
+        Ok(Arc::new(b.finish()))
+    } else {
+        let mut b = StringBuilder::with_capacity(n, n * width.div_ceil(3) * 4);
+        for f in filters {
+            b.append_value(f.to_base64());
+        }
+        Ok(Arc::new(b.finish()))
+    }
 }

@@ -12,6 +12,12 @@ use nordlink::clk::{BloomFilter, EncodeCache, EncodeError, Encoder};
 use crate::reader::parquet_error;
 use crate::{InputBatch, IoError, TableReader};
 
+thread_local! {
+    /// Per-thread memo of token masks (key-derived: memory only, never written out).
+    static CACHES: std::cell::RefCell<(EncodeCache, ClkhashCache)> =
+        std::cell::RefCell::new((EncodeCache::default(), ClkhashCache::default()));
+}
+
 /// Either encoder: nordlink's own, or the clkhash-compatible one.
 #[derive(Debug)]
 pub enum AnyEncoder {
@@ -182,40 +188,42 @@ pub fn encode_batch(
     let mut filters: Vec<(BloomFilter, Vec<BloomFilter>)> = Vec::with_capacity(n);
     let mut keep = Vec::with_capacity(n);
     let mut rejects = Vec::new();
-    let mut native_cache = EncodeCache::default();
-    let mut clkhash_cache = ClkhashCache::default();
-    let mut problems = batch.problems.iter().peekable();
-    for row in 0..n {
-        let mut problem = None;
-        while let Some((_, p)) = problems.next_if(|(j, _)| *j <= row) {
-            problem = problem.or(Some(p.code()));
-        }
-        let result = match problem {
-            Some(code) => Err(EncodeError { feature: String::new(), problem: code }),
-            None => match encoder {
-                AnyEncoder::Native(e) => {
-                    e.encode(|f| cell(f, row), &mut native_cache).map(|x| (x.record, x.fields))
-                }
-                AnyEncoder::Clkhash(e) => {
-                    e.encode(|f, _| cell(f, row), &mut clkhash_cache).map(|x| (x, Vec::new()))
-                }
-            },
-        };
-        match result {
-            Ok(f) => {
-                keep.push(true);
-                filters.push(f);
+    // Token masks are reused across the batches a thread processes; a cache resets
+    // itself when used with another encoder.
+    CACHES.with_borrow_mut(|(native_cache, clkhash_cache)| {
+        let mut problems = batch.problems.iter().peekable();
+        for row in 0..n {
+            let mut problem = None;
+            while let Some((_, p)) = problems.next_if(|(j, _)| *j <= row) {
+                problem = problem.or(Some(p.code()));
             }
-            Err(e) => {
-                keep.push(false);
-                rejects.push(EncodeReject {
-                    row: batch.row_number(row),
-                    field: e.feature,
-                    problem: e.problem,
-                });
+            let result = match problem {
+                Some(code) => Err(EncodeError { feature: String::new(), problem: code }),
+                None => match encoder {
+                    AnyEncoder::Native(e) => {
+                        e.encode(|f| cell(f, row), native_cache).map(|x| (x.record, x.fields))
+                    }
+                    AnyEncoder::Clkhash(e) => {
+                        e.encode(|f, _| cell(f, row), clkhash_cache).map(|x| (x, Vec::new()))
+                    }
+                },
+            };
+            match result {
+                Ok(f) => {
+                    keep.push(true);
+                    filters.push(f);
+                }
+                Err(e) => {
+                    keep.push(false);
+                    rejects.push(EncodeReject {
+                        row: batch.row_number(row),
+                        field: e.feature,
+                        problem: e.problem,
+                    });
+                }
             }
         }
-    }
+    });
     let mut out: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     let mut rows = UInt64Builder::with_capacity(filters.len());
     for (row, &k) in keep.iter().enumerate() {

@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 use super::BloomFilter;
 use super::datefmt::DateFormat;
+use super::encoder::NEXT_ENCODER_ID;
 use super::error::{EncodeError, SchemaError};
 
 /// A parsed clkhash v3 linkage schema.
@@ -439,6 +440,7 @@ fn python_float(s: &str) -> Option<f64> {
 
 /// Encodes records under a clkhash schema and secret.
 pub struct ClkhashEncoder {
+    id: u64,
     schema: ClkhashSchema,
     /// Two keys per feature, as clkhash derives them. As secret as the secret.
     keys: Vec<[Zeroizing<Vec<u8>>; 2]>,
@@ -452,8 +454,10 @@ impl std::fmt::Debug for ClkhashEncoder {
 
 /// Per-token hash memo for one encoder, keyed by feature. Holds key-derived values: keep
 /// it in memory only and drop it with the encoder.
+/// It remembers which encoder filled it and starts afresh when handed to another.
 #[derive(Default)]
 pub struct ClkhashCache {
+    owner: u64,
     fields: Vec<HashMap<String, TokenHash>>,
 }
 
@@ -490,7 +494,8 @@ impl ClkhashEncoder {
                 [at(0), at(1)]
             })
             .collect();
-        Self { schema, keys }
+        let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self { id, schema, keys }
     }
 
     /// The schema.
@@ -510,7 +515,8 @@ impl ClkhashEncoder {
     ) -> Result<BloomFilter, EncodeError> {
         let hash_l = self.schema.l << self.schema.xor_folds;
         let mut filter = BloomFilter::zeros(hash_l);
-        if cache.fields.len() != self.schema.features.len() {
+        if cache.owner != self.id {
+            cache.owner = self.id;
             cache.fields = self.schema.features.iter().map(|_| HashMap::new()).collect();
         }
         let mut tokens: Vec<String> = Vec::new();

@@ -29,7 +29,11 @@ use crate::SecretKey;
 pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
 
 /// Largest number of values memoised per field in one [`EncodeCache`].
-const VALUE_MEMO_LIMIT: usize = 1 << 16;
+const VALUE_MEMO_LIMIT: usize = 1 << 14;
+
+/// Source of [`Encoder`] identities, so a cache is never used with another encoder.
+pub(crate) static NEXT_ENCODER_ID: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(1);
 
 fn derive(master: &SecretKey, purpose: &str, context: &str, field: &str) -> Zeroizing<[u8; 32]> {
     let mut info = Vec::with_capacity(5 + purpose.len() + context.len() + field.len());
@@ -58,6 +62,7 @@ pub struct Encoded {
 
 /// Encodes records under a [`Schema`] and a master key.
 pub struct Encoder {
+    id: u64,
     schema: Schema,
     field_keys: Vec<Zeroizing<[u8; 32]>>,
     hardener: Hardener,
@@ -79,10 +84,13 @@ type TokenMemo = HashMap<(u32, String, String), Mask>;
 /// Memo of token and value masks for one [`Encoder`]. Names and q-grams repeat, so most
 /// lookups hit. The masks are derived from the key: as secret as the key; keep them in
 /// memory only.
+///
+/// A cache remembers which encoder filled it and starts afresh when handed to another.
 #[derive(Default)]
 pub struct EncodeCache {
+    owner: u64,
     tokens: Vec<TokenMemo>,
-    values: Vec<HashMap<(String, String), Mask>>,
+    values: Vec<HashMap<String, Mask>>,
 }
 
 impl std::fmt::Debug for EncodeCache {
@@ -101,7 +109,8 @@ impl Encoder {
         let rr = derive(master, "randomised-response", ctx, "");
         let hardener = Hardener::new(&schema.hardening, schema.bits, &permute, rr);
         let words = schema.bits / 64;
-        Self { schema, field_keys, hardener, words }
+        let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self { id, schema, field_keys, hardener, words }
     }
 
     /// The schema.
@@ -119,7 +128,8 @@ impl Encoder {
         cache: &mut EncodeCache,
     ) -> Result<Encoded, EncodeError> {
         let n = self.schema.fields.len();
-        if cache.tokens.len() != n {
+        if cache.owner != self.id {
+            cache.owner = self.id;
             cache.tokens = (0..n).map(|_| HashMap::new()).collect();
             cache.values = (0..n).map(|_| HashMap::new()).collect();
         }
@@ -139,22 +149,32 @@ impl Encoder {
                 _ => "",
             };
             let raw = value(i).unwrap_or("");
-            let key = (field_salt.to_owned(), raw.to_owned());
-            let mask = match cache.values[i].get(&key) {
-                Some(m) => m.clone(),
+            // Most values repeat (names, dates): look them up without allocating when
+            // unsalted; salted keys are length-prefixed so salt and value cannot run together.
+            let salted;
+            let key: &str = if field_salt.is_empty() {
+                raw
+            } else {
+                salted = format!("{}:{field_salt}{raw}", field_salt.len());
+                &salted
+            };
+            let computed;
+            let mask: &[u64] = match cache.values[i].get(key) {
+                Some(m) => m,
                 None => {
                     let m = self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
                     if cache.values[i].len() < VALUE_MEMO_LIMIT {
-                        cache.values[i].insert(key, m.clone());
+                        cache.values[i].insert(key.to_owned(), m.clone());
                     }
-                    m
+                    computed = m;
+                    &computed
                 }
             };
-            for (r, m) in record.iter_mut().zip(mask.iter()) {
+            for (r, m) in record.iter_mut().zip(mask) {
                 *r |= m;
             }
             if self.schema.field_filters {
-                fields.push(self.finish(mask.into_vec()));
+                fields.push(self.finish(mask.to_vec()));
             }
         }
         Ok(Encoded { record: self.finish(record), fields })
@@ -163,14 +183,7 @@ impl Encoder {
     /// Hardening, then conversion to the byte form.
     fn finish(&self, words: Vec<u64>) -> BloomFilter {
         let words = self.hardener.apply(words, self.schema.bits);
-        let bits = self.schema.output_bits();
-        let mut f = BloomFilter::zeros(bits);
-        for i in 0..bits {
-            if super::harden::get(&words, i) {
-                f.set(i);
-            }
-        }
-        f
+        BloomFilter::from_words(&words, self.schema.output_bits())
     }
 
     /// The normalised (and, for dates, canonical) value, or `None` when missing and skipped.

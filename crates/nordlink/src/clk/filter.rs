@@ -25,6 +25,18 @@ impl BloomFilter {
         Self { bytes: vec![0; len / 8], len }
     }
 
+    /// A filter from 64-bit words holding bits in the same order (bit `i` is bit
+    /// `63 - i % 64` of word `i / 64`), keeping the first `len` bits.
+    ///
+    /// # Panics
+    /// If `len` is not a positive multiple of 8 or the words hold fewer than `len` bits.
+    pub fn from_words(words: &[u64], len: usize) -> Self {
+        assert!(len > 0 && len.is_multiple_of(8) && words.len() * 64 >= len, "filter length");
+        let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+        bytes.truncate(len / 8);
+        Self { bytes, len }
+    }
+
     /// Length in bits.
     pub fn len(&self) -> usize {
         self.len

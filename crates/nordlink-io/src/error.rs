@@ -73,6 +73,16 @@ pub enum IoError {
         /// What to do about it.
         hint: &'static str,
     },
+    /// An output column would take the name of an input column.
+    #[error("{path}: column {column:?} already exists; {hint}", path = .path.display())]
+    ColumnExists {
+        /// The input file.
+        path: PathBuf,
+        /// The clashing name.
+        column: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
     /// The output would be the input file itself.
     #[error("{path}: output would overwrite the input", path = .path.display())]
     OutputIsInput {

@@ -74,8 +74,7 @@ pub struct Processed {
 /// derived columns appended.
 ///
 /// # Errors
-/// [`IoError::ColumnType`] if a derived column's name is already taken, or raw encoding is
-/// requested without a binary-capable output (checked by the caller).
+/// [`IoError::ColumnExists`] if a derived column's name is already taken.
 pub fn output_schema(
     input: &Schema,
     spec: &Spec,
@@ -91,13 +90,9 @@ pub fn output_schema(
     fields[spec.column] = Field::new(id.name(), data_type, false);
     let mut add = |name: &str, data_type: DataType| {
         if input.index_of(name).is_ok() {
-            return Err(IoError::ColumnType {
+            return Err(IoError::ColumnExists {
                 path: path.to_owned(),
                 column: name.to_owned(),
-                found: input
-                    .field_with_name(name)
-                    .map(|f| f.data_type().clone())
-                    .unwrap_or(DataType::Null),
                 hint: "a derived column of this name was requested; rename the input column",
             });
         }

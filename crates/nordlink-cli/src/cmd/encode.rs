@@ -13,7 +13,7 @@ use nordlink_io::{
     ClkJsonWriter, Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered,
 };
 
-use super::{ensure_distinct, key, progress};
+use super::{Tally, ensure_distinct, key, progress};
 use crate::flags::{EncodeArgs, KeyArgs};
 
 pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
@@ -88,7 +88,7 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     };
     let mut json = args.anonlink_json.as_deref().map(ClkJsonWriter::create).transpose()?;
     let bar = progress::rows(reader.total_rows());
-    let (mut read, mut rejected) = (0u64, 0u64);
+    let mut tally = Tally::default();
     let threads = rayon::current_num_threads();
     for_each_ordered(
         reader,
@@ -112,10 +112,7 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
             if let Some(j) = &mut json {
                 j.write(&done.output, clk_column)?;
             }
-            let rows = (done.output.num_rows() + done.rejects.len()) as u64;
-            read += rows;
-            rejected += done.rejects.len() as u64;
-            bar.inc(rows);
+            bar.inc(tally.add(done.output.num_rows(), done.rejects.len()));
             Ok(())
         },
     )?;
@@ -127,12 +124,6 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     if let Some(j) = json {
         j.finish()?;
     }
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "nordlink encode: {read} rows read = {written} encoded + {rejected} rejected in {secs:.2} s \
-         ({:.0} rows/s) -> {}",
-        read as f64 / secs.max(1e-9),
-        args.output.display()
-    );
+    tally.report("encode", written, started, &args.output)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ mod progress;
 mod pseudonymise;
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::bail;
 
@@ -43,5 +44,49 @@ fn print_counts<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)
     eprintln!("  {title}:");
     for (label, n) in counts {
         eprintln!("    {label:<28} {n:>12}");
+    }
+}
+
+/// Row accounting for the streaming commands: every row read is written or rejected.
+#[derive(Debug, Default)]
+struct Tally {
+    read: u64,
+    rejected: u64,
+}
+
+impl Tally {
+    /// Counts one processed batch; returns its number of input rows.
+    fn add(&mut self, written: usize, rejected: usize) -> u64 {
+        let rows = (written + rejected) as u64;
+        self.read += rows;
+        self.rejected += rejected as u64;
+        rows
+    }
+
+    /// Prints the summary line, after checking that no row went missing.
+    fn report(
+        &self,
+        what: &str,
+        written: u64,
+        started: Instant,
+        output: &Path,
+    ) -> anyhow::Result<()> {
+        if self.read != written + self.rejected {
+            bail!(
+                "internal error: {} rows read but {written} written and {} rejected",
+                self.read,
+                self.rejected
+            );
+        }
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "nordlink {what}: {} rows read = {written} {} + {} rejected in {secs:.2} s ({:.0} rows/s) -> {}",
+            self.read,
+            if what == "encode" { "encoded" } else { "written" },
+            self.rejected,
+            self.read as f64 / secs.max(1e-9),
+            output.display()
+        );
+        Ok(())
     }
 }

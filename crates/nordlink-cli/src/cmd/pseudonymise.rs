@@ -13,7 +13,7 @@ use nordlink_io::pseudonymise::{
 };
 use nordlink_io::{Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered};
 
-use super::{ensure_distinct, id_check::integer_width, key, progress};
+use super::{Tally, ensure_distinct, id_check::integer_width, key, progress};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
 
 pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
@@ -72,7 +72,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         None => None,
     };
     let bar = progress::rows(reader.total_rows());
-    let (mut read, mut rejected) = (0u64, 0u64);
+    let mut tally = Tally::default();
     let threads = rayon::current_num_threads();
 
     for_each_ordered(
@@ -83,7 +83,6 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::from)
         },
         |processed: Processed| {
-            let rows_in = processed.output.num_rows() as u64 + processed.rejects.len() as u64;
             if let Some(first) = processed.rejects.first() {
                 // Row and reason only: the value is personal data.
                 let where_ =
@@ -104,9 +103,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
                 }
             }
             writer.write(&processed.output)?;
-            read += rows_in;
-            rejected += processed.rejects.len() as u64;
-            bar.inc(rows_in);
+            bar.inc(tally.add(processed.output.num_rows(), processed.rejects.len()));
             Ok(())
         },
     )?;
@@ -115,14 +112,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     if let Some(w) = rejects_writer {
         w.finish()?;
     }
-    debug_assert_eq!(read, written + rejected);
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "nordlink pseudonymise: {read} rows read = {written} written + {rejected} rejected \
-         in {secs:.2} s ({:.0} rows/s) -> {}",
-        read as f64 / secs.max(1e-9),
-        args.output.display()
-    );
+    tally.report("pseudonymise", written, started, &args.output)?;
     eprintln!(
         "  {} under key {} (context {:?})",
         pseudonymiser.algorithm(),

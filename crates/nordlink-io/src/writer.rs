@@ -347,7 +347,7 @@ mod tests {
             w.write(&b).unwrap();
         }
         assert_eq!(w.finish().unwrap(), 10);
-        let file = std::fs::File::open(&out).unwrap();
+        let file = File::open(&out).unwrap();
         let reader =
             parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 3);

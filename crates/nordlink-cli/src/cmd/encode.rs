@@ -80,7 +80,11 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     let spec = EncodeSpec::resolve(&encoder, &reader, args.id_column.as_deref(), binary)?;
     let schema = spec.output_schema(&reader.schema());
     let clk_column = schema.index_of("clk").unwrap_or_default();
-    let options = WriteOptions { metadata: provenance, random_columns: vec!["clk".into()] };
+    let options = WriteOptions {
+        metadata: provenance,
+        random_columns: vec!["clk".into()],
+        ..WriteOptions::default()
+    };
     let mut writer = TableWriter::create_with(&args.output, schema.clone(), &options)?;
     let mut rejects_writer = match &args.rejects {
         Some(p) => Some(TableWriter::create(p, rejects_schema(), &[])?),

@@ -64,8 +64,11 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     };
     let schema = output_schema(&reader.schema(), &spec, input)?;
     let provenance = provenance(args, &pseudonymiser);
-    let write_options =
-        WriteOptions { metadata: provenance, random_columns: vec![args.column.clone()] };
+    let write_options = WriteOptions {
+        metadata: provenance,
+        random_columns: vec![args.column.clone()],
+        ..WriteOptions::default()
+    };
     let mut writer = TableWriter::create_with(&args.output, schema.clone(), &write_options)?;
     let mut rejects_writer = match &args.rejects {
         Some(path) => Some(TableWriter::create(path, rejects_schema(), &[])?),

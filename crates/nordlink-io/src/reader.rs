@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::sync::mpsc;
+
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::errors::ParquetError;
 
 use crate::{Format, IoError, RowProblem};
 
@@ -55,7 +60,90 @@ pub struct TableReader {
 
 enum Source {
     Csv(CsvSource),
-    Parquet(ParquetRecordBatchReader),
+    Parquet(ParquetSource),
+}
+
+/// What a decoder lane sends: a batch, the end of a row group, or an error.
+type LaneItem = Result<Option<RecordBatch>, ParquetError>;
+
+/// Parquet decoding spread over a few threads, a row group at a time: lane `t` decodes row
+/// groups `t, t + lanes, ...` ahead into a bounded channel, and the iterator takes them
+/// back in file order. One thread decoding every column was the pipeline's serial stage.
+struct ParquetSource {
+    lanes: Vec<mpsc::Receiver<LaneItem>>,
+    group: usize,
+    groups: usize,
+}
+
+impl ParquetSource {
+    fn start(
+        path: &Path,
+        metadata: ArrowReaderMetadata,
+        batch_size: usize,
+    ) -> std::io::Result<Self> {
+        let groups = metadata.metadata().num_row_groups();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let n_lanes = groups.min(threads);
+        let mut lanes = Vec::with_capacity(n_lanes);
+        for lane in 0..n_lanes {
+            let (tx, rx) = mpsc::sync_channel::<LaneItem>(2);
+            // Each lane opens the file itself: duplicated descriptors share one file
+            // offset, and the lanes' seeks would race.
+            let file = File::open(path)?;
+            let metadata = metadata.clone();
+            std::thread::spawn(move || {
+                for group in (lane..groups).step_by(n_lanes) {
+                    let Ok(file) = file.try_clone() else {
+                        let _ =
+                            tx.send(Err(ParquetError::General("cannot reopen the file".into())));
+                        return;
+                    };
+                    let reader =
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+                            .with_batch_size(batch_size)
+                            .with_row_groups(vec![group])
+                            .build();
+                    let reader = match reader {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    for batch in reader {
+                        // A failed send means the reader was dropped: stop quietly.
+                        if tx.send(batch.map(Some).map_err(ParquetError::from)).is_err() {
+                            return;
+                        }
+                    }
+                    if tx.send(Ok(None)).is_err() {
+                        return;
+                    }
+                }
+            });
+            lanes.push(rx);
+        }
+        Ok(Self { lanes, group: 0, groups })
+    }
+
+    fn next_batch(&mut self) -> Option<Result<RecordBatch, ParquetError>> {
+        while self.group < self.groups {
+            let lane = &self.lanes[self.group % self.lanes.len()];
+            match lane.recv() {
+                Ok(Ok(Some(batch))) => return Some(Ok(batch)),
+                Ok(Ok(None)) => self.group += 1,
+                Ok(Err(e)) => {
+                    self.group = self.groups;
+                    return Some(Err(e));
+                }
+                Err(_) => {
+                    self.group = self.groups;
+                    return Some(Err(ParquetError::General("a decoder thread stopped".into())));
+                }
+            }
+        }
+        None
+    }
 }
 
 struct CsvSource {
@@ -111,12 +199,12 @@ impl TableReader {
                 (Arc::new(Schema::new(fields)), Source::Csv(source))
             }
             Format::Parquet => {
-                let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                    .map_err(|e| parquet_error(path, &e))?
-                    .with_batch_size(batch_size);
-                total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
-                let reader = builder.build().map_err(|e| parquet_error(path, &e))?;
-                (reader.schema(), Source::Parquet(reader))
+                let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+                    .map_err(|e| parquet_error(path, &e))?;
+                total_rows = u64::try_from(metadata.metadata().file_metadata().num_rows()).ok();
+                let schema = metadata.schema().clone();
+                let source = ParquetSource::start(path, metadata, batch_size).map_err(file_err)?;
+                (schema, Source::Parquet(source))
             }
         };
         let mut seen = std::collections::HashSet::new();
@@ -249,7 +337,7 @@ impl Iterator for TableReader {
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.source {
             Source::Csv(_) => self.next_csv().transpose(),
-            Source::Parquet(reader) => match reader.next()? {
+            Source::Parquet(reader) => match reader.next_batch()? {
                 Ok(data) => Some(Ok(self.emit(data, Vec::new()))),
                 Err(e) => Some(Err(parquet_error(&self.path, &e))),
             },
@@ -345,6 +433,35 @@ mod tests {
         assert_eq!(batches[1].problems.len(), 2);
         assert_eq!(batches[1].problems[1].1, RowProblem::InvalidUtf8 { column: "id".into() });
         assert!(batches[1].data.column(0).is_null(1));
+    }
+
+    #[test]
+    fn parquet_row_groups_come_back_in_order() {
+        use crate::{TableWriter, WriteOptions};
+        use arrow_array::UInt64Array;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::UInt64, false)]));
+        let options = WriteOptions { row_group_rows: Some(7), ..WriteOptions::default() };
+        let mut w = TableWriter::create_with(&path, schema.clone(), &options).unwrap();
+        for start in (0..100u64).step_by(5) {
+            let col = Arc::new(UInt64Array::from_iter_values(start..start + 5));
+            w.write(&RecordBatch::try_new(schema.clone(), vec![col]).unwrap()).unwrap();
+        }
+        w.finish().unwrap();
+        let reader = TableReader::open(&path, ReadOptions { batch_size: 3 }).unwrap();
+        assert_eq!(reader.total_rows(), Some(100));
+        let mut next = 0u64;
+        for batch in reader {
+            let batch = batch.unwrap();
+            assert_eq!(batch.first_row, next + 1);
+            let values = batch.data.column(0).as_primitive::<arrow_array::types::UInt64Type>();
+            for v in values.values() {
+                assert_eq!(*v, next);
+                next += 1;
+            }
+        }
+        assert_eq!(next, 100);
     }
 
     #[test]

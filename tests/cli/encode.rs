@@ -1,22 +1,13 @@
-use std::os::unix::fs::PermissionsExt;
-
 use arrow_schema::DataType;
 
 use crate::util::*;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clkhash");
-const KEY: &str = "format: nordlink-key/1\nkey-id: a7fbea2583bf3446\ncreated: 2026-11-22T08:30:00Z\nsecret: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
-
-fn private(d: &Dir, name: &str, content: &[u8]) {
-    let p = d.write(name, content);
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
-}
-
 #[test]
 fn clkhash_schemas_give_bit_identical_filters() {
     for case in ["blake-bigrams", "doublehash-features", "xorfold-numeric"] {
         let d = Dir::new();
-        private(&d, "secret", &std::fs::read(format!("{FIXTURES}/{case}/secret.txt")).unwrap());
+        d.private("secret", std::fs::read(format!("{FIXTURES}/{case}/secret.txt")).unwrap());
         let schema = format!("{FIXTURES}/{case}/schema.json");
         let records = format!("{FIXTURES}/{case}/records.csv");
         let err = ok(
@@ -54,7 +45,7 @@ fn clkhash_schemas_give_bit_identical_filters() {
 #[test]
 fn native_schema_parquet_with_rejects_and_provenance() {
     let d = Dir::new();
-    private(&d, "k.key", KEY.as_bytes());
+    d.private("k.key", KAT_KEY);
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/nordic_people.csv");
     let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/nordic_schema.toml");
     let err = ok(
@@ -105,7 +96,7 @@ fn native_schema_parquet_with_rejects_and_provenance() {
 #[test]
 fn invalid_rows_without_a_rejects_file_fail_and_write_nothing() {
     let d = Dir::new();
-    private(&d, "k.key", KEY.as_bytes());
+    d.private("k.key", KAT_KEY);
     d.write("s.toml", "version = 1\n[[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n");
     d.write("in.csv", "dob\n1990-01-01\nnot a date\n");
     let err = fails(

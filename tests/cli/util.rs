@@ -10,6 +10,9 @@ use arrow_schema::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+/// The key of the published known-answer vectors (docs/pseudonymisation.md).
+pub(crate) const KAT_KEY: &str = "format: nordlink-key/1\nkey-id: a7fbea2583bf3446\ncreated: 2026-11-22T08:30:00Z\nsecret: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+
 pub(crate) struct Dir {
     dir: tempfile::TempDir,
 }
@@ -26,6 +29,14 @@ impl Dir {
     pub(crate) fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Writes a file readable by its owner only, as key and secret files must be.
+    pub(crate) fn private(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.write(name, content);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         p
     }
 

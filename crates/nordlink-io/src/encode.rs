@@ -191,12 +191,7 @@ pub fn encode_batch(
     // Token masks are reused across the batches a thread processes; a cache resets
     // itself when used with another encoder.
     CACHES.with_borrow_mut(|(native_cache, clkhash_cache)| {
-        let mut problems = batch.problems.iter().peekable();
-        for row in 0..n {
-            let mut problem = None;
-            while let Some((_, p)) = problems.next_if(|(j, _)| *j <= row) {
-                problem = problem.or(Some(p.code()));
-            }
+        for (row, problem) in batch.problem_codes().into_iter().enumerate().take(n) {
             let result = match problem {
                 Some(code) => Err(EncodeError { feature: String::new(), problem: code }),
                 None => match encoder {

@@ -70,17 +70,8 @@ pub fn check_batch(
     let mut sex = StringBuilder::with_capacity(n, n);
     let mut kind = StringBuilder::with_capacity(n, n * 8);
     let mut error = StringBuilder::with_capacity(n, n);
-    let mut problems = batch.problems.iter().peekable();
-    for i in 0..n {
+    for (i, problem) in batch.problem_codes().into_iter().enumerate().take(n) {
         row.append_value(batch.row_number(i));
-        let mut problem = None;
-        while let Some((j, p)) = problems.peek() {
-            if *j > i {
-                break;
-            }
-            problem = problem.or(Some(p.code()));
-            problems.next();
-        }
         let result = match problem {
             Some(code) => Err(code),
             None => parse_with(scheme, if ids.is_null(i) { "" } else { ids.value(i) }, options)

@@ -156,13 +156,7 @@ pub fn pseudonymise_batch(
     let mut pseudonyms: Vec<Pseudonym> = Vec::with_capacity(n);
     let mut parsed: Vec<NationalId> = Vec::new();
     let mut rejects = Vec::new();
-    let mut problems = batch.problems.iter().peekable();
-    for i in 0..n {
-        let mut problem = None;
-        while let Some((j, p)) = problems.next_if(|(j, _)| *j <= i) {
-            debug_assert!(*j == i);
-            problem = problem.or(Some(p.code()));
-        }
+    for (i, problem) in batch.problem_codes().into_iter().enumerate().take(n) {
         let cell = (!ids.is_null(i)).then(|| ids.value(i));
         let result = match problem {
             Some(code) => Err(code),

@@ -47,6 +47,17 @@ impl InputBatch {
     pub fn row_number(&self, index: usize) -> u64 {
         self.first_row + index as u64
     }
+
+    /// For each row, the code of its first [`RowProblem`], if it could not be read whole.
+    pub fn problem_codes(&self) -> Vec<Option<&'static str>> {
+        let mut codes = vec![None; self.data.num_rows()];
+        for (row, problem) in &self.problems {
+            if let Some(slot) = codes.get_mut(*row) {
+                slot.get_or_insert(problem.code());
+            }
+        }
+        codes
+    }
 }
 
 /// A streaming reader over a CSV or Parquet file; an iterator of [`InputBatch`]es.

@@ -146,3 +146,47 @@ fn invalid_rows_without_a_rejects_file_fail_and_write_nothing() {
     );
     assert!(err.contains("bad.toml") && err.contains("\"x\"") && err.contains("kind"), "{err}");
 }
+
+#[test]
+fn outputs_may_not_name_each_other() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.write("s.toml", "version = 1\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n");
+    d.write("in.csv", "sex\nF\n");
+    // Two spellings of one file: the rejects would overwrite the output.
+    let err = fails(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            "s.toml",
+            "--key",
+            "k.key",
+            "--input",
+            "in.csv",
+            "--output",
+            "out.csv",
+            "--rejects",
+            "./out.csv",
+        ],
+    );
+    assert!(err.contains("another output"), "{err}");
+    let err = fails(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            "s.toml",
+            "--key",
+            "k.key",
+            "--input",
+            "in.csv",
+            "--output",
+            "o.parquet",
+            "--anonlink-json",
+            "in.csv",
+        ],
+    );
+    assert!(err.contains("the input"), "{err}");
+    assert_eq!(d.listing(), ["in.csv", "k.key", "s.toml"]);
+}

@@ -1,5 +1,6 @@
 //! `nordlink encode`.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -19,12 +20,12 @@ use crate::flags::{EncodeArgs, KeyArgs};
 pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let input = args.input.input.as_path();
-    for out in [Some(&args.output), args.rejects.as_ref(), args.anonlink_json.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        ensure_distinct(input, out)?;
-    }
+    let outputs: Vec<&Path> =
+        [Some(args.output.as_path()), args.rejects.as_deref(), args.anonlink_json.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+    ensure_distinct(input, &outputs)?;
     let schema_bytes =
         std::fs::read(&args.schema).with_context(|| args.schema.display().to_string())?;
     let schema_text = std::str::from_utf8(&schema_bytes)

@@ -22,14 +22,26 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Refuses to write the output over the input (both would be lost).
-fn ensure_distinct(input: &Path, output: &Path) -> anyhow::Result<()> {
-    let same = match (input.canonicalize(), output.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
-        bail!("{}: output would overwrite the input", output.display());
+/// Where a path points, for comparison: its directory resolved (links, `..`) and its
+/// file name. Works for outputs that do not exist yet.
+fn identity(path: &Path) -> std::path::PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match (absolute.parent().map(Path::canonicalize), absolute.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => absolute,
+    }
+}
+
+/// Refuses outputs that name the input or each other: one would overwrite the other.
+fn ensure_distinct(input: &Path, outputs: &[&Path]) -> anyhow::Result<()> {
+    let mut seen = vec![(identity(input), input)];
+    for &out in outputs {
+        let id = identity(out);
+        if let Some((_, earlier)) = seen.iter().find(|(other, _)| *other == id) {
+            let what = if *earlier == input { "the input" } else { "another output" };
+            bail!("{}: would overwrite {what} ({})", out.display(), earlier.display());
+        }
+        seen.push((id, out));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `nordlink pseudonymise`.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::bail;
@@ -19,13 +20,9 @@ use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
 pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let input = args.input.input.as_path();
-    ensure_distinct(input, &args.output)?;
-    if let Some(rejects) = &args.rejects {
-        ensure_distinct(input, rejects)?;
-        if rejects == &args.output {
-            bail!("{}: --rejects and --output name the same file", rejects.display());
-        }
-    }
+    let outputs: Vec<&Path> =
+        std::iter::once(args.output.as_path()).chain(args.rejects.as_deref()).collect();
+    ensure_distinct(input, &outputs)?;
     let format = OutputFormat::new(args.encoding, args.bits)?;
     if args.encoding == Encoding::Raw && Format::from_path(&args.output)? != Format::Parquet {
         bail!("{}: --encoding raw needs a .parquet output", args.output.display());

@@ -269,22 +269,7 @@ impl TableReader {
     /// # Errors
     /// [`IoError::ColumnType`] explaining why an integer column is refused by default.
     pub fn check_text_column(&self, index: usize, zero_pad: Option<usize>) -> Result<(), IoError> {
-        let field = self.schema.field(index);
-        let hint = match field.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => return Ok(()),
-            t if t.is_integer() && zero_pad.is_some() => return Ok(()),
-            t if t.is_integer() => {
-                "identifiers stored as integers have lost their leading zeros; \
-                 export the column as text, or pass --zero-pad-integers to left-pad with zeros"
-            }
-            _ => "identifiers must be stored as text",
-        };
-        Err(IoError::ColumnType {
-            path: self.path.clone(),
-            column: field.name().clone(),
-            found: field.data_type().clone(),
-            hint,
-        })
+        text_type_check(&self.path, self.schema.field(index), zero_pad)
     }
 
     fn next_csv(&mut self) -> Result<Option<InputBatch>, IoError> {
@@ -372,27 +357,39 @@ pub fn text_column(
     zero_pad: Option<usize>,
 ) -> Result<StringArray, IoError> {
     let array = batch.column(index);
-    let field = batch.schema_ref().field(index).clone();
-    let type_error = |hint| IoError::ColumnType {
-        path: path.to_owned(),
-        column: field.name().clone(),
-        found: field.data_type().clone(),
-        hint,
-    };
-    match array.data_type() {
-        DataType::Utf8 => Ok(array.as_string::<i32>().clone()),
-        DataType::LargeUtf8 => Ok(array.as_string::<i64>().iter().collect()),
-        DataType::Utf8View => Ok(array.as_string_view().iter().collect()),
-        t if t.is_integer() => {
-            let Some(width) = zero_pad else {
-                return Err(type_error("integer identifiers need --zero-pad-integers"));
-            };
+    text_type_check(path, batch.schema_ref().field(index), zero_pad)?;
+    match (array.data_type(), zero_pad) {
+        (DataType::Utf8, _) => Ok(array.as_string::<i32>().clone()),
+        (DataType::LargeUtf8, _) => Ok(array.as_string::<i64>().iter().collect()),
+        (DataType::Utf8View, _) => Ok(array.as_string_view().iter().collect()),
+        (_, width) => {
+            // An integer column (text_type_check allowed it only with a width).
+            let width = width.unwrap_or_default();
             let text =
                 arrow_cast::cast(array, &DataType::Utf8).map_err(|e| parquet_error(path, &e))?;
             Ok(text.as_string::<i32>().iter().map(|v| v.map(|s| format!("{s:0>width$}"))).collect())
         }
-        _ => Err(type_error("identifiers must be stored as text")),
     }
+}
+
+/// Whether a column of this type can be read as identifier text: any string type, or an
+/// integer type when a zero-padding width is given.
+fn text_type_check(path: &Path, field: &Field, zero_pad: Option<usize>) -> Result<(), IoError> {
+    let hint = match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => return Ok(()),
+        t if t.is_integer() && zero_pad.is_some() => return Ok(()),
+        t if t.is_integer() => {
+            "identifiers stored as integers have lost their leading zeros; \
+             export the column as text, or pass --zero-pad-integers to left-pad with zeros"
+        }
+        _ => "identifiers must be stored as text",
+    };
+    Err(IoError::ColumnType {
+        path: path.to_owned(),
+        column: field.name().clone(),
+        found: field.data_type().clone(),
+        hint,
+    })
 }
 
 fn csv_message(e: &csv::Error) -> String {

@@ -21,6 +21,7 @@
 pub mod clk;
 mod date;
 pub mod id;
+mod kdf;
 mod key;
 pub mod keyfile;
 pub mod pseudonym;

@@ -38,6 +38,7 @@ use hmac::{KeyInit, Mac};
 use zeroize::Zeroizing;
 
 use crate::id::{NationalId, Scheme};
+use crate::kdf::derive_subkey;
 use crate::key::{KEY_LEN, KeyId, SecretKey};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -340,40 +341,13 @@ impl fmt::Debug for Pseudonymiser {
     }
 }
 
-/// The HKDF `info` for a context key: length-prefixed algorithm name and context.
-fn kdf_info(algorithm: Algorithm, context: &Context) -> Vec<u8> {
-    let (a, c) = (algorithm.name().as_bytes(), context.as_str().as_bytes());
-    let mut info = Vec::with_capacity(3 + a.len() + c.len());
-    info.push(a.len() as u8);
-    info.extend_from_slice(a);
-    info.extend_from_slice(&(c.len() as u16).to_be_bytes());
-    info.extend_from_slice(c);
-    info
-}
-
-/// Derives the PRF key for `context` from the master key (documented construction).
-fn derive_context_key(
-    master: &SecretKey,
-    algorithm: Algorithm,
-    context: &Context,
-) -> Zeroizing<[u8; KEY_LEN]> {
-    let hk = hkdf::Hkdf::<sha2::Sha256>::new(
-        Some(CONSTRUCTION.as_bytes()),
-        master.expose_secret().as_slice(),
-    );
-    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
-    // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-    let _ = hk.expand(&kdf_info(algorithm, context), okm.as_mut_slice());
-    okm
-}
-
 impl Pseudonymiser {
     /// Derives the context key and prepares the keyed PRF state.
     ///
     /// # Panics
     /// Never: HMAC accepts keys of any length.
     pub fn new(master: &SecretKey, algorithm: Algorithm, context: &Context) -> Self {
-        let key = derive_context_key(master, algorithm, context);
+        let key = derive_subkey(master, CONSTRUCTION, algorithm.name(), &[context.as_str()]);
         let prf = match algorithm {
             Algorithm::HmacSha256 => KeyedPrf::HmacSha256(
                 <HmacSha256 as KeyInit>::new_from_slice(key.as_slice())

@@ -24,6 +24,7 @@ use super::harden::{Hardener, set};
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Missing, Schema, Weight};
 use crate::SecretKey;
+use crate::kdf::derive_subkey;
 
 /// The construction's name; also the HKDF salt.
 pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
@@ -36,19 +37,7 @@ pub(crate) static NEXT_ENCODER_ID: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(1);
 
 fn derive(master: &SecretKey, purpose: &str, context: &str, field: &str) -> Zeroizing<[u8; 32]> {
-    let mut info = Vec::with_capacity(5 + purpose.len() + context.len() + field.len());
-    info.push(purpose.len() as u8);
-    info.extend_from_slice(purpose.as_bytes());
-    info.extend_from_slice(&(context.len() as u16).to_be_bytes());
-    info.extend_from_slice(context.as_bytes());
-    info.extend_from_slice(&(field.len() as u16).to_be_bytes());
-    info.extend_from_slice(field.as_bytes());
-    let hk =
-        hkdf::Hkdf::<sha2::Sha256>::new(Some(CLK_CONSTRUCTION.as_bytes()), master.expose_secret());
-    let mut okm = Zeroizing::new([0u8; 32]);
-    // 32 bytes is far below HKDF-SHA256's limit.
-    let _ = hk.expand(&info, okm.as_mut_slice());
-    okm
+    derive_subkey(master, CLK_CONSTRUCTION, purpose, &[context, field])
 }
 
 /// The filters of one record.

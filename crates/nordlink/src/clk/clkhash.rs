@@ -272,12 +272,6 @@ impl ClkhashSchema {
     pub fn feature_columns(&self) -> impl Iterator<Item = Option<&str>> {
         self.features.iter().map(|f| f.spec.as_ref().map(|_| f.identifier.as_str()))
     }
-
-    /// The identifiers of the features that are hashed, in schema order: the input
-    /// columns the encoder needs.
-    pub fn hashed_features(&self) -> impl Iterator<Item = &str> {
-        self.features.iter().filter(|f| f.spec.is_some()).map(|f| f.identifier.as_str())
-    }
 }
 
 fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
@@ -556,19 +550,18 @@ impl ClkhashEncoder {
         let keys = &self.keys[index];
         match spec.hash {
             HashKind::Blake => {
-                let words = (k.div_ceil(32)) * 32;
-                let entry = match memo.get_mut(token) {
+                // bitsPerFeature can ask one token for more words than an earlier record did.
+                let words = k.div_ceil(32) * 32;
+                let fresh;
+                let cached = match memo.get(token) {
                     Some(TokenHash::Blake(w)) if w.len() >= words => w,
                     _ => {
-                        let w = blake_words(&keys[0], token.as_bytes(), words);
-                        memo.insert(token.to_owned(), TokenHash::Blake(w));
-                        match memo.get_mut(token) {
-                            Some(TokenHash::Blake(w)) => w,
-                            _ => unreachable!("just inserted"),
-                        }
+                        fresh = blake_words(&keys[0], token.as_bytes(), words);
+                        memo.insert(token.to_owned(), TokenHash::Blake(fresh.clone()));
+                        &fresh
                     }
                 };
-                for &w in &entry[..k] {
+                for &w in &cached[..k] {
                     filter.set(usize::from(w) % l);
                 }
             }

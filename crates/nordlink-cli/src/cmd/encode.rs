@@ -1,7 +1,6 @@
 //! `nordlink encode`.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use nordlink::clk::clkhash::{ClkhashEncoder, ClkhashSchema, is_clkhash_schema};
@@ -11,14 +10,13 @@ use nordlink_io::encode::{
     AnyEncoder, EncodeSpec, EncodedBatch, encode_batch, rejects_batch, rejects_schema,
 };
 use nordlink_io::{
-    ClkJsonWriter, Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered,
+    ClkJsonWriter, Format, ReadOptions, TableReader, WriteOptions, for_each_ordered,
 };
 
-use super::{Tally, ensure_distinct, key, progress};
+use super::{Outputs, ensure_distinct, key};
 use crate::flags::{EncodeArgs, KeyArgs};
 
 pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
     let input = args.input.input.as_path();
     let outputs: Vec<&Path> =
         [Some(args.output.as_path()), args.rejects.as_deref(), args.anonlink_json.as_deref()]
@@ -86,49 +84,39 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
         random_columns: vec!["clk".into()],
         ..WriteOptions::default()
     };
-    let mut writer = TableWriter::create_with(&args.output, schema.clone(), &options)?;
-    let mut rejects_writer = match &args.rejects {
-        Some(p) => Some(TableWriter::create(p, rejects_schema(), &[])?),
-        None => None,
-    };
+    let rejects = args.rejects.as_deref().map(|p| (p, rejects_schema()));
+    let total_rows = reader.total_rows();
+    let mut outputs =
+        Outputs::create("encode", &args.output, schema.clone(), &options, rejects, total_rows)?;
     let mut json = args.anonlink_json.as_deref().map(ClkJsonWriter::create).transpose()?;
-    let bar = progress::rows(reader.total_rows());
-    let mut tally = Tally::default();
     let threads = rayon::current_num_threads();
     for_each_ordered(
         reader,
         2 * threads + 2,
         |batch| encode_batch(&batch, &encoder, &spec, &schema, input).map_err(anyhow::Error::from),
         |done: EncodedBatch| {
-            if let Some(first) = done.rejects.first() {
-                let Some(w) = &mut rejects_writer else {
-                    bail!(
-                        "{}: row {}: field {:?}: {}; pass --rejects FILE to set such rows aside; \
+            if let Some(first) = done.rejects.first()
+                && !outputs.takes_rejects()
+            {
+                bail!(
+                    "{}: row {}: field {:?}: {}; pass --rejects FILE to set such rows aside; \
                          nothing was written",
-                        input.display(),
-                        first.row,
-                        first.field,
-                        first.problem
-                    );
-                };
-                w.write(&rejects_batch(&done.rejects))?;
+                    input.display(),
+                    first.row,
+                    first.field,
+                    first.problem
+                );
             }
-            writer.write(&done.output)?;
             if let Some(j) = &mut json {
                 j.write(&done.output, clk_column)?;
             }
-            bar.inc(tally.add(done.output.num_rows(), done.rejects.len()));
-            Ok(())
+            let rejects = (!done.rejects.is_empty()).then(|| rejects_batch(&done.rejects));
+            outputs.write(&done.output, rejects)
         },
     )?;
-    bar.finish_and_clear();
-    let written = writer.finish()?;
-    if let Some(w) = rejects_writer {
-        w.finish()?;
-    }
     if let Some(j) = json {
         j.finish()?;
     }
-    tally.report("encode", written, started, &args.output)?;
+    outputs.finish()?;
     Ok(())
 }

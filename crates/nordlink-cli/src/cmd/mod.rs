@@ -6,8 +6,13 @@ mod key;
 mod progress;
 mod pseudonymise;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use indicatif::ProgressBar;
+use nordlink_io::arrow_array::RecordBatch;
+use nordlink_io::arrow_schema::SchemaRef;
+use nordlink_io::{TableWriter, WriteOptions};
 
 use anyhow::bail;
 
@@ -24,7 +29,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Where a path points, for comparison: its directory resolved (links, `..`) and its
 /// file name. Works for outputs that do not exist yet.
-fn identity(path: &Path) -> std::path::PathBuf {
+fn identity(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     match (absolute.parent().map(Path::canonicalize), absolute.file_name()) {
         (Some(Ok(dir)), Some(name)) => dir.join(name),
@@ -59,30 +64,71 @@ fn print_counts<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)
     }
 }
 
-/// Row accounting for the streaming commands: every row read is written or rejected.
-#[derive(Debug, Default)]
-struct Tally {
+/// The outputs of a streaming command: the table, an optional rejects table, a progress
+/// bar, and the row accounting that proves every row read was written or rejected.
+struct Outputs {
+    what: &'static str,
+    path: PathBuf,
+    table: TableWriter,
+    rejects: Option<TableWriter>,
+    bar: ProgressBar,
+    started: Instant,
     read: u64,
     rejected: u64,
 }
 
-impl Tally {
-    /// Counts one processed batch; returns its number of input rows.
-    fn add(&mut self, written: usize, rejected: usize) -> u64 {
-        let rows = (written + rejected) as u64;
-        self.read += rows;
-        self.rejected += rejected as u64;
-        rows
+impl Outputs {
+    /// Opens the table (and the rejects file, when one is named) for writing.
+    fn create(
+        what: &'static str,
+        path: &Path,
+        schema: SchemaRef,
+        options: &WriteOptions,
+        rejects: Option<(&Path, SchemaRef)>,
+        total_rows: Option<u64>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            what,
+            path: path.to_owned(),
+            table: TableWriter::create_with(path, schema, options)?,
+            rejects: rejects.map(|(p, s)| TableWriter::create(p, s, &[])).transpose()?,
+            bar: progress::rows(total_rows),
+            started: Instant::now(),
+            read: 0,
+            rejected: 0,
+        })
     }
 
-    /// Prints the summary line, after checking that no row went missing.
-    fn report(
-        &self,
-        what: &str,
-        written: u64,
-        started: Instant,
-        output: &Path,
-    ) -> anyhow::Result<()> {
+    /// Whether rejected rows have somewhere to go.
+    fn takes_rejects(&self) -> bool {
+        self.rejects.is_some()
+    }
+
+    /// Writes one processed batch and its rejects (callers stop before this when rejects
+    /// have nowhere to go).
+    fn write(&mut self, output: &RecordBatch, rejects: Option<RecordBatch>) -> anyhow::Result<()> {
+        let n_rejects = rejects.as_ref().map_or(0, RecordBatch::num_rows);
+        if let Some(batch) = rejects {
+            let Some(w) = &mut self.rejects else {
+                bail!("internal error: rejects without a rejects file")
+            };
+            w.write(&batch)?;
+        }
+        self.table.write(output)?;
+        let rows = (output.num_rows() + n_rejects) as u64;
+        self.read += rows;
+        self.rejected += n_rejects as u64;
+        self.bar.inc(rows);
+        Ok(())
+    }
+
+    /// Renames the files into place and prints the summary line.
+    fn finish(self) -> anyhow::Result<()> {
+        self.bar.finish_and_clear();
+        let written = self.table.finish()?;
+        if let Some(w) = self.rejects {
+            w.finish()?;
+        }
         if self.read != written + self.rejected {
             bail!(
                 "internal error: {} rows read but {written} written and {} rejected",
@@ -90,14 +136,15 @@ impl Tally {
                 self.rejected
             );
         }
-        let secs = started.elapsed().as_secs_f64();
+        let secs = self.started.elapsed().as_secs_f64();
         eprintln!(
-            "nordlink {what}: {} rows read = {written} {} + {} rejected in {secs:.2} s ({:.0} rows/s) -> {}",
+            "nordlink {}: {} rows read = {written} {} + {} rejected in {secs:.2} s ({:.0} rows/s) -> {}",
+            self.what,
             self.read,
-            if what == "encode" { "encoded" } else { "written" },
+            if self.what == "encode" { "encoded" } else { "written" },
             self.rejected,
             self.read as f64 / secs.max(1e-9),
-            output.display()
+            self.path.display()
         );
         Ok(())
     }

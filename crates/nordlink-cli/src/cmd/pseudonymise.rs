@@ -1,7 +1,6 @@
 //! `nordlink pseudonymise`.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::bail;
 use nordlink::Date;
@@ -12,13 +11,12 @@ use nordlink::pseudonym::{
 use nordlink_io::pseudonymise::{
     Derived, Processed, Spec, output_schema, pseudonymise_batch, rejects_batch, rejects_schema,
 };
-use nordlink_io::{Format, ReadOptions, TableReader, TableWriter, WriteOptions, for_each_ordered};
+use nordlink_io::{Format, ReadOptions, TableReader, WriteOptions, for_each_ordered};
 
-use super::{Tally, ensure_distinct, id_check::integer_width, key, progress};
+use super::{Outputs, ensure_distinct, id_check::integer_width, key};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
 
 pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
     let input = args.input.input.as_path();
     let outputs: Vec<&Path> =
         std::iter::once(args.output.as_path()).chain(args.rejects.as_deref()).collect();
@@ -66,13 +64,16 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         random_columns: vec![args.column.clone()],
         ..WriteOptions::default()
     };
-    let mut writer = TableWriter::create_with(&args.output, schema.clone(), &write_options)?;
-    let mut rejects_writer = match &args.rejects {
-        Some(path) => Some(TableWriter::create(path, rejects_schema(), &[])?),
-        None => None,
-    };
-    let bar = progress::rows(reader.total_rows());
-    let mut tally = Tally::default();
+    let rejects = args.rejects.as_deref().map(|p| (p, rejects_schema()));
+    let total_rows = reader.total_rows();
+    let mut outputs = Outputs::create(
+        "pseudonymise",
+        &args.output,
+        schema.clone(),
+        &write_options,
+        rejects,
+        total_rows,
+    )?;
     let threads = rayon::current_num_threads();
 
     for_each_ordered(
@@ -87,32 +88,27 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
                 // Row and reason only: the value is personal data.
                 let where_ =
                     format!("{}: row {}, column {:?}", input.display(), first.row, args.column);
-                match (&mut rejects_writer, args.on_invalid) {
+                match (outputs.takes_rejects(), args.on_invalid) {
                     (_, OnInvalid::Fail) => {
                         bail!(
                             "{where_}: invalid identifier ({}); nothing was written",
                             first.reason
                         )
                     }
-                    (None, OnInvalid::Reject) => bail!(
+                    (false, OnInvalid::Reject) => bail!(
                         "{where_}: invalid identifier ({}); pass --rejects FILE to set invalid \
                          rows aside, or --on-invalid fail; nothing was written",
                         first.reason
                     ),
-                    (Some(w), OnInvalid::Reject) => w.write(&rejects_batch(&processed.rejects))?,
+                    (true, OnInvalid::Reject) => {}
                 }
             }
-            writer.write(&processed.output)?;
-            bar.inc(tally.add(processed.output.num_rows(), processed.rejects.len()));
-            Ok(())
+            let rejects =
+                (!processed.rejects.is_empty()).then(|| rejects_batch(&processed.rejects));
+            outputs.write(&processed.output, rejects)
         },
     )?;
-    bar.finish_and_clear();
-    let written = writer.finish()?;
-    if let Some(w) = rejects_writer {
-        w.finish()?;
-    }
-    tally.report("pseudonymise", written, started, &args.output)?;
+    outputs.finish()?;
     eprintln!(
         "  {} under key {} (context {:?})",
         pseudonymiser.algorithm(),

@@ -83,11 +83,8 @@ fn native_schema_parquet_with_rejects_and_provenance() {
     assert!(dice(0, 1) > 0.85, "{}", dice(0, 1));
     assert!(dice(2, 3) > 0.85, "{}", dice(2, 3));
     assert!(dice(0, 2) < 0.6, "{}", dice(0, 2));
-    let file = std::fs::File::open(d.path("out.parquet")).unwrap();
-    use parquet::file::reader::FileReader;
-    let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
-    let kv = reader.metadata().file_metadata().key_value_metadata().unwrap().clone();
-    let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
+    let kv = parquet_metadata(&d.path("out.parquet"));
+    let get = |k: &str| kv.get(k).cloned();
     assert_eq!(get("nordlink.key_id").as_deref(), Some("a7fbea2583bf3446"));
     assert_eq!(get("nordlink.construction").as_deref(), Some("nordlink-clk/1"));
     assert_eq!(get("nordlink.schema_sha256").map(|s| s.len()), Some(64));

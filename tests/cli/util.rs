@@ -115,3 +115,11 @@ pub(crate) fn read_parquet(path: &Path) -> Vec<RecordBatch> {
         .collect::<Result<_, _>>()
         .unwrap()
 }
+
+/// A Parquet file's footer key-value metadata.
+pub(crate) fn parquet_metadata(path: &Path) -> std::collections::HashMap<String, String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let kv = reader.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+    kv.into_iter().map(|e| (e.key, e.value.unwrap_or_default())).collect()
+}

@@ -5,20 +5,10 @@ the specification: prints filters for a tiny schema so the Rust tests can check 
     pip install blake3 && python3 scripts/clk_vectors.py
 """
 import base64
-import hashlib
-import hmac
 
 import blake3
 
-
-def hkdf_sha256(salt, ikm, info, length=32):
-    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
-    okm, block, i = b"", b"", 1
-    while len(okm) < length:
-        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
-        okm += block
-        i += 1
-    return okm[:length]
+from pseudonym_vectors import hkdf_sha256
 
 
 def field_key(master, context, field):

@@ -90,57 +90,34 @@ fn native_schema_parquet_with_rejects_and_provenance() {
     assert_eq!(get("nordlink.schema_sha256").map(|s| s.len()), Some(64));
 }
 
+/// `nordlink encode` of `input` under a native schema and the known-answer key `k.key`.
+fn native<'a>(schema: &'a str, input: &'a str, output: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["encode", "--schema", schema, "--key", "k.key", "--input", input, "--output", output];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn invalid_rows_without_a_rejects_file_fail_and_write_nothing() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
     d.write("s.toml", "version = 1\n[[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n");
     d.write("in.csv", "dob\n1990-01-01\nnot a date\n");
-    let err = fails(
-        &d,
-        &[
-            "encode",
-            "--schema",
-            "s.toml",
-            "--key",
-            "k.key",
-            "--input",
-            "in.csv",
-            "--output",
-            "out.csv",
-            "--anonlink-json",
-            "c.json",
-        ],
-    );
+    let err = fails(&d, &native("s.toml", "in.csv", "out.csv", &["--anonlink-json", "c.json"]));
     assert!(err.contains("row 2") && err.contains("dob") && err.contains("bad_date"), "{err}");
     assert!(!err.contains("not a date"), "{err}");
     assert_eq!(d.listing(), ["in.csv", "k.key", "s.toml"]);
     // A column the schema needs but the input lacks, and the wrong secret kind.
     d.write("in2.csv", "birth\n1990-01-01\n");
-    let err = fails(
-        &d,
-        &[
-            "encode", "--schema", "s.toml", "--key", "k.key", "--input", "in2.csv", "--output",
-            "out.csv",
-        ],
-    );
+    let err = fails(&d, &native("s.toml", "in2.csv", "out.csv", &[]));
     assert!(err.contains("\"dob\"") && err.contains("in2.csv"), "{err}");
-    let err = fails(
-        &d,
-        &[
-            "encode", "--schema", "s.toml", "--secret", "k.key", "--input", "in.csv", "--output",
-            "out.csv",
-        ],
-    );
+    let mut args = native("s.toml", "in.csv", "out.csv", &[]);
+    args[3] = "--secret";
+    let err = fails(&d, &args);
     assert!(err.contains("--key"), "{err}");
     d.write("bad.toml", "version = 1\n[[fields]]\nname = \"x\"\n");
-    let err = fails(
-        &d,
-        &[
-            "encode", "--schema", "bad.toml", "--key", "k.key", "--input", "in.csv", "--output",
-            "out.csv",
-        ],
-    );
+    let err = fails(&d, &native("bad.toml", "in.csv", "out.csv", &[]));
     assert!(err.contains("bad.toml") && err.contains("\"x\"") && err.contains("kind"), "{err}");
 }
 
@@ -151,39 +128,9 @@ fn outputs_may_not_name_each_other() {
     d.write("s.toml", "version = 1\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n");
     d.write("in.csv", "sex\nF\n");
     // Two spellings of one file: the rejects would overwrite the output.
-    let err = fails(
-        &d,
-        &[
-            "encode",
-            "--schema",
-            "s.toml",
-            "--key",
-            "k.key",
-            "--input",
-            "in.csv",
-            "--output",
-            "out.csv",
-            "--rejects",
-            "./out.csv",
-        ],
-    );
+    let err = fails(&d, &native("s.toml", "in.csv", "out.csv", &["--rejects", "./out.csv"]));
     assert!(err.contains("another output"), "{err}");
-    let err = fails(
-        &d,
-        &[
-            "encode",
-            "--schema",
-            "s.toml",
-            "--key",
-            "k.key",
-            "--input",
-            "in.csv",
-            "--output",
-            "o.parquet",
-            "--anonlink-json",
-            "in.csv",
-        ],
-    );
+    let err = fails(&d, &native("s.toml", "in.csv", "o.parquet", &["--anonlink-json", "in.csv"]));
     assert!(err.contains("the input"), "{err}");
     assert_eq!(d.listing(), ["in.csv", "k.key", "s.toml"]);
 }

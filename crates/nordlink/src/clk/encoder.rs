@@ -20,7 +20,8 @@ use zeroize::Zeroizing;
 
 use super::BloomFilter;
 use super::error::EncodeError;
-use super::harden::{Hardener, set};
+use super::bitorder::word_set as set;
+use super::harden::Hardener;
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Missing, Schema, Weight};
 use crate::SecretKey;

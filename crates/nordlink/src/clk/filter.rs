@@ -4,10 +4,13 @@ use std::fmt;
 
 use base64::Engine as _;
 
+use super::bitorder::{byte_get, byte_set, words_to_bytes};
+
 /// A Bloom filter of `len` bits.
 ///
 /// Bit order follows clkhash (Python `bitarray`, big-endian): bit 0 is the most significant
-/// bit of byte 0. A filter is an encoding meant to be shared, so `Debug` shows it; the
+/// bit of byte 0 (see the `bitorder` module). For many filters of one length, as the
+/// linker holds them, use a [`FilterArena`](super::FilterArena). A filter is an encoding meant to be shared, so `Debug` shows it; the
 /// inputs and keys that made it never are.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct BloomFilter {
@@ -32,8 +35,8 @@ impl BloomFilter {
     /// If `len` is not a positive multiple of 8 or the words hold fewer than `len` bits.
     pub fn from_words(words: &[u64], len: usize) -> Self {
         assert!(len > 0 && len.is_multiple_of(8) && words.len() * 64 >= len, "filter length");
-        let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
-        bytes.truncate(len / 8);
+        let mut bytes = vec![0u8; len / 8];
+        words_to_bytes(words, &mut bytes);
         Self { bytes, len }
     }
 
@@ -50,12 +53,12 @@ impl BloomFilter {
     /// Sets bit `i` (taken modulo the length by the caller).
     #[inline]
     pub fn set(&mut self, i: usize) {
-        self.bytes[i >> 3] |= 0x80 >> (i & 7);
+        byte_set(&mut self.bytes, i);
     }
 
     /// Whether bit `i` is set.
     pub fn get(&self, i: usize) -> bool {
-        self.bytes[i >> 3] & (0x80 >> (i & 7)) != 0
+        byte_get(&self.bytes, i)
     }
 
     /// ORs `other` (same length) into `self`.

@@ -1,8 +1,9 @@
-//! Hardening steps on a filter's bits, which are held as 64-bit words in clkhash bit order
-//! (bit `i` is bit `63 - i % 64` of word `i / 64`).
+//! Hardening steps on a filter's bits, held as 64-bit words in the order the `bitorder`
+//! module defines.
 
 use zeroize::Zeroizing;
 
+use super::bitorder::{word_get as get, word_mask, word_set as set};
 use super::schema::Hardening;
 
 /// Keys and precomputed state for the keyed steps.
@@ -11,16 +12,6 @@ pub(crate) struct Hardener {
     /// One permutation per `Permute` step, for the length at that step.
     permutations: Vec<Vec<u32>>,
     rr_key: Zeroizing<[u8; 32]>,
-}
-
-#[inline]
-pub(crate) fn get(words: &[u64], i: usize) -> bool {
-    words[i / 64] >> (63 - i % 64) & 1 == 1
-}
-
-#[inline]
-pub(crate) fn set(words: &mut [u64], i: usize) {
-    words[i / 64] |= 1 << (63 - i % 64);
 }
 
 /// A uniform integer in `0..n` from a keyed stream, by rejection (no modulo bias).
@@ -126,7 +117,7 @@ impl Hardener {
                         if u32::from(u16::from_le_bytes([b[0], b[1]])) < threshold {
                             let bit = b[2] & 1 == 1;
                             let word = &mut out[i / 64];
-                            let mask = 1u64 << (63 - i % 64);
+                            let mask = word_mask(i);
                             if bit { *word |= mask } else { *word &= !mask }
                         }
                     }

@@ -1,7 +1,8 @@
 //! Bloom-filter encodings of quasi-identifiers (names, birth dates, places) for
 //! privacy-preserving record linkage across registers whose identifiers differ.
 //!
-//! * [`BloomFilter`]: the bit vector, in clkhash's bit order.
+//! * [`BloomFilter`]: one filter, in clkhash's bit order; [`FilterArena`]: many filters of
+//!   one length in one buffer, with popcounts, as the similarity kernels read them.
 //! * [`Schema`] and [`Encoder`]: nordlink's own schema (`nordlink-schema/1`) and encoding
 //!   (`nordlink-clk/1`): Nordic-aware normalisation, q-gram/date/numeric tokens, keyed
 //!   random hashing, hardening, memoised token masks.
@@ -10,6 +11,8 @@
 //!
 //! Schemas are documented in `docs/schema.md`.
 
+mod arena;
+mod bitorder;
 pub mod clkhash;
 mod datefmt;
 mod encoder;
@@ -20,6 +23,7 @@ mod normalise;
 mod schema;
 mod tokenise;
 
+pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 pub use error::{EncodeError, SchemaError};
 pub use filter::BloomFilter;

@@ -62,7 +62,7 @@ impl FilterError {
 }
 
 /// Filters of one length in one contiguous buffer, with their popcounts.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct FilterArena {
     bits: usize,
     words_per_filter: usize,
@@ -71,6 +71,15 @@ pub struct FilterArena {
     /// Reused by [`push_base64`](Self::push_base64); not part of the contents.
     scratch: Vec<u8>,
 }
+
+impl PartialEq for FilterArena {
+    fn eq(&self, other: &Self) -> bool {
+        // The scratch buffer is not content.
+        self.bits == other.bits && self.words == other.words
+    }
+}
+
+impl Eq for FilterArena {}
 
 impl fmt::Debug for FilterArena {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -176,7 +176,7 @@ fn encode(c: &mut Criterion) {
         b.iter(|| {
             recs.iter()
                 .map(|r| {
-                    clkhash.encode(|i, _| Some(r[i].as_str()), &mut cache).unwrap().count_ones()
+                    clkhash.encode(|i| Some(r[i].as_str()), &mut cache).unwrap().record.count_ones()
                 })
                 .sum::<u32>()
         })

@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Field::new("cost_eur", DataType::Float64, true),
         Field::new("hospital", DataType::Utf8, true),
     ]));
-    let mut writer = TableWriter::create(path.as_ref(), schema.clone(), &[])?;
+    let mut writer = TableWriter::create(path.as_ref(), schema.clone())?;
     let batch = 65_536;
     let mut start = 0;
     while start < rows {

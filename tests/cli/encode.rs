@@ -68,7 +68,7 @@ fn native_schema_parquet_with_rejects_and_provenance() {
     );
     // Row 6 has 30 February: rejected, with the field and problem.
     assert!(err.contains("8 rows read = 7 encoded + 1 rejected"), "{err}");
-    assert_eq!(read_csv(&d.path("rej.csv"))[1], ["6", "birth_date", "bad_date"]);
+    assert_eq!(read_csv(&d.path("rej.csv"))[1], ["6", "birth_date", "bad_date", ""]);
     let b = &read_parquet(&d.path("out.parquet"))[0];
     assert_eq!(b.schema().field(2).data_type(), &DataType::FixedSizeBinary(128));
     use arrow_array::cast::AsArray;

@@ -97,8 +97,9 @@ fn rows_in_equal_rows_out_plus_rejects_and_raw_ids_never_leak() {
     let notes: Vec<&str> = out[1..].iter().map(|r| r[1].as_str()).collect();
     let expect: Vec<String> = (0..40).filter(|i| i % 5 != 4).map(|i| format!("ok{i}")).collect();
     assert_eq!(notes, expect);
-    assert_eq!(rej[1], ["5", "310294-1234", "bad_date"]);
-    assert_eq!(rej[9], ["41", "211062-5629", "field_count"]);
+    assert_eq!(rej[0], ["row", "field", "problem", "value"]);
+    assert_eq!(rej[1], ["5", "cpr", "bad_date", "310294-1234"]);
+    assert_eq!(rej[9], ["41", "cpr", "field_count", "211062-5629"]);
     // Neither raw nor normalised identifiers appear in the output or on stderr.
     let text = std::fs::read_to_string(d.path("out.csv")).unwrap();
     for id in valid {

@@ -201,15 +201,15 @@ fn parse_scheme(s: &str) -> Result<Scheme, String> {
 }
 
 fn parse_namespace(s: &str) -> Result<Namespace, String> {
-    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
+    s.parse().map_err(|e: nordlink::pseudonym::SettingsError| e.to_string())
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
-    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
+    s.parse().map_err(|e: nordlink::pseudonym::SettingsError| e.to_string())
 }
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    s.parse().map_err(|e: nordlink::pseudonym::ConfigError| e.to_string())
+    s.parse().map_err(|e: nordlink::pseudonym::SettingsError| e.to_string())
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {

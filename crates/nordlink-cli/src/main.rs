@@ -18,6 +18,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("nordlink: error: {err:#}");
+            if let Some(hint) = cmd::hint(&err) {
+                eprintln!("nordlink: hint: {hint}");
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }

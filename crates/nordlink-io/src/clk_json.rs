@@ -66,9 +66,11 @@ impl ClkJsonWriter {
                 }
                 DataType::Utf8 => text.push_str(array.as_string::<i32>().value(i)),
                 other => {
-                    return Err(IoError::Parquet {
+                    return Err(IoError::ColumnType {
                         path: self.path.clone(),
-                        message: format!("cannot write a {other} column as CLK JSON"),
+                        column: batch.schema_ref().field(column).name().clone(),
+                        found: other.clone(),
+                        hint: "CLK JSON takes FixedSizeBinary or base64 text filters",
                     });
                 }
             }

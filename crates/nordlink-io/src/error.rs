@@ -35,14 +35,37 @@ pub enum IoError {
         /// What went wrong.
         message: String,
     },
-    /// Parquet or Arrow decoding or encoding failed.
-    #[error("{path}: {message}", path = .path.display())]
+    /// Parquet decoding or encoding failed.
+    #[error("{path}: {source}", path = .path.display())]
     Parquet {
         /// The file.
         path: PathBuf,
-        /// The library's message (it does not contain cell values).
-        message: String,
+        /// The Parquet library's error (its messages do not contain cell values).
+        source: parquet::errors::ParquetError,
     },
+    /// Building, casting or filtering Arrow arrays failed.
+    #[error("{path}: {source}", path = .path.display())]
+    Arrow {
+        /// The file.
+        path: PathBuf,
+        /// The Arrow library's error (its messages do not contain cell values).
+        source: arrow_schema::ArrowError,
+    },
+    /// A filter column cannot be read as filters of the expected length.
+    #[error("{path}: row {row}, column {column:?}: {source}", path = .path.display())]
+    Filter {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based data row.
+        row: u64,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        source: nordlink::clk::FilterError,
+    },
+    /// A file's provenance record is missing, malformed or of an unknown version.
+    #[error(transparent)]
+    Provenance(#[from] crate::ProvenanceError),
     /// A column the command needs is not in the file.
     #[error("{path}: no column named {column:?} (columns: {available})", path = .path.display())]
     MissingColumn {
@@ -83,12 +106,16 @@ pub enum IoError {
         /// What to do about it.
         hint: &'static str,
     },
-    /// The output would be the input file itself.
-    #[error("{path}: output would overwrite the input", path = .path.display())]
-    OutputIsInput {
-        /// The file.
-        path: PathBuf,
-    },
+}
+
+impl IoError {
+    pub(crate) fn parquet(path: &std::path::Path, source: parquet::errors::ParquetError) -> Self {
+        Self::Parquet { path: path.to_owned(), source }
+    }
+
+    pub(crate) fn arrow(path: &std::path::Path, source: arrow_schema::ArrowError) -> Self {
+        Self::Arrow { path: path.to_owned(), source }
+    }
 }
 
 /// Why one row of the input could not be read as a whole. The row still appears in the

@@ -18,20 +18,30 @@
 #![forbid(unsafe_code)]
 
 mod clk_json;
+mod csv_source;
 pub mod encode;
 mod error;
+mod filters;
 mod format;
 pub mod id_check;
+mod parquet_source;
 mod pipeline;
+mod provenance;
 pub mod pseudonymise;
 mod reader;
+mod rejects;
+mod text;
 mod writer;
 
 pub use clk_json::ClkJsonWriter;
 pub use error::{IoError, RowProblem};
+pub use filters::append_filters;
 pub use format::Format;
 pub use pipeline::for_each_ordered;
-pub use reader::{InputBatch, ReadOptions, TableReader, text_column};
+pub use provenance::{Mismatch, PROVENANCE_FORMAT, Provenance, ProvenanceError};
+pub use reader::{InputBatch, ReadOptions, TableReader};
+pub use rejects::{Reject, RejectsWriter, rejects_batch, rejects_schema};
+pub use text::text_column;
 pub use writer::{TableWriter, WriteOptions};
 
 /// Arrow and Parquet, re-exported so callers stay on the versions nordlink uses.

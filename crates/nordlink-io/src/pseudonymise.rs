@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Date32Builder, StringBuilder, UInt16Builder, UInt64Builder};
+use arrow_array::builder::{Date32Builder, StringBuilder, UInt16Builder};
 use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, RecordBatch, StringArray};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use nordlink::id::{NationalId, ParseOptions, parse_with};
 use nordlink::pseudonym::{Encoding, Namespace, OutputFormat, Pseudonym, Pseudonymiser};
 
-use crate::{InputBatch, IoError, text_column};
+use crate::{InputBatch, IoError, Reject, text_column};
 
 /// Columns derived from the identifier, appended after the input's columns on request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,18 +47,6 @@ pub struct Spec {
     pub derived: Derived,
     /// Zero-pad integer identifier columns to this width (see [`text_column`]).
     pub zero_pad: Option<usize>,
-}
-
-/// A row taken out of the output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reject {
-    /// 1-based data row number in the input.
-    pub row: u64,
-    /// The raw identifier cell, if it could be read. Holds personal data: it belongs in the
-    /// rejects file for the register holder, never in logs.
-    pub value: Option<String>,
-    /// A stable reason code (`bad_checksum`, `field_count`, ...).
-    pub reason: &'static str,
 }
 
 /// One processed batch.
@@ -111,33 +99,6 @@ pub fn output_schema(
     Ok(Arc::new(Schema::new_with_metadata(fields, input.metadata().clone())))
 }
 
-/// The schema of the rejects file: `row`, `identifier` (raw), `reason`.
-pub fn rejects_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("row", DataType::UInt64, false),
-        Field::new("identifier", DataType::Utf8, true),
-        Field::new("reason", DataType::Utf8, false),
-    ]))
-}
-
-/// Rejects as a record batch of [`rejects_schema`].
-///
-/// # Panics
-/// Never: the columns are built to match the schema.
-pub fn rejects_batch(rejects: &[Reject]) -> RecordBatch {
-    let mut row = UInt64Builder::with_capacity(rejects.len());
-    let mut value = StringBuilder::new();
-    let mut reason = StringBuilder::new();
-    for r in rejects {
-        row.append_value(r.row);
-        value.append_option(r.value.as_deref());
-        reason.append_value(r.reason);
-    }
-    let columns: Vec<ArrayRef> =
-        vec![Arc::new(row.finish()), Arc::new(value.finish()), Arc::new(reason.finish())];
-    RecordBatch::try_new(rejects_schema(), columns).expect("columns match rejects_schema")
-}
-
 /// Pseudonymises one batch.
 ///
 /// # Errors
@@ -171,8 +132,9 @@ pub fn pseudonymise_batch(
                 keep.push(false);
                 rejects.push(Reject {
                     row: batch.row_number(i),
+                    field: Some(schema.field(spec.column).name().clone()),
+                    problem: reason,
                     value: cell.map(str::to_owned),
-                    reason,
                 });
             }
         }
@@ -188,16 +150,15 @@ pub fn pseudonymise_batch(
             columns.push(array.clone());
         } else {
             columns.push(
-                arrow_select::filter::filter(array, &mask)
-                    .map_err(|e| crate::reader::parquet_error(path, &e))?,
+                arrow_select::filter::filter(array, &mask).map_err(|e| IoError::arrow(path, e))?,
             );
         }
     }
     if spec.derived.any() {
         append_derived(&parsed, spec.derived, &mut columns);
     }
-    let output = RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|e| crate::reader::parquet_error(path, &e))?;
+    let output =
+        RecordBatch::try_new(schema.clone(), columns).map_err(|e| IoError::arrow(path, e))?;
     Ok(Processed { output, rejects })
 }
 
@@ -209,10 +170,7 @@ fn pseudonymise_cell(
     parsed: &mut Vec<NationalId>,
 ) -> Result<Pseudonym, &'static str> {
     match spec.namespace {
-        Namespace::Opaque => pseudonymiser.pseudonymise_opaque(cell).map_err(|e| match e {
-            nordlink::pseudonym::ConfigError::ValueTooLong => "too_long",
-            _ => "empty",
-        }),
+        Namespace::Opaque => pseudonymiser.pseudonymise_opaque(cell).map_err(|e| e.code()),
         Namespace::Id(scheme) => {
             let id = parse_with(scheme, cell, &spec.parse_options).map_err(|e| e.code())?;
             if spec.derived.any() {

@@ -21,8 +21,7 @@ use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use tempfile::TempPath;
 
-use crate::reader::parquet_error;
-use crate::{Format, IoError};
+use crate::{Format, IoError, Provenance};
 
 /// Writes batches to a temporary file beside the destination; [`finish`](Self::finish)
 /// renames it into place. Dropping an unfinished writer deletes the temporary file, so an
@@ -32,6 +31,8 @@ pub struct TableWriter {
     temp: TempPath,
     sink: Sink,
     rows: u64,
+    /// CSV only: the provenance sidecar, written beside the output on finish.
+    sidecar: Option<String>,
 }
 
 enum Sink {
@@ -125,8 +126,9 @@ impl std::fmt::Debug for TableWriter {
 /// Options for [`TableWriter::create_with`].
 #[derive(Clone, Debug, Default)]
 pub struct WriteOptions {
-    /// Parquet footer key-value metadata (provenance). CSV has nowhere to put it.
-    pub metadata: Vec<(String, String)>,
+    /// How the output was made: written into the Parquet footer, or for CSV into the
+    /// sidecar `OUT.provenance.json` (see [`Provenance`]).
+    pub provenance: Option<Provenance>,
     /// Top-level columns holding uniformly random values (pseudonyms, Bloom filters):
     /// Parquet writes them without dictionary, compression or statistics, which would
     /// only cost time on such data.
@@ -137,20 +139,13 @@ pub struct WriteOptions {
 }
 
 impl TableWriter {
-    /// Starts writing `path` (format by extension) with the given schema.
-    ///
-    /// `metadata` goes into the Parquet footer's key-value metadata (provenance); CSV has
-    /// nowhere to put it and ignores it.
+    /// Starts writing `path` (format by extension) with the given schema and default
+    /// options (no provenance: reports and rejects files).
     ///
     /// # Errors
     /// [`IoError`] if the format is unknown or the temporary file cannot be created.
-    pub fn create(
-        path: &Path,
-        schema: SchemaRef,
-        metadata: &[(String, String)],
-    ) -> Result<Self, IoError> {
-        let options = WriteOptions { metadata: metadata.to_vec(), ..WriteOptions::default() };
-        Self::create_with(path, schema, &options)
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<Self, IoError> {
+        Self::create_with(path, schema, &WriteOptions::default())
     }
 
     /// Starts writing `path` (format by extension) with the given schema and options.
@@ -186,10 +181,10 @@ impl TableWriter {
                 Sink::Csv(Box::new(w))
             }
             Format::Parquet => {
-                let kv = options.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
+                let kv = options.provenance.iter().flat_map(Provenance::to_key_values);
                 let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
-                    .set_key_value_metadata(Some(kv.collect()))
+                    .set_key_value_metadata(Some(kv.map(|(k, v)| KeyValue::new(k, v)).collect()))
                     .set_created_by(format!("nordlink {}", env!("CARGO_PKG_VERSION")));
                 for name in &options.random_columns {
                     let col = ColumnPath::from(name.as_str());
@@ -200,11 +195,15 @@ impl TableWriter {
                 }
                 let limit = options.row_group_rows.unwrap_or(ROW_GROUP_ROWS).max(1);
                 let sink = ParquetSink::new(out, schema, props.build(), limit)
-                    .map_err(|e| parquet_error(path, &e))?;
+                    .map_err(|e| IoError::parquet(path, e))?;
                 Sink::Parquet(Box::new(sink))
             }
         };
-        Ok(Self { path: path.to_owned(), temp, sink, rows: 0 })
+        let sidecar = match format {
+            Format::Csv => options.provenance.as_ref().map(Provenance::to_json),
+            Format::Parquet => None,
+        };
+        Ok(Self { path: path.to_owned(), temp, sink, rows: 0, sidecar })
     }
 
     /// Appends a batch.
@@ -214,7 +213,7 @@ impl TableWriter {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IoError> {
         match &mut self.sink {
             Sink::Csv(w) => write_csv(&self.path, w, batch)?,
-            Sink::Parquet(w) => w.write(batch).map_err(|e| parquet_error(&self.path, &e))?,
+            Sink::Parquet(w) => w.write(batch).map_err(|e| IoError::parquet(&self.path, e))?,
         }
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -225,10 +224,17 @@ impl TableWriter {
         self.rows
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes, syncs and renames the file into place; for CSV with provenance, the
+    /// sidecar is renamed into place just before it.
     ///
     /// # Errors
-    /// [`IoError`] if flushing or renaming fails; the destination is then untouched.
+    /// [`IoError`] if flushing or renaming fails; the destination is then untouched (and
+    /// a sidecar already placed is removed again).
     pub fn finish(self) -> Result<u64, IoError> {
         let path = self.path;
         let file_err = |source| IoError::File { path: path.clone(), source };
@@ -239,15 +245,44 @@ impl TableWriter {
                 .into_inner()
                 .map_err(|e| file_err(std::io::Error::other(e.to_string())))?,
             Sink::Parquet(w) => {
-                let mut out = w.finish().map_err(|e| parquet_error(&path, &e))?;
+                let mut out = w.finish().map_err(|e| IoError::parquet(&path, e))?;
                 out.flush().map_err(file_err)?;
                 out.into_inner().map_err(|e| file_err(e.into_error()))?
             }
         };
         file.sync_all().map_err(file_err)?;
-        self.temp.persist(&path).map_err(|e| file_err(e.error))?;
+        // The sidecar goes first: a data file never appears without its provenance.
+        let sidecar = match &self.sidecar {
+            Some(json) => Some(write_sidecar(&path, json)?),
+            None => None,
+        };
+        if let Err(e) = self.temp.persist(&path) {
+            if let Some(placed) = sidecar {
+                let _ = std::fs::remove_file(placed);
+            }
+            return Err(file_err(e.error));
+        }
         Ok(self.rows)
     }
+}
+
+/// Writes `OUT.provenance.json` atomically (temporary file, sync, rename); returns its path.
+fn write_sidecar(data: &Path, json: &str) -> Result<PathBuf, IoError> {
+    let path = Provenance::sidecar_path(data);
+    let err = |source| IoError::File { path: path.clone(), source };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".nordlink-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    temp.write_all(json.as_bytes()).map_err(err)?;
+    temp.as_file().sync_all().map_err(err)?;
+    temp.persist(&path).map_err(|e| err(e.error))?;
+    Ok(path)
 }
 
 fn csv_write_error(path: &Path, e: csv::Error) -> IoError {
@@ -274,7 +309,7 @@ fn write_csv(
             DataType::Utf8 => Col::Text(array.as_string::<i32>()),
             _ => Col::Other(
                 ArrayFormatter::try_new(array.as_ref(), &options)
-                    .map_err(|e| parquet_error(path, &e))?,
+                    .map_err(|e| IoError::arrow(path, e))?,
             ),
         });
     }
@@ -325,7 +360,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.csv");
         let b = batch();
-        let mut w = TableWriter::create(&out, b.schema(), &[]).unwrap();
+        let mut w = TableWriter::create(&out, b.schema()).unwrap();
         w.write(&b).unwrap();
         assert!(!out.exists());
         assert_eq!(w.finish().unwrap(), 2);
@@ -363,7 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.parquet");
         let b = batch();
-        let mut w = TableWriter::create(&out, b.schema(), &[("k".into(), "v".into())]).unwrap();
+        let mut w = TableWriter::create(&out, b.schema()).unwrap();
         w.write(&b).unwrap();
         drop(w);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use hmac::{KeyInit, Mac};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Length of every nordlink secret key: 256 bits.
@@ -42,16 +41,10 @@ impl SecretKey {
     }
 
     /// The key's public fingerprint.
-    ///
-    /// # Panics
-    /// Never: HMAC accepts keys of any length.
     pub fn id(&self) -> KeyId {
         // A PRF of a fixed label under the key: reveals nothing about the key, yet two
         // parties can compare ids to check that they hold the same key.
-        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(self.bytes.as_ref())
-            .expect("HMAC accepts keys of any length");
-        mac.update(b"nordlink key-id v1");
-        let tag = mac.finalize().into_bytes();
+        let tag = crate::prf::hmac_sha256(self.bytes.as_ref(), b"nordlink key-id v1");
         let mut id = [0u8; 8];
         id.copy_from_slice(&tag[..8]);
         KeyId(id)
@@ -116,10 +109,7 @@ pub enum KeyError {
     #[error("key id does not match the secret (corrupted or edited key file)")]
     IdMismatch,
     /// The key file can be read by group or others.
-    #[error(
-        "key file is readable by group or others (mode {mode:03o}); run `chmod 600` on it \
-         (or pass --insecure-allow-readable-key)"
-    )]
+    #[error("key file is readable by group or others (mode {mode:03o}); run `chmod 600` on it")]
     Permissions {
         /// The file's permission bits.
         mode: u32,

@@ -34,14 +34,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
-use hmac::{KeyInit, Mac};
-use zeroize::Zeroizing;
 
 use crate::id::{NationalId, Scheme};
 use crate::kdf::derive_subkey;
-use crate::key::{KEY_LEN, KeyId, SecretKey};
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+use crate::key::{KeyId, SecretKey};
+use crate::prf::{KeyedPrf, PrfAlgorithm};
 
 /// The construction's name and version; also the HKDF salt.
 pub const CONSTRUCTION: &str = "nordlink-pseudonym/1";
@@ -83,13 +80,13 @@ impl fmt::Display for Algorithm {
 }
 
 impl FromStr for Algorithm {
-    type Err = ConfigError;
+    type Err = SettingsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "hmac-sha256" => Ok(Self::HmacSha256),
             "blake3" => Ok(Self::Blake3),
-            _ => Err(ConfigError::UnknownAlgorithm),
+            _ => Err(SettingsError::UnknownAlgorithm),
         }
     }
 }
@@ -115,13 +112,13 @@ impl Namespace {
 }
 
 impl FromStr for Namespace {
-    type Err = ConfigError;
+    type Err = SettingsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.eq_ignore_ascii_case("opaque") {
             return Ok(Self::Opaque);
         }
-        s.parse().map(Self::Id).map_err(|_| ConfigError::UnknownNamespace)
+        s.parse().map(Self::Id).map_err(|_| SettingsError::UnknownNamespace)
     }
 }
 
@@ -136,10 +133,10 @@ impl Context {
     /// Validates a context name.
     ///
     /// # Errors
-    /// [`ConfigError::BadContext`] if it is too long or has control characters.
-    pub fn new(name: &str) -> Result<Self, ConfigError> {
+    /// [`SettingsError::BadContext`] if it is too long or has control characters.
+    pub fn new(name: &str) -> Result<Self, SettingsError> {
         if name.len() > MAX_CONTEXT_LEN || name.chars().any(char::is_control) {
-            return Err(ConfigError::BadContext);
+            return Err(SettingsError::BadContext);
         }
         Ok(Self(name.to_owned()))
     }
@@ -175,14 +172,14 @@ impl Encoding {
 }
 
 impl FromStr for Encoding {
-    type Err = ConfigError;
+    type Err = SettingsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "hex" => Ok(Self::Hex),
             "base64url" => Ok(Self::Base64Url),
             "raw" => Ok(Self::Raw),
-            _ => Err(ConfigError::UnknownEncoding),
+            _ => Err(SettingsError::UnknownEncoding),
         }
     }
 }
@@ -204,12 +201,13 @@ impl OutputFormat {
     /// An encoding keeping the first `bits` bits of the 256-bit pseudonym.
     ///
     /// # Errors
-    /// [`ConfigError::BadLength`] unless `bits` is a multiple of 8 in 128..=256.
-    pub fn new(encoding: Encoding, bits: u16) -> Result<Self, ConfigError> {
+    /// [`SettingsError::BadLength`] unless `bits` is a multiple of 8 in 128..=256.
+    pub fn new(encoding: Encoding, bits: u16) -> Result<Self, SettingsError> {
         if !(128..=256).contains(&bits) || !bits.is_multiple_of(8) {
-            return Err(ConfigError::BadLength);
+            return Err(SettingsError::BadLength);
         }
-        Ok(Self { encoding, bytes: (bits / 8) as u8 })
+        let bytes = u8::try_from(bits / 8).map_err(|_| SettingsError::BadLength)?;
+        Ok(Self { encoding, bytes })
     }
 
     /// The encoding.
@@ -285,11 +283,10 @@ impl fmt::Debug for Pseudonym {
     }
 }
 
-/// Invalid pseudonymisation settings or opaque values. Never contains key material or
-/// input values.
+/// Invalid pseudonymisation settings: a run cannot start. Never contains key material.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum SettingsError {
     /// Not `hmac-sha256` or `blake3`.
     #[error("unknown algorithm (expected hmac-sha256 or blake3)")]
     UnknownAlgorithm,
@@ -305,19 +302,29 @@ pub enum ConfigError {
     /// Context too long or with control characters.
     #[error("context must be at most 255 bytes of UTF-8 without control characters")]
     BadContext,
-    /// An empty opaque value.
-    #[error("empty value")]
-    EmptyValue,
-    /// An opaque value over [`MAX_OPAQUE_LEN`] bytes.
-    #[error("value longer than 1024 bytes")]
-    ValueTooLong,
 }
 
-enum KeyedPrf {
-    // The keyed inner and outer states are computed once, then cloned per message:
-    // ~1.5x faster than re-keying, as SHA-NI makes the two extra compressions dominant.
-    HmacSha256(HmacSha256),
-    Blake3(Zeroizing<[u8; KEY_LEN]>),
+/// An opaque value that cannot be pseudonymised: one row fails, the run goes on. Never
+/// contains the value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Empty after trimming.
+    #[error("empty value")]
+    Empty,
+    /// Over [`MAX_OPAQUE_LEN`] bytes after trimming.
+    #[error("value longer than 1024 bytes")]
+    TooLong,
+}
+
+impl ValueError {
+    /// A short stable code for reject files: `empty` or `too_long`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::TooLong => "too_long",
+        }
+    }
 }
 
 /// Computes pseudonyms under one master key, algorithm and context.
@@ -343,18 +350,15 @@ impl fmt::Debug for Pseudonymiser {
 
 impl Pseudonymiser {
     /// Derives the context key and prepares the keyed PRF state.
-    ///
-    /// # Panics
-    /// Never: HMAC accepts keys of any length.
     pub fn new(master: &SecretKey, algorithm: Algorithm, context: &Context) -> Self {
         let key = derive_subkey(master, CONSTRUCTION, algorithm.name(), &[context.as_str()]);
-        let prf = match algorithm {
-            Algorithm::HmacSha256 => KeyedPrf::HmacSha256(
-                <HmacSha256 as KeyInit>::new_from_slice(key.as_slice())
-                    .expect("HMAC accepts keys of any length"),
-            ),
-            Algorithm::Blake3 => KeyedPrf::Blake3(key),
-        };
+        let prf = KeyedPrf::new(
+            match algorithm {
+                Algorithm::HmacSha256 => PrfAlgorithm::HmacSha256,
+                Algorithm::Blake3 => PrfAlgorithm::Blake3,
+            },
+            &key,
+        );
         Self { prf, algorithm, context: context.clone(), key_id: master.id() }
     }
 
@@ -381,14 +385,14 @@ impl Pseudonymiser {
     /// The pseudonym of an opaque value, after trimming ASCII whitespace.
     ///
     /// # Errors
-    /// [`ConfigError::EmptyValue`] or [`ConfigError::ValueTooLong`].
-    pub fn pseudonymise_opaque(&self, value: &str) -> Result<Pseudonym, ConfigError> {
+    /// [`ValueError::Empty`] or [`ValueError::TooLong`].
+    pub fn pseudonymise_opaque(&self, value: &str) -> Result<Pseudonym, ValueError> {
         let v = value.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b');
         if v.is_empty() {
-            return Err(ConfigError::EmptyValue);
+            return Err(ValueError::Empty);
         }
         if v.len() > MAX_OPAQUE_LEN {
-            return Err(ConfigError::ValueTooLong);
+            return Err(ValueError::TooLong);
         }
         Ok(self.prf(Namespace::Opaque, v.as_bytes()))
     }
@@ -396,44 +400,20 @@ impl Pseudonymiser {
     /// The PRF over the message `0x01 || u8(len tag) || tag || value`.
     fn prf(&self, namespace: Namespace, value: &[u8]) -> Pseudonym {
         let tag = namespace.tag().as_bytes();
-        // Assemble short messages on the stack so each PRF sees one contiguous input:
+        // Tags are scheme codes or `opaque`: a handful of bytes.
+        let header = [MESSAGE_VERSION, u8::try_from(tag.len()).unwrap_or(u8::MAX)];
+        // Assemble short messages on the stack so the PRF sees one contiguous input:
         // per-call overhead dominates for identifiers of a dozen bytes.
         let mut buf = [0u8; 64];
         let len = 2 + tag.len() + value.len();
-        let message: &[u8] = if len <= buf.len() {
-            buf[0] = MESSAGE_VERSION;
-            buf[1] = tag.len() as u8;
+        let out = if len <= buf.len() {
+            buf[..2].copy_from_slice(&header);
             buf[2..2 + tag.len()].copy_from_slice(tag);
             buf[2 + tag.len()..len].copy_from_slice(value);
-            &buf[..len]
+            self.prf.eval(&[&buf[..len]])
         } else {
-            &[]
+            self.prf.eval(&[&header, tag, value])
         };
-        let mut out = [0u8; 32];
-        match &self.prf {
-            KeyedPrf::HmacSha256(keyed) => {
-                let mut mac = keyed.clone();
-                if message.is_empty() {
-                    mac.update(&[MESSAGE_VERSION, tag.len() as u8]);
-                    mac.update(tag);
-                    mac.update(value);
-                } else {
-                    mac.update(message);
-                }
-                out.copy_from_slice(&mac.finalize().into_bytes());
-            }
-            KeyedPrf::Blake3(key) => {
-                out = if message.is_empty() {
-                    let mut h = blake3::Hasher::new_keyed(key);
-                    h.update(&[MESSAGE_VERSION, tag.len() as u8]);
-                    h.update(tag);
-                    h.update(value);
-                    *h.finalize().as_bytes()
-                } else {
-                    *blake3::keyed_hash(key, message).as_bytes()
-                };
-            }
-        }
         Pseudonym(out)
     }
 }
@@ -484,7 +464,7 @@ mod tests {
     fn opaque_values_are_trimmed_and_bounded() {
         let p = Pseudonymiser::new(&key(), Algorithm::HmacSha256, &Context::default());
         assert_eq!(p.pseudonymise_opaque(" a\t"), p.pseudonymise_opaque("a"));
-        assert_eq!(p.pseudonymise_opaque("  "), Err(ConfigError::EmptyValue));
-        assert_eq!(p.pseudonymise_opaque(&"a".repeat(1025)), Err(ConfigError::ValueTooLong));
+        assert_eq!(p.pseudonymise_opaque("  "), Err(ValueError::Empty));
+        assert_eq!(p.pseudonymise_opaque(&"a".repeat(1025)), Err(ValueError::TooLong));
     }
 }

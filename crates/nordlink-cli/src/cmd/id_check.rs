@@ -32,7 +32,7 @@ pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     let zero_pad = if args.zero_pad_integers { integer_width(args.scheme) } else { None };
     reader.check_text_column(column, zero_pad)?;
 
-    let mut writer = TableWriter::create(&args.output, report_schema(), &[])?;
+    let mut writer = TableWriter::create(&args.output, report_schema())?;
     let mut stats = CheckStats::default();
     for batch in reader {
         let batch = batch?;

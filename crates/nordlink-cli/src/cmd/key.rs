@@ -1,5 +1,7 @@
 //! `nordlink key generate`.
 
+use std::path::Path;
+
 use anyhow::Context as _;
 use nordlink::SecretKey;
 use nordlink::keyfile::{PermissionCheck, read_key_file, write_key_file};
@@ -16,17 +18,22 @@ pub(super) fn generate(args: &KeyGenerateArgs) -> anyhow::Result<()> {
 
 /// Loads the key named on the command line, enforcing permissions unless told not to.
 pub(super) fn load(args: &KeyArgs) -> anyhow::Result<SecretKey> {
-    let check = if args.insecure_allow_readable_key {
+    let check = permission_check(args.insecure_allow_readable_key, &args.key);
+    let file = read_key_file(&args.key, check).with_context(|| args.key.display().to_string())?;
+    Ok(file.key)
+}
+
+/// The permission check the flags ask for; warns loudly when it is switched off.
+pub(super) fn permission_check(insecure: bool, path: &Path) -> PermissionCheck {
+    if insecure {
         eprintln!(
             "nordlink: WARNING: --insecure-allow-readable-key: not checking who can read {}",
-            args.key.display()
+            path.display()
         );
         PermissionCheck::InsecureAllowReadable
     } else {
         PermissionCheck::Enforce
-    };
-    let file = read_key_file(&args.key, check).with_context(|| args.key.display().to_string())?;
-    Ok(file.key)
+    }
 }
 
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each calls library APIs only.
 
 mod encode;
+mod hints;
 mod id_check;
 mod key;
 mod progress;
@@ -12,7 +13,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use nordlink_io::arrow_array::RecordBatch;
 use nordlink_io::arrow_schema::SchemaRef;
-use nordlink_io::{TableWriter, WriteOptions};
+use nordlink_io::{Reject, RejectsWriter, TableWriter, WriteOptions};
 
 use anyhow::bail;
 
@@ -26,6 +27,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(&args),
     }
 }
+
+pub(crate) use hints::for_error as hint;
 
 /// Where a path points, for comparison: its directory resolved (links, `..`) and its
 /// file name. Works for outputs that do not exist yet.
@@ -68,9 +71,10 @@ fn print_counts<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)
 /// bar, and the row accounting that proves every row read was written or rejected.
 struct Outputs {
     what: &'static str,
+    verb: &'static str,
     path: PathBuf,
     table: TableWriter,
-    rejects: Option<TableWriter>,
+    rejects: Option<RejectsWriter>,
     bar: ProgressBar,
     started: Instant,
     read: u64,
@@ -78,20 +82,22 @@ struct Outputs {
 }
 
 impl Outputs {
-    /// Opens the table (and the rejects file, when one is named) for writing.
+    /// Opens the table (and the rejects file, when one is named) for writing. `what` is
+    /// the command, `verb` what happened to rows that were written (`encoded`, ...).
     fn create(
-        what: &'static str,
+        (what, verb): (&'static str, &'static str),
         path: &Path,
         schema: SchemaRef,
         options: &WriteOptions,
-        rejects: Option<(&Path, SchemaRef)>,
+        rejects: Option<&Path>,
         total_rows: Option<u64>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             what,
+            verb,
             path: path.to_owned(),
             table: TableWriter::create_with(path, schema, options)?,
-            rejects: rejects.map(|(p, s)| TableWriter::create(p, s, &[])).transpose()?,
+            rejects: rejects.map(RejectsWriter::create).transpose()?,
             bar: progress::rows(total_rows),
             started: Instant::now(),
             read: 0,
@@ -106,13 +112,13 @@ impl Outputs {
 
     /// Writes one processed batch and its rejects (callers stop before this when rejects
     /// have nowhere to go).
-    fn write(&mut self, output: &RecordBatch, rejects: Option<RecordBatch>) -> anyhow::Result<()> {
-        let n_rejects = rejects.as_ref().map_or(0, RecordBatch::num_rows);
-        if let Some(batch) = rejects {
+    fn write(&mut self, output: &RecordBatch, rejects: &[Reject]) -> anyhow::Result<()> {
+        let n_rejects = rejects.len();
+        if !rejects.is_empty() {
             let Some(w) = &mut self.rejects else {
                 bail!("internal error: rejects without a rejects file")
             };
-            w.write(&batch)?;
+            w.write(rejects)?;
         }
         self.table.write(output)?;
         let rows = (output.num_rows() + n_rejects) as u64;
@@ -141,7 +147,7 @@ impl Outputs {
             "nordlink {}: {} rows read = {written} {} + {} rejected in {secs:.2} s ({:.0} rows/s) -> {}",
             self.what,
             self.read,
-            if self.what == "encode" { "encoded" } else { "written" },
+            self.verb,
             self.rejected,
             self.read as f64 / secs.max(1e-9),
             self.path.display()

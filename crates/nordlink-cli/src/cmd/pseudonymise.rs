@@ -5,13 +5,9 @@ use std::path::Path;
 use anyhow::bail;
 use nordlink::Date;
 use nordlink::id::ParseOptions;
-use nordlink::pseudonym::{
-    CONSTRUCTION, Context, Encoding, Namespace, OutputFormat, Pseudonymiser,
-};
-use nordlink_io::pseudonymise::{
-    Derived, Processed, Spec, output_schema, pseudonymise_batch, rejects_batch, rejects_schema,
-};
-use nordlink_io::{Format, ReadOptions, TableReader, WriteOptions, for_each_ordered};
+use nordlink::pseudonym::{Context, Encoding, Namespace, OutputFormat, Pseudonymiser};
+use nordlink_io::pseudonymise::{Derived, Processed, Spec, output_schema, pseudonymise_batch};
+use nordlink_io::{Format, Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered};
 
 use super::{Outputs, ensure_distinct, id_check::integer_width, key};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
@@ -58,20 +54,25 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         zero_pad,
     };
     let schema = output_schema(&reader.schema(), &spec, input)?;
-    let provenance = provenance(args, &pseudonymiser);
+    let provenance = Provenance::for_pseudonyms(
+        &pseudonymiser,
+        spec.namespace,
+        &args.column,
+        spec.format,
+        &spec.parse_options,
+    );
     let write_options = WriteOptions {
-        metadata: provenance,
+        provenance: Some(provenance),
         random_columns: vec![args.column.clone()],
         ..WriteOptions::default()
     };
-    let rejects = args.rejects.as_deref().map(|p| (p, rejects_schema()));
     let total_rows = reader.total_rows();
     let mut outputs = Outputs::create(
-        "pseudonymise",
+        ("pseudonymise", "written"),
         &args.output,
         schema.clone(),
         &write_options,
-        rejects,
+        args.rejects.as_deref(),
         total_rows,
     )?;
     let threads = rayon::current_num_threads();
@@ -92,20 +93,18 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
                     (_, OnInvalid::Fail) => {
                         bail!(
                             "{where_}: invalid identifier ({}); nothing was written",
-                            first.reason
+                            first.problem
                         )
                     }
                     (false, OnInvalid::Reject) => bail!(
                         "{where_}: invalid identifier ({}); pass --rejects FILE to set invalid \
                          rows aside, or --on-invalid fail; nothing was written",
-                        first.reason
+                        first.problem
                     ),
                     (true, OnInvalid::Reject) => {}
                 }
             }
-            let rejects =
-                (!processed.rejects.is_empty()).then(|| rejects_batch(&processed.rejects));
-            outputs.write(&processed.output, rejects)
+            outputs.write(&processed.output, &processed.rejects)
         },
     )?;
     outputs.finish()?;
@@ -116,26 +115,4 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         pseudonymiser.context().as_str()
     );
     Ok(())
-}
-
-/// Parquet footer metadata: how the pseudonyms were made, never the key.
-fn provenance(args: &PseudonymiseArgs, p: &Pseudonymiser) -> Vec<(String, String)> {
-    let scheme = match args.scheme {
-        Namespace::Id(s) => s.code(),
-        Namespace::Opaque => "opaque",
-    };
-    [
-        ("nordlink.version", env!("CARGO_PKG_VERSION").to_owned()),
-        ("nordlink.construction", CONSTRUCTION.to_owned()),
-        ("nordlink.algorithm", p.algorithm().name().to_owned()),
-        ("nordlink.key_id", p.key_id().to_string()),
-        ("nordlink.context", p.context().as_str().to_owned()),
-        ("nordlink.scheme", scheme.to_owned()),
-        ("nordlink.column", args.column.clone()),
-        ("nordlink.encoding", args.encoding.name().to_owned()),
-        ("nordlink.bits", args.bits.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
 }

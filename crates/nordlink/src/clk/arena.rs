@@ -162,9 +162,10 @@ impl FilterArena {
 
     /// The filters in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = FilterRef<'_>> + '_ {
-        self.words.chunks_exact(self.words_per_filter).zip(&self.popcounts).map(
-            |(words, &popcount)| FilterRef { words, bits: self.bits, popcount },
-        )
+        self.words
+            .chunks_exact(self.words_per_filter)
+            .zip(&self.popcounts)
+            .map(|(words, &popcount)| FilterRef { words, bits: self.bits, popcount })
     }
 
     /// Appends a filter given as words in [`bitorder`](super::bitorder); words past

@@ -19,13 +19,14 @@ use std::collections::hash_map::Entry;
 use zeroize::Zeroizing;
 
 use super::BloomFilter;
-use super::error::EncodeError;
 use super::bitorder::word_set as set;
+use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Missing, Schema, Weight};
-use crate::SecretKey;
 use crate::kdf::derive_subkey;
+use crate::prf::blake3_stream;
+use crate::{KeyId, SecretKey};
 
 /// The construction's name; also the HKDF salt.
 pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
@@ -53,6 +54,7 @@ pub struct Encoded {
 /// Encodes records under a [`Schema`] and a master key.
 pub struct Encoder {
     id: u64,
+    key_id: KeyId,
     schema: Schema,
     field_keys: Vec<Zeroizing<[u8; 32]>>,
     hardener: Hardener,
@@ -100,12 +102,17 @@ impl Encoder {
         let hardener = Hardener::new(&schema.hardening, schema.bits, &permute, rr);
         let words = schema.bits / 64;
         let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self { id, schema, field_keys, hardener, words }
+        Self { id, key_id: master.id(), schema, field_keys, hardener, words }
     }
 
     /// The schema.
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The public id of the master key the filters are made under.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
     }
 
     /// Encodes one record; `value(i)` is the raw cell of field `i` (`None` for null).
@@ -178,12 +185,13 @@ impl Encoder {
 
     /// The normalised (and, for dates, canonical) value, or `None` when missing and skipped.
     fn prepare(&self, field: &Field, raw: &str) -> Result<Option<String>, EncodeError> {
-        let err = |problem| EncodeError { feature: field.name.clone(), problem };
         let mut raw = raw;
         if field.missing_values.iter().any(|m| m == raw.trim()) {
             match &field.missing {
                 Missing::Skip => return Ok(None),
-                Missing::Reject => return Err(err("missing")),
+                Missing::Reject => {
+                    return Err(EncodeError::MissingValue { field: field.name.clone() });
+                }
                 Missing::Replace(v) => raw = v,
             }
         }
@@ -192,7 +200,11 @@ impl Encoder {
             return Ok(None);
         }
         match &field.date_format {
-            Some(fmt) => Ok(Some(fmt.parse(&v).ok_or_else(|| err("bad_date"))?.to_string())),
+            Some(fmt) => Ok(Some(
+                fmt.parse(&v)
+                    .ok_or_else(|| EncodeError::invalid(&field.name, ValueProblem::BadDate))?
+                    .to_string(),
+            )),
             None => Ok(Some(v)),
         }
     }
@@ -211,7 +223,7 @@ impl Encoder {
         field
             .tokeniser
             .tokens(&value, &mut tokens)
-            .map_err(|problem| EncodeError { feature: field.name.clone(), problem })?;
+            .map_err(|problem| EncodeError::invalid(&field.name, problem))?;
         let n = tokens.len() as u32;
         for (t, token) in tokens.into_iter().enumerate() {
             let k = match field.weight {
@@ -235,11 +247,10 @@ impl Encoder {
 
     fn token_mask(&self, index: usize, salt: &str, token: &str, k: u32) -> Box<[u64]> {
         let l = self.schema.bits as u64;
-        let mut h = blake3::Hasher::new_keyed(&self.field_keys[index]);
-        h.update(&(salt.len() as u16).to_be_bytes());
-        h.update(salt.as_bytes());
-        h.update(token.as_bytes());
-        let mut stream = h.finalize_xof();
+        // Salts are field values, validated far below 64 KiB by the input readers.
+        let salt_len = u16::try_from(salt.len()).unwrap_or(u16::MAX).to_be_bytes();
+        let parts: [&[u8]; 3] = [&salt_len, salt.as_bytes(), token.as_bytes()];
+        let mut stream = blake3_stream(&self.field_keys[index], &parts);
         let mut mask = vec![0u64; self.words].into_boxed_slice();
         match self.schema.hashing {
             Hashing::Random => {

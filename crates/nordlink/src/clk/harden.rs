@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 use super::bitorder::{word_get as get, word_mask, word_set as set};
 use super::schema::Hardening;
+use crate::prf::blake3_stream;
 
 /// Keys and precomputed state for the keyed steps.
 pub(crate) struct Hardener {
@@ -43,10 +44,9 @@ impl Hardener {
                 Hardening::Permute => {
                     // Fisher-Yates driven by a keyed stream; the step index keeps two
                     // permute steps independent.
-                    let mut h = blake3::Hasher::new_keyed(permute_key);
-                    h.update(&(n as u64).to_le_bytes());
-                    h.update(&(len as u64).to_le_bytes());
-                    let mut stream = h.finalize_xof();
+                    let parts: [&[u8]; 2] =
+                        [&(n as u64).to_le_bytes(), &(len as u64).to_le_bytes()];
+                    let mut stream = blake3_stream(permute_key, &parts);
                     let mut p: Vec<u32> = (0..len as u32).collect();
                     for i in (1..len).rev() {
                         let j = uniform(&mut stream, i as u32 + 1) as usize;

@@ -6,11 +6,14 @@
 //! * [`Schema`] and [`Encoder`]: nordlink's own schema (`nordlink-schema/1`) and encoding
 //!   (`nordlink-clk/1`): Nordic-aware normalisation, q-gram/date/numeric tokens, keyed
 //!   random hashing, hardening, memoised token masks.
+//! * [`AnyEncoder`]: loads either kind of schema with its secret in one call and encodes
+//!   through one interface; what `nordlink encode` and services use.
 //! * [`clkhash`]: read a clkhash v3 linkage schema and produce CLKs bit-identical to
 //!   clkhash 0.18.3 for the same records and secret.
 //!
 //! Schemas are documented in `docs/schema.md`.
 
+mod any_encoder;
 mod arena;
 mod bitorder;
 pub mod clkhash;
@@ -23,9 +26,13 @@ mod normalise;
 mod schema;
 mod tokenise;
 
+pub use any_encoder::{
+    AnyCache, AnyEncoder, CLKHASH_CONSTRUCTION, EncoderSecret, LoadError, MAX_SCHEMA_LEN,
+    SchemaKind, SecretKind, SecretSource, read_schema_file,
+};
 pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
-pub use error::{EncodeError, SchemaError};
+pub use error::{EncodeError, SchemaError, ValueProblem};
 pub use filter::BloomFilter;
 pub use normalise::{Normaliser, normalise};
 pub use schema::{

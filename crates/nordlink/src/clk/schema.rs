@@ -128,6 +128,20 @@ pub enum Hardening {
     RandomisedResponse(f64),
 }
 
+impl Hardening {
+    /// The step in the schema's own spelling (`balance`, `xor_fold=2`, `rule90`, `permute`,
+    /// `randomised_response=0.05`): stable, for provenance records.
+    pub fn spec(&self) -> String {
+        match self {
+            Self::Balance => "balance".into(),
+            Self::XorFold(n) => format!("xor_fold={n}"),
+            Self::Rule90 => "rule90".into(),
+            Self::Permute => "permute".into(),
+            Self::RandomisedResponse(p) => format!("randomised_response={p}"),
+        }
+    }
+}
+
 /// A field's role, bringing defaults for normalisation, tokenising and weight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,24 +190,55 @@ pub enum Weight {
     PerField(u32),
 }
 
-/// A validated field.
+/// A validated field. Read-only: only [`Schema::parse`] makes one, so an encoder never
+/// sees an unchecked field.
 #[derive(Clone, Debug)]
 pub struct Field {
-    /// The field's name: part of its key derivation.
-    pub name: String,
-    /// The input column.
-    pub column: String,
-    /// Normalisers, in order.
-    pub normalise: Vec<Normaliser>,
+    pub(crate) name: String,
+    pub(crate) column: String,
+    pub(crate) normalise: Vec<Normaliser>,
     pub(crate) date_format: Option<DateFormat>,
+    pub(crate) tokeniser: Tokeniser,
+    pub(crate) weight: Weight,
+    pub(crate) missing_values: Vec<String>,
+    pub(crate) missing: Missing,
+}
+
+impl Field {
+    /// The field's name: part of its key derivation.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The input column it reads.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// Normalisers, in order.
+    pub fn normalisers(&self) -> &[Normaliser] {
+        &self.normalise
+    }
+
     /// The tokeniser.
-    pub tokeniser: Tokeniser,
+    pub fn tokeniser(&self) -> &Tokeniser {
+        &self.tokeniser
+    }
+
     /// Bits per token or per field.
-    pub weight: Weight,
+    pub fn weight(&self) -> Weight {
+        self.weight
+    }
+
     /// Raw values (after trimming) that mean "missing".
-    pub missing_values: Vec<String>,
+    pub fn missing_values(&self) -> &[String] {
+        &self.missing_values
+    }
+
     /// What a missing value does.
-    pub missing: Missing,
+    pub fn missing(&self) -> &Missing {
+        &self.missing
+    }
 }
 
 /// Per-record salting: tokens of every other field are hashed together with this field's
@@ -206,23 +251,17 @@ pub struct Salt {
     pub year_only: bool,
 }
 
-/// A validated `nordlink-schema/1` encoding schema.
+/// A validated `nordlink-schema/1` encoding schema. Read-only: made by [`Schema::parse`]
+/// only, so an unvalidated schema cannot reach an [`Encoder`](super::Encoder).
 #[derive(Clone, Debug)]
 pub struct Schema {
-    /// Filter length in bits (before hardening changes it).
-    pub bits: usize,
-    /// Key-derivation context (a project name).
-    pub context: String,
-    /// Position hashing.
-    pub hashing: Hashing,
-    /// Also output one filter per field.
-    pub field_filters: bool,
-    /// Hardening steps, in order.
-    pub hardening: Vec<Hardening>,
-    /// Per-record salt.
-    pub salt: Option<Salt>,
-    /// The fields, in order.
-    pub fields: Vec<Field>,
+    pub(crate) bits: usize,
+    pub(crate) context: String,
+    pub(crate) hashing: Hashing,
+    pub(crate) field_filters: bool,
+    pub(crate) hardening: Vec<Hardening>,
+    pub(crate) salt: Option<Salt>,
+    pub(crate) fields: Vec<Field>,
 }
 
 const NAME_STEPS: [Normaliser; 6] = [
@@ -269,29 +308,32 @@ impl Schema {
     /// [`SchemaError`] naming the field and the problem.
     pub fn parse(text: &str) -> Result<Self, SchemaError> {
         let file: SchemaFile = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(SchemaError::json)?
+            serde_json::from_str(text).map_err(|e| SchemaError::json(&e))?
         } else {
-            toml::from_str(text).map_err(|e| SchemaError::Syntax(e.message().to_owned()))?
+            toml::from_str(text)
+                .map_err(|e| SchemaError::Syntax { message: e.message().to_owned() })?
         };
         Self::validate(file)
     }
 
     fn validate(file: SchemaFile) -> Result<Self, SchemaError> {
         if file.version != SCHEMA_VERSION {
-            return Err(SchemaError::config(format!(
-                "version {} is not supported (this build reads version {SCHEMA_VERSION})",
-                file.version
-            )));
+            return Err(SchemaError::UnsupportedVersion {
+                found: file.version.to_string(),
+                supported: "this build reads nordlink-schema version 1",
+            });
         }
         let f = file.filter;
         if f.bits == 0 || !f.bits.is_multiple_of(64) || f.bits > 1 << 20 {
-            return Err(SchemaError::config(
-                "filter.bits must be a positive multiple of 64, at most 2^20".into(),
+            return Err(SchemaError::setting(
+                "filter.bits",
+                "must be a positive multiple of 64, at most 2^20",
             ));
         }
         if f.context.len() > 255 || f.context.chars().any(char::is_control) {
-            return Err(SchemaError::config(
-                "filter.context: at most 255 bytes, no control characters".into(),
+            return Err(SchemaError::setting(
+                "filter.context",
+                "at most 255 bytes, no control characters",
             ));
         }
         let mut len = f.bits;
@@ -300,22 +342,27 @@ impl Schema {
                 Hardening::Balance => len *= 2,
                 Hardening::XorFold(n) => {
                     if n == 0 || n > 8 || !len.is_multiple_of(8 << n) {
-                        return Err(SchemaError::config(format!(
-                            "xor_fold = {n}: the filter ({len} bits) cannot be folded that often into whole bytes"
-                        )));
+                        return Err(SchemaError::setting(
+                            "filter.hardening",
+                            format!(
+                                "xor_fold = {n}: the filter ({len} bits) cannot be folded that \
+                                 often into whole bytes"
+                            ),
+                        ));
                     }
                     len >>= n;
                 }
                 Hardening::RandomisedResponse(p) if !(0.0..=0.5).contains(&p) => {
-                    return Err(SchemaError::config(
-                        "randomised_response must be between 0 and 0.5".into(),
+                    return Err(SchemaError::setting(
+                        "filter.hardening",
+                        "randomised_response must be between 0 and 0.5",
                     ));
                 }
                 _ => {}
             }
         }
         if file.fields.is_empty() {
-            return Err(SchemaError::config("no fields".into()));
+            return Err(SchemaError::NoFields);
         }
         let mut fields = Vec::with_capacity(file.fields.len());
         for (index, raw) in file.fields.into_iter().enumerate() {
@@ -330,11 +377,15 @@ impl Schema {
             None => None,
             Some(s) => {
                 let field = fields.iter().position(|g| g.name == s.field).ok_or_else(|| {
-                    SchemaError::config(format!("filter.salt.field {:?} is not a field", s.field))
+                    SchemaError::setting(
+                        "filter.salt.field",
+                        format!("{:?} is not a field", s.field),
+                    )
                 })?;
                 if s.year_only && fields[field].tokeniser != Tokeniser::DateParts {
-                    return Err(SchemaError::config(
-                        "filter.salt.year_only needs a date field".into(),
+                    return Err(SchemaError::setting(
+                        "filter.salt.year_only",
+                        "needs a date field",
                     ));
                 }
                 Some(Salt { field, year_only: s.year_only })
@@ -349,6 +400,41 @@ impl Schema {
             salt,
             fields,
         })
+    }
+
+    /// Filter length in bits before hardening changes it.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// Key-derivation context (a project name).
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    /// Position hashing.
+    pub fn hashing(&self) -> Hashing {
+        self.hashing
+    }
+
+    /// Whether one filter per field is produced besides the record filter.
+    pub fn field_filters(&self) -> bool {
+        self.field_filters
+    }
+
+    /// Hardening steps, in order.
+    pub fn hardening(&self) -> &[Hardening] {
+        &self.hardening
+    }
+
+    /// Per-record salt.
+    pub fn salt(&self) -> Option<&Salt> {
+        self.salt.as_ref()
+    }
+
+    /// The fields, in order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
     }
 
     /// Length in bits of the filters this schema produces (after hardening).

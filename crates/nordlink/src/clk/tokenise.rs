@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::error::ValueProblem;
 use crate::Date;
 
 /// How a field's normalised value is split into tokens.
@@ -43,12 +44,9 @@ fn three() -> u32 {
     3
 }
 
-/// Why a value could not be tokenised (a stable code).
-pub(crate) type TokenError = &'static str;
-
 impl Tokeniser {
     /// Appends the tokens of `value` (non-empty) to `out`.
-    pub(crate) fn tokens(&self, value: &str, out: &mut Vec<String>) -> Result<(), TokenError> {
+    pub(crate) fn tokens(&self, value: &str, out: &mut Vec<String>) -> Result<(), ValueProblem> {
         match self {
             Self::Whole => out.push(value.to_owned()),
             Self::Qgrams { q, padding, positional } => {
@@ -73,13 +71,13 @@ impl Tokeniser {
                 }
             }
             Self::DateParts => {
-                let d: Date = value.parse().map_err(|_| "bad_date")?;
+                let d: Date = value.parse().map_err(|_| ValueProblem::BadDate)?;
                 out.push(format!("y{}", d.year()));
                 out.push(format!("m{:02}", d.month()));
                 out.push(format!("d{:02}", d.day()));
             }
             Self::Numeric { distance, resolution } => {
-                let v: i64 = value.trim().parse().map_err(|_| "not_integer")?;
+                let v: i64 = value.trim().parse().map_err(|_| ValueProblem::NotInteger)?;
                 let d = i64::from((*distance).max(1));
                 // Snap to the grid of half-distances, then emit neighbours on that grid.
                 let step = (d + 1) / 2;

@@ -1,0 +1,113 @@
+//! Parquet decoding spread over a few threads, a row group at a time.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::mpsc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::errors::ParquetError;
+
+use crate::IoError;
+
+/// What a decoder lane sends: a batch, the end of a row group, or an error.
+type LaneItem = Result<Option<RecordBatch>, ParquetError>;
+
+/// Parquet decoding spread over a few threads, a row group at a time: lane `t` decodes row
+/// groups `t, t + lanes, ...` ahead into a bounded channel, and the iterator takes them
+/// back in file order. One thread decoding every column was the pipeline's serial stage.
+pub(crate) struct ParquetSource {
+    lanes: Vec<mpsc::Receiver<LaneItem>>,
+    group: usize,
+    groups: usize,
+}
+
+impl ParquetSource {
+    /// Reads the footer and starts the decoder lanes: the schema, the row count the
+    /// footer states, and the source.
+    pub(crate) fn open(
+        path: &Path,
+        file: &File,
+        batch_size: usize,
+    ) -> Result<(SchemaRef, Option<u64>, Self), IoError> {
+        let metadata = ArrowReaderMetadata::load(file, ArrowReaderOptions::default())
+            .map_err(|e| IoError::parquet(path, e))?;
+        let total_rows = u64::try_from(metadata.metadata().file_metadata().num_rows()).ok();
+        let schema = metadata.schema().clone();
+        let source = Self::start(path, metadata, batch_size)
+            .map_err(|source| IoError::File { path: path.to_owned(), source })?;
+        Ok((schema, total_rows, source))
+    }
+
+    fn start(
+        path: &Path,
+        metadata: ArrowReaderMetadata,
+        batch_size: usize,
+    ) -> std::io::Result<Self> {
+        let groups = metadata.metadata().num_row_groups();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let n_lanes = groups.min(threads);
+        let mut lanes = Vec::with_capacity(n_lanes);
+        for lane in 0..n_lanes {
+            let (tx, rx) = mpsc::sync_channel::<LaneItem>(2);
+            // Each lane opens the file itself: duplicated descriptors share one file
+            // offset, and the lanes' seeks would race.
+            let file = File::open(path)?;
+            let metadata = metadata.clone();
+            std::thread::spawn(move || {
+                for group in (lane..groups).step_by(n_lanes) {
+                    let Ok(file) = file.try_clone() else {
+                        let _ =
+                            tx.send(Err(ParquetError::General("cannot reopen the file".into())));
+                        return;
+                    };
+                    let reader =
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+                            .with_batch_size(batch_size)
+                            .with_row_groups(vec![group])
+                            .build();
+                    let reader = match reader {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    for batch in reader {
+                        // A failed send means the reader was dropped: stop quietly.
+                        if tx.send(batch.map(Some).map_err(ParquetError::from)).is_err() {
+                            return;
+                        }
+                    }
+                    if tx.send(Ok(None)).is_err() {
+                        return;
+                    }
+                }
+            });
+            lanes.push(rx);
+        }
+        Ok(Self { lanes, group: 0, groups })
+    }
+
+    pub(crate) fn next_batch(&mut self) -> Option<Result<RecordBatch, ParquetError>> {
+        while self.group < self.groups {
+            let lane = &self.lanes[self.group % self.lanes.len()];
+            match lane.recv() {
+                Ok(Ok(Some(batch))) => return Some(Ok(batch)),
+                Ok(Ok(None)) => self.group += 1,
+                Ok(Err(e)) => {
+                    self.group = self.groups;
+                    return Some(Err(e));
+                }
+                Err(_) => {
+                    self.group = self.groups;
+                    return Some(Err(ParquetError::General("a decoder thread stopped".into())));
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,490 @@
+//! Encoder choice: one call turns a schema file and its secret into one encoder type,
+//! whichever kind of schema it is.
+//!
+//! Two kinds of schema exist, told apart by content: a clkhash v3 linkage schema is a
+//! JSON object with `version` and `clkConfig`; anything else is read as
+//! `nordlink-schema/1` (TOML, or JSON when it starts with `{`). Each needs its own secret:
+//! a `nordlink-key/1` key file for the native encoder, clkhash's secret file (used byte
+//! for byte) for the clkhash one.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::clkhash::{ClkhashCache, ClkhashEncoder, ClkhashSchema, is_clkhash_schema};
+use super::encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
+use super::error::{EncodeError, SchemaError};
+use super::schema::Schema;
+use crate::keyfile::{PermissionCheck, read_key_file, read_secret_file};
+use crate::{KeyError, KeyId, SecretKey};
+
+/// The name recorded for the clkhash-compatible construction.
+pub const CLKHASH_CONSTRUCTION: &str = "clkhash-0.18.3";
+
+/// Longest schema file read: real ones are a few kilobytes.
+pub const MAX_SCHEMA_LEN: u64 = 1 << 20;
+
+/// Which kind of schema a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SchemaKind {
+    /// `nordlink-schema/1`, encoded as `nordlink-clk/1`.
+    Native,
+    /// A clkhash v3 linkage schema, encoded bit-identically to clkhash 0.18.3.
+    Clkhash,
+}
+
+impl SchemaKind {
+    /// Tells the kinds apart by content, as described in the module documentation.
+    pub fn detect(text: &str) -> Self {
+        let json: Option<serde_json::Value> = serde_json::from_str(text).ok();
+        if json.as_ref().is_some_and(is_clkhash_schema) { Self::Clkhash } else { Self::Native }
+    }
+
+    /// The kind of secret an encoder of this kind needs.
+    pub const fn secret_kind(self) -> SecretKind {
+        match self {
+            Self::Native => SecretKind::KeyFile,
+            Self::Clkhash => SecretKind::ClkhashSecret,
+        }
+    }
+}
+
+/// Which kind of secret a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SecretKind {
+    /// A `nordlink-key/1` key file.
+    KeyFile,
+    /// A clkhash secret file, used byte for byte.
+    ClkhashSecret,
+}
+
+impl fmt::Display for SecretKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyFile => "a nordlink key file",
+            Self::ClkhashSecret => "a clkhash secret file",
+        })
+    }
+}
+
+/// Where the secret for an encoder is, and which kind it is.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum SecretSource<'a> {
+    /// A `nordlink-key/1` key file.
+    KeyFile(&'a Path),
+    /// A clkhash secret file.
+    ClkhashSecret(&'a Path),
+}
+
+impl SecretSource<'_> {
+    /// The kind of secret.
+    pub const fn kind(&self) -> SecretKind {
+        match self {
+            Self::KeyFile(_) => SecretKind::KeyFile,
+            Self::ClkhashSecret(_) => SecretKind::ClkhashSecret,
+        }
+    }
+
+    /// The file.
+    pub const fn path(&self) -> &Path {
+        match self {
+            Self::KeyFile(p) | Self::ClkhashSecret(p) => p,
+        }
+    }
+}
+
+/// A loaded secret of either kind; wiped on drop, never printed.
+#[non_exhaustive]
+pub enum EncoderSecret {
+    /// A nordlink master key.
+    Key(SecretKey),
+    /// A clkhash secret's bytes.
+    Clkhash(Zeroizing<Vec<u8>>),
+}
+
+impl fmt::Debug for EncoderSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(k) => f.debug_tuple("Key").field(k).finish(),
+            Self::Clkhash(_) => f.write_str("Clkhash([REDACTED])"),
+        }
+    }
+}
+
+impl EncoderSecret {
+    /// Reads the secret a source names, checking its permissions as `check` says.
+    ///
+    /// # Errors
+    /// [`LoadError::Secret`] naming the file.
+    pub fn read(source: SecretSource<'_>, check: PermissionCheck) -> Result<Self, LoadError> {
+        let path = source.path();
+        let err = |source| LoadError::Secret { path: path.to_owned(), source };
+        match source {
+            SecretSource::KeyFile(p) => Ok(Self::Key(read_key_file(p, check).map_err(err)?.key)),
+            SecretSource::ClkhashSecret(p) => {
+                Ok(Self::Clkhash(read_secret_file(p, check).map_err(err)?))
+            }
+        }
+    }
+
+    /// The kind of secret.
+    pub const fn kind(&self) -> SecretKind {
+        match self {
+            Self::Key(_) => SecretKind::KeyFile,
+            Self::Clkhash(_) => SecretKind::ClkhashSecret,
+        }
+    }
+}
+
+/// Why an encoder could not be made from a schema file and a secret. Messages name the
+/// file, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The schema file cannot be read.
+    #[error("{path}: {source}", path = .path.display())]
+    ReadSchema {
+        /// The schema file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The schema file is larger than [`MAX_SCHEMA_LEN`].
+    #[error("{path}: larger than 1 MiB; not a schema", path = .path.display())]
+    SchemaTooLarge {
+        /// The schema file.
+        path: PathBuf,
+    },
+    /// The schema is invalid.
+    #[error("{path}: {source}", path = .path.display())]
+    Schema {
+        /// The schema file (empty when parsed from memory).
+        path: PathBuf,
+        /// What is wrong.
+        source: SchemaError,
+    },
+    /// The secret cannot be read or is malformed.
+    #[error("{path}: {source}", path = .path.display())]
+    Secret {
+        /// The secret file.
+        path: PathBuf,
+        /// What is wrong (never the secret).
+        source: KeyError,
+    },
+    /// The secret is of the other kind than the schema needs.
+    #[error("this {schema:?} schema needs {needs}, not {given}")]
+    WrongSecret {
+        /// The schema's kind.
+        schema: SchemaKind,
+        /// The kind of secret it needs.
+        needs: SecretKind,
+        /// The kind given.
+        given: SecretKind,
+    },
+}
+
+impl LoadError {
+    /// A short stable code: `read_schema`, `schema_too_large`, the schema's own
+    /// [`SchemaError::code`], `secret` or `wrong_secret`.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::ReadSchema { .. } => "read_schema",
+            Self::SchemaTooLarge { .. } => "schema_too_large",
+            Self::Schema { source, .. } => source.code(),
+            Self::Secret { .. } => "secret",
+            Self::WrongSecret { .. } => "wrong_secret",
+        }
+    }
+}
+
+/// Reads a schema file (at most [`MAX_SCHEMA_LEN`] bytes).
+///
+/// # Errors
+/// [`LoadError::ReadSchema`] or [`LoadError::SchemaTooLarge`].
+pub fn read_schema_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let err = |source| LoadError::ReadSchema { path: path.to_owned(), source };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCHEMA_LEN + 1).read_to_end(&mut bytes).map_err(err)?;
+    if bytes.len() as u64 > MAX_SCHEMA_LEN {
+        return Err(LoadError::SchemaTooLarge { path: path.to_owned() });
+    }
+    Ok(bytes)
+}
+
+enum Inner {
+    Native(Encoder),
+    Clkhash(ClkhashEncoder),
+}
+
+/// Either encoder behind one interface: nordlink's own (`nordlink-clk/1`) or the
+/// clkhash-compatible one, as the schema file asks.
+pub struct AnyEncoder {
+    inner: Inner,
+    schema_sha256: String,
+}
+
+impl fmt::Debug for AnyEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AnyEncoder");
+        match &self.inner {
+            Inner::Native(e) => d.field("native", e),
+            Inner::Clkhash(e) => d.field("clkhash", e),
+        };
+        d.field("schema_sha256", &self.schema_sha256).finish()
+    }
+}
+
+/// Token memos for an [`AnyEncoder`]: as secret as the key; keep them in memory only.
+#[derive(Debug, Default)]
+pub struct AnyCache {
+    native: EncodeCache,
+    clkhash: ClkhashCache,
+}
+
+impl AnyEncoder {
+    /// Reads a schema file and the secret it needs, and builds the encoder: the one call
+    /// a program embedding nordlink makes.
+    ///
+    /// # Errors
+    /// [`LoadError`] naming the file at fault; [`LoadError::WrongSecret`] when the
+    /// secret is of the kind the other schema kind needs.
+    pub fn load(
+        schema_path: &Path,
+        secret: SecretSource<'_>,
+        check: PermissionCheck,
+    ) -> Result<Self, LoadError> {
+        let bytes = read_schema_file(schema_path)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| LoadError::Schema {
+            path: schema_path.to_owned(),
+            source: SchemaError::NotUtf8,
+        })?;
+        // Check the secret's kind before reading it: a wrong flag should not cost a
+        // permission error about a file the run would not use.
+        let kind = SchemaKind::detect(text);
+        if kind.secret_kind() != secret.kind() {
+            return Err(LoadError::WrongSecret {
+                schema: kind,
+                needs: kind.secret_kind(),
+                given: secret.kind(),
+            });
+        }
+        let secret = EncoderSecret::read(secret, check)?;
+        Self::from_schema_bytes(&bytes, &secret).map_err(|e| match e {
+            LoadError::Schema { source, .. } => {
+                LoadError::Schema { path: schema_path.to_owned(), source }
+            }
+            other => other,
+        })
+    }
+
+    /// Builds the encoder from a schema file's bytes and a loaded secret.
+    ///
+    /// # Errors
+    /// [`LoadError::Schema`] (with an empty path) or [`LoadError::WrongSecret`].
+    pub fn from_schema_bytes(bytes: &[u8], secret: &EncoderSecret) -> Result<Self, LoadError> {
+        let schema_err = |source| LoadError::Schema { path: PathBuf::new(), source };
+        let text = std::str::from_utf8(bytes).map_err(|_| schema_err(SchemaError::NotUtf8))?;
+        let kind = SchemaKind::detect(text);
+        let inner = match (kind, secret) {
+            (SchemaKind::Native, EncoderSecret::Key(key)) => {
+                Inner::Native(Encoder::new(Schema::parse(text).map_err(schema_err)?, key))
+            }
+            (SchemaKind::Clkhash, EncoderSecret::Clkhash(bytes)) => Inner::Clkhash(
+                ClkhashEncoder::new(ClkhashSchema::from_json(text).map_err(schema_err)?, bytes),
+            ),
+            _ => {
+                return Err(LoadError::WrongSecret {
+                    schema: kind,
+                    needs: kind.secret_kind(),
+                    given: secret.kind(),
+                });
+            }
+        };
+        Ok(Self { inner, schema_sha256: super::schema_fingerprint(bytes) })
+    }
+
+    /// The kind of schema.
+    pub fn kind(&self) -> SchemaKind {
+        match self.inner {
+            Inner::Native(_) => SchemaKind::Native,
+            Inner::Clkhash(_) => SchemaKind::Clkhash,
+        }
+    }
+
+    /// The native encoder, when that is what this is.
+    pub fn as_native(&self) -> Option<&Encoder> {
+        match &self.inner {
+            Inner::Native(e) => Some(e),
+            Inner::Clkhash(_) => None,
+        }
+    }
+
+    /// The clkhash-compatible encoder, when that is what this is.
+    pub fn as_clkhash(&self) -> Option<&ClkhashEncoder> {
+        match &self.inner {
+            Inner::Clkhash(e) => Some(e),
+            Inner::Native(_) => None,
+        }
+    }
+
+    /// The construction's versioned name: `nordlink-clk/1` or `clkhash-0.18.3`.
+    pub fn construction(&self) -> &'static str {
+        match self.inner {
+            Inner::Native(_) => CLK_CONSTRUCTION,
+            Inner::Clkhash(_) => CLKHASH_CONSTRUCTION,
+        }
+    }
+
+    /// SHA-256 of the schema file's bytes, lowercase hex.
+    pub fn schema_sha256(&self) -> &str {
+        &self.schema_sha256
+    }
+
+    /// The master key's public id (native only: a clkhash secret may be a low-entropy
+    /// passphrase, so no fingerprint of it is published).
+    pub fn key_id(&self) -> Option<KeyId> {
+        self.as_native().map(Encoder::key_id)
+    }
+
+    /// The key-derivation context (native only).
+    pub fn context(&self) -> Option<&str> {
+        self.as_native().map(|e| e.schema().context())
+    }
+
+    /// The hardening steps in their stable spelling, comma-separated (`none` for none);
+    /// native only.
+    pub fn hardening(&self) -> Option<String> {
+        self.as_native().map(|e| {
+            let steps: Vec<String> = e.schema().hardening().iter().map(|h| h.spec()).collect();
+            if steps.is_empty() { "none".to_owned() } else { steps.join(",") }
+        })
+    }
+
+    /// Length in bits of the filters produced.
+    pub fn bits(&self) -> usize {
+        match &self.inner {
+            Inner::Native(e) => e.schema().output_bits(),
+            Inner::Clkhash(e) => e.schema().len_bits(),
+        }
+    }
+
+    /// For each field in schema order, the input column it reads (`None`: an ignored
+    /// clkhash feature, never read).
+    pub fn columns(&self) -> Vec<Option<&str>> {
+        match &self.inner {
+            Inner::Native(e) => e.schema().fields().iter().map(|f| Some(f.column())).collect(),
+            Inner::Clkhash(e) => e.schema().feature_columns().collect(),
+        }
+    }
+
+    /// Names of the field-level filters each record gets besides its record filter, in
+    /// the order of [`Encoded::fields`] (empty when the schema asks for none).
+    pub fn field_filter_names(&self) -> Vec<&str> {
+        match &self.inner {
+            Inner::Native(e) if e.schema().field_filters() => {
+                e.schema().fields().iter().map(|f| f.name()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Things a user should know about the schema that are not errors, such as a clkhash
+    /// setting that clkhash itself ignores.
+    pub fn notes(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Clkhash(e) => e
+                .schema()
+                .ignored_xor_folds()
+                .map(|n| {
+                    format!(
+                        "clkConfig.xorFolds = {n} is ignored, as clkhash 0.18.3 ignores it (it \
+                         reads xor_folds); filters stay bit-identical to clkhash"
+                    )
+                })
+                .into_iter()
+                .collect(),
+            Inner::Native(_) => Vec::new(),
+        }
+    }
+
+    /// Encodes one record: `value(i)` is the raw cell of field `i` in schema order
+    /// ([`columns`](Self::columns)), `None` for a null.
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the field whose value cannot be encoded.
+    pub fn encode<'a>(
+        &self,
+        value: impl Fn(usize) -> Option<&'a str>,
+        cache: &mut AnyCache,
+    ) -> Result<Encoded, EncodeError> {
+        match &self.inner {
+            Inner::Native(e) => e.encode(value, &mut cache.native),
+            Inner::Clkhash(e) => e.encode(value, &mut cache.clkhash),
+        }
+    }
+
+    /// Encodes many records on the rayon thread pool, keeping their order. `value(r, i)`
+    /// is field `i` of record `r`. Each pool thread keeps its own token memo for the
+    /// life of the thread (memory only; it resets when used with another encoder).
+    #[cfg(feature = "parallel")]
+    pub fn encode_many<'a, R: Sync + 'a>(
+        &self,
+        records: &'a [R],
+        value: impl Fn(&'a R, usize) -> Option<&'a str> + Sync,
+    ) -> Vec<Result<Encoded, EncodeError>> {
+        use rayon::prelude::*;
+        thread_local! {
+            static CACHE: std::cell::RefCell<AnyCache> = std::cell::RefCell::default();
+        }
+        records
+            .par_iter()
+            .map(|r| CACHE.with_borrow_mut(|cache| self.encode(|i| value(r, i), cache)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretKey {
+        let mut raw = [7u8; 32];
+        SecretKey::from_bytes(&mut raw)
+    }
+
+    #[test]
+    fn kinds_are_told_apart_and_secrets_must_match() {
+        let native = b"version = 1\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n";
+        let clkhash = br#"{"version": 3, "clkConfig": {"l": 64, "kdf": {"type": "HKDF"}},
+            "features": [{"identifier": "sex", "format": {"type": "string"},
+            "hashing": {"comparison": {"type": "exact"}, "strategy": {"bitsPerToken": 3}}}]}"#;
+        let k = EncoderSecret::Key(key());
+        let s = EncoderSecret::Clkhash(Zeroizing::new(b"secret".to_vec()));
+        let a = AnyEncoder::from_schema_bytes(native, &k).unwrap();
+        let b = AnyEncoder::from_schema_bytes(clkhash, &s).unwrap();
+        assert_eq!((a.kind(), b.kind()), (SchemaKind::Native, SchemaKind::Clkhash));
+        assert_eq!((a.construction(), b.construction()), (CLK_CONSTRUCTION, "clkhash-0.18.3"));
+        assert_eq!((a.bits(), b.bits()), (1024, 64));
+        assert_eq!(a.key_id(), Some(key().id()));
+        assert_eq!(b.key_id(), None);
+        assert_eq!(a.hardening().as_deref(), Some("none"));
+        assert_eq!(a.columns(), [Some("sex")]);
+        let mut cache = AnyCache::default();
+        let one = |e: &AnyEncoder, c: &mut AnyCache| e.encode(|_| Some("F"), c).unwrap();
+        assert!(one(&a, &mut cache).record.count_ones() > 0);
+        assert!(one(&b, &mut cache).record.count_ones() > 0);
+        assert_eq!(one(&a, &mut cache), one(&a, &mut AnyCache::default()));
+        for (schema, secret) in [(&native[..], &s), (&clkhash[..], &k)] {
+            let err = AnyEncoder::from_schema_bytes(schema, secret).unwrap_err();
+            assert_eq!(err.code(), "wrong_secret", "{err}");
+        }
+        let err = AnyEncoder::from_schema_bytes(b"\xff", &k).unwrap_err();
+        assert_eq!(err.code(), "not_utf8");
+    }
+}

@@ -134,3 +134,50 @@ fn outputs_may_not_name_each_other() {
     assert!(err.contains("the input"), "{err}");
     assert_eq!(d.listing(), ["in.csv", "k.key", "s.toml"]);
 }
+
+#[test]
+fn provenance_is_the_same_in_parquet_footers_and_csv_sidecars() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    let schema = "version = 1\n[filter]\ncontext = \"p\"\nhardening = [\"balance\", { xor_fold = 1 }]\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n";
+    d.write("s.toml", schema);
+    d.write("in.csv", "sex\nF\nM\n");
+    ok(&d, &native("s.toml", "in.csv", "out.csv", &[]));
+    ok(&d, &native("s.toml", "in.csv", "out.parquet", &[]));
+    assert!(d.listing().contains(&"out.csv.provenance.json".to_owned()));
+    let csv = nordlink_io::Provenance::read(&d.path("out.csv")).unwrap();
+    let parquet = nordlink_io::Provenance::read(&d.path("out.parquet")).unwrap();
+    assert_eq!(csv, parquet);
+    assert_eq!(csv.construction, "nordlink-clk/1");
+    assert_eq!(csv.key_id.as_deref(), Some("a7fbea2583bf3446"));
+    assert_eq!(csv.context.as_deref(), Some("p"));
+    assert_eq!(csv.bits, Some(1024));
+    assert_eq!(csv.hardening.as_deref(), Some("balance,xor_fold=1"));
+    let sha = nordlink::clk::schema_fingerprint(schema.as_bytes());
+    assert_eq!(csv.schema_sha256, Some(sha));
+    assert!(csv.check_linkable_with(&parquet).is_ok());
+    // The rejects file and the anonlink JSON carry no sidecar; a broken sidecar is an
+    // error that names the file, not a panic.
+    std::fs::write(d.path("out.csv.provenance.json"), "{\"format\": ").unwrap();
+    let err = nordlink_io::Provenance::read(&d.path("out.csv")).unwrap_err().to_string();
+    assert!(err.contains("out.csv.provenance.json") && err.contains("malformed"), "{err}");
+}
+
+#[test]
+fn a_wrong_secret_kind_gets_a_hint_naming_the_flag() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/clkhash");
+    let schema = format!("{fixtures}/blake-bigrams/schema.json");
+    d.write("in.csv", "x\n1\n");
+    let err = fails(
+        &d,
+        &[
+            "encode", "--schema", &schema, "--key", "k.key", "--input", "in.csv", "--output",
+            "o.csv",
+        ],
+    );
+    assert!(err.contains("clkhash secret file") && err.contains("hint:"), "{err}");
+    assert!(err.contains("--secret FILE"), "{err}");
+    assert_eq!(d.listing(), ["in.csv", "k.key"]);
+}

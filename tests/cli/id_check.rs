@@ -187,6 +187,7 @@ fn integer_parquet_column_is_refused_unless_padding_is_asked_for() {
         err.contains("in.parquet") && err.contains("\"cpr\"") && err.contains("leading zeros"),
         "{err}"
     );
+    assert!(err.contains("hint: pass --zero-pad-integers"), "{err}");
     assert!(!d.path("out.csv").exists());
     ok(
         &d,

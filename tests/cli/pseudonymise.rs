@@ -168,6 +168,8 @@ fn key_files_are_private_and_never_overwritten() {
     ];
     let err = fails(&d, &args);
     assert!(err.contains("k.key") && err.contains("chmod 600"), "{err}");
+    // The library's message names no flag; the binary's hint does.
+    assert!(err.contains("hint:") && err.contains("--insecure-allow-readable-key"), "{err}");
     let mut insecure = args.to_vec();
     insecure.push("--insecure-allow-readable-key");
     let err = ok(&d, &insecure);

@@ -266,12 +266,21 @@ impl Provenance {
         file.take(MAX_SIDECAR_LEN + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| ProvenanceError::Read { path: path.clone(), source })?;
-        let malformed =
-            |problem: String| ProvenanceError::Malformed { path: path.clone(), problem };
         if bytes.len() as u64 > MAX_SIDECAR_LEN {
-            return Err(malformed("larger than 64 KiB".into()));
+            let problem = "larger than 64 KiB".into();
+            return Err(ProvenanceError::Malformed { path, problem });
         }
-        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Self::parse_sidecar(&path, &bytes)
+    }
+
+    /// Parses sidecar JSON (`path` is only for messages).
+    ///
+    /// # Errors
+    /// [`ProvenanceError::Malformed`] or [`ProvenanceError::UnsupportedVersion`].
+    pub fn parse_sidecar(path: &Path, bytes: &[u8]) -> Result<Self, ProvenanceError> {
+        let malformed =
+            |problem: String| ProvenanceError::Malformed { path: path.to_owned(), problem };
+        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
             malformed(format!("not JSON (line {}, column {})", e.line(), e.column()))
         })?;
         let serde_json::Value::Object(map) = json else {
@@ -285,7 +294,7 @@ impl Provenance {
             let key = if k == "format" { FORMAT_KEY.to_owned() } else { k };
             entries.push((key, Some(v)));
         }
-        Self::from_entries(&path, entries)
+        Self::from_entries(path, entries)
     }
 
     /// Parses entries (keys without the prefix). Unknown keys are ignored, so later
@@ -427,4 +436,114 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 /// A value quoted in an error: at most 64 characters, so a hostile file cannot flood it.
 fn bounded(s: &str) -> String {
     s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{TableWriter, WriteOptions};
+    use arrow_array::{ArrayRef, RecordBatch, UInt64Array};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    fn sample() -> Provenance {
+        Provenance {
+            version: "0.1.0".into(),
+            construction: "nordlink-clk/1".into(),
+            key_id: Some("a7fbea2583bf3446".into()),
+            schema_sha256: Some("ab".repeat(32)),
+            context: Some("nordic \"cohort\" ø".into()),
+            bits: Some(1024),
+            hardening: Some("balance,permute".into()),
+            ..Provenance::default()
+        }
+    }
+
+    fn write(path: &Path, provenance: Option<Provenance>) {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::UInt64, false)]));
+        let options = WriteOptions { provenance, ..WriteOptions::default() };
+        let mut w = TableWriter::create_with(path, schema.clone(), &options).unwrap();
+        let col: ArrayRef = Arc::new(UInt64Array::from(vec![1, 2]));
+        w.write(&RecordBatch::try_new(schema, vec![col]).unwrap()).unwrap();
+        w.finish().unwrap();
+    }
+
+    fn parse(text: &str) -> Result<Provenance, ProvenanceError> {
+        Provenance::parse_sidecar(Path::new("x.json"), text.as_bytes())
+    }
+
+    #[test]
+    fn round_trips_through_parquet_footers_and_csv_sidecars() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["out.parquet", "out.csv"] {
+            let path = dir.path().join(name);
+            write(&path, Some(sample()));
+            assert_eq!(Provenance::read(&path).unwrap(), sample(), "{name}");
+        }
+        let sidecar = std::fs::read_to_string(dir.path().join("out.csv.provenance.json")).unwrap();
+        assert!(sidecar.starts_with("{\n  \"format\": \"nordlink-provenance/1\",\n"), "{sidecar}");
+        // Outputs without provenance (reports, rejects) get no sidecar.
+        write(&dir.path().join("report.csv"), None);
+        assert!(!dir.path().join("report.csv.provenance.json").exists());
+    }
+
+    #[test]
+    fn missing_and_malformed_records_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["plain.parquet", "plain.csv"] {
+            let path = dir.path().join(name);
+            write(&path, None);
+            let err = Provenance::read(&path).unwrap_err();
+            assert!(
+                matches!(err, crate::IoError::Provenance(ProvenanceError::Missing { .. })),
+                "{err}"
+            );
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let good = sample().to_json();
+        let no_format = good.replace("  \"format\": \"nordlink-provenance/1\",\n", "");
+        let no_construction = good.replace("  \"construction\": \"nordlink-clk/1\",\n", "");
+        let cases = [
+            ("not json".to_owned(), "not JSON"),
+            ("[1, 2]".to_owned(), "not a JSON object"),
+            ("{\"format\": 1}".to_owned(), "not a string"),
+            (good.replace("a7fbea2583bf3446", "A7FBEA2583BF3446"), "key_id"),
+            (good.replace("\"1024\"", "\"0\""), "bits"),
+            (good.replace("\"1024\"", "\"many\""), "bits"),
+            (no_format, "no format"),
+            (no_construction, "construction"),
+        ];
+        for (text, needle) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(matches!(err, ProvenanceError::Malformed { .. }), "{err}");
+            assert!(err.to_string().contains(needle), "{needle}: {err}");
+        }
+        let later = good.replace("nordlink-provenance/1", "nordlink-provenance/2");
+        assert!(matches!(parse(&later), Err(ProvenanceError::UnsupportedVersion { .. })));
+        // Unknown entries are skipped: later additions stay readable.
+        let extra = good.replacen("{\n", "{\n  \"future\": \"x\",\n", 1);
+        assert_eq!(parse(&extra).unwrap(), sample());
+        // A sidecar that is too large is refused before parsing.
+        let big = dir.path().join("big.csv");
+        write(&big, None);
+        std::fs::write(dir.path().join("big.csv.provenance.json"), vec![b' '; 70_000]).unwrap();
+        assert!(Provenance::read(&big).unwrap_err().to_string().contains("64 KiB"));
+    }
+
+    #[test]
+    fn linkable_only_under_the_same_key_schema_and_length() {
+        let a = sample();
+        assert_eq!(a.check_linkable_with(&a.clone()), Ok(()));
+        let other_key = Provenance { key_id: Some("0".repeat(16)), ..sample() };
+        assert_eq!(a.check_linkable_with(&other_key).unwrap_err().what, "key_id");
+        let other_len = Provenance { bits: Some(512), ..sample() };
+        assert_eq!(a.check_linkable_with(&other_len).unwrap_err().what, "bits");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_sidecars_never_panic(bytes in proptest::collection::vec(0u8..=255, 0..512)) {
+            let _ = Provenance::parse_sidecar(Path::new("x"), &bytes);
+        }
+    }
 }

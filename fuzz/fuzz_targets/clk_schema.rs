@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     // Split off a record value after a NUL, if any.
     let (schema, value) = text.split_once('\0').unwrap_or((text, "Åsa Öberg 1984-04-25"));
     if let Ok(s) = Schema::parse(schema) {
-        if s.bits <= 4096 {
+        if s.bits() <= 4096 {
             let mut raw = [1u8; 32];
             let enc = Encoder::new(s, &SecretKey::from_bytes(&mut raw));
             let _ = enc.encode(|_| Some(value), &mut EncodeCache::default());
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = ClkhashSchema::from_json(schema) {
         if s.len_bits() << s.xor_folds() <= 4096 {
             let enc = ClkhashEncoder::new(s, b"secret");
-            let _ = enc.encode(|_, _| Some(value), &mut ClkhashCache::default());
+            let _ = enc.encode(|_| Some(value), &mut ClkhashCache::default());
         }
     }
 });

@@ -1,4 +1,9 @@
 //! Identifier parsing throughput per scheme (issue 2 target: >= 20 M identifiers/s/core).
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
 
 use std::hint::black_box;
 

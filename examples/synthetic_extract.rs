@@ -7,6 +7,7 @@
 //!
 //! About 1 in 200 identifiers is made invalid (a letter in the serial), so rejects are
 //! exercised too. The data are deterministic in the row number; no real person is meant.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, reason = "an example program")]
 
 use std::sync::Arc;
 

@@ -1,5 +1,10 @@
 //! End-to-end tests of the `nordlink` binary: each runs the real executable in a fresh
 //! temporary directory on inputs the test writes itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
 #![allow(missing_docs, reason = "test binary")]
 
 mod util;

@@ -1,6 +1,7 @@
 //! `nordlink`: the command-line front end. Parsing and glue only; the work is done by the
 //! `nordlink` and `nordlink-io` library crates.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test code"))]
 
 mod cmd;
 mod flags;

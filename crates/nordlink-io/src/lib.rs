@@ -16,6 +16,7 @@
 //!
 //! CSV is always read as text, so identifiers keep their leading zeros.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test code"))]
 
 mod clk_json;
 mod csv_source;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Date32Builder, StringBuilder, UInt16Builder};
 use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, RecordBatch, StringArray};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use nordlink::id::{NationalId, ParseOptions, parse_with};
 use nordlink::pseudonym::{Encoding, Namespace, OutputFormat, Pseudonym, Pseudonymiser};
 
@@ -71,7 +71,10 @@ pub fn output_schema(
     let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
     let id = &input.fields()[spec.column];
     let data_type = match spec.format.encoding() {
-        Encoding::Raw => DataType::FixedSizeBinary(spec.format.bytes() as i32),
+        // 16..=32 bytes.
+        Encoding::Raw => {
+            DataType::FixedSizeBinary(i32::try_from(spec.format.bytes()).unwrap_or(32))
+        }
         _ => DataType::Utf8,
     };
     // Only valid rows reach the output, so the pseudonym is never null.
@@ -145,7 +148,7 @@ pub fn pseudonymise_batch(
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (c, array) in batch.data.columns().iter().enumerate() {
         if c == spec.column {
-            columns.push(pseudonym_array(&pseudonyms, spec.format));
+            columns.push(pseudonym_array(&pseudonyms, spec.format, path)?);
         } else if all_kept {
             columns.push(array.clone());
         } else {
@@ -183,22 +186,31 @@ fn pseudonymise_cell(
 
 /// Builds the pseudonym column straight into one values buffer: every value has the same
 /// length, so offsets are arithmetic.
-fn pseudonym_array(pseudonyms: &[Pseudonym], format: OutputFormat) -> ArrayRef {
+fn pseudonym_array(
+    pseudonyms: &[Pseudonym],
+    format: OutputFormat,
+    path: &std::path::Path,
+) -> Result<ArrayRef, IoError> {
     let width = format.encoded_len();
+    // Arrow's 32-bit offsets bound a batch's text; check once, then every offset fits.
+    let total = i32::try_from(pseudonyms.len() * width).map_err(|_| {
+        IoError::arrow(path, ArrowError::OffsetOverflowError(pseudonyms.len() * width))
+    })?;
+    let width32 = i32::try_from(width).unwrap_or(i32::MAX);
     let mut values = vec![0u8; pseudonyms.len() * width];
     for (p, out) in pseudonyms.iter().zip(values.chunks_exact_mut(width)) {
         p.encode_to_slice(format, out);
     }
     let values = Buffer::from_vec(values);
-    match format.encoding() {
-        Encoding::Raw => Arc::new(FixedSizeBinaryArray::new(width as i32, values, None)),
+    Ok(match format.encoding() {
+        Encoding::Raw => Arc::new(FixedSizeBinaryArray::new(width32, values, None)),
         _ => {
-            let offsets: Vec<i32> = (0..=pseudonyms.len()).map(|i| (i * width) as i32).collect();
+            let offsets: Vec<i32> = (0..=total).step_by(width.max(1)).collect();
             let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
             // Hex and base64url are ASCII; `new` still validates, which is cheap.
             Arc::new(StringArray::new(offsets, values, None))
         }
-    }
+    })
 }
 
 fn append_derived(parsed: &[NationalId], derived: Derived, columns: &mut Vec<ArrayRef>) {

@@ -93,22 +93,22 @@ impl Date {
     pub fn from_unix_days(days: u64) -> Self {
         // Walk years, then months: simple and exact, and this runs once per process.
         let mut days = days;
-        let mut year: u32 = 1970;
+        let mut year: u16 = 1970;
         while year < 9999 {
-            let len = if is_leap_year(year as u16) { 366 } else { 365 };
+            let len = if is_leap_year(year) { 366 } else { 365 };
             if days < len {
                 break;
             }
             days -= len;
             year += 1;
         }
-        let year = year as u16;
         let mut month = 1u8;
         while month < 12 && days >= u64::from(days_in_month(year, month)) {
             days -= u64::from(days_in_month(year, month));
             month += 1;
         }
-        let day = (days + 1).min(u64::from(days_in_month(year, month))) as u8;
+        let last = days_in_month(year, month);
+        let day = u8::try_from(days + 1).map_or(last, |d| d.min(last));
         Self { year, month, day }
     }
 }
@@ -153,7 +153,8 @@ impl FromStr for Date {
             })
         };
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        Self::new(y, m as u8, d as u8)
+        let part = |v: u16| u8::try_from(v).map_err(|_| DateError::OutOfRange);
+        Self::new(y, part(m)?, part(d)?)
     }
 }
 

@@ -17,9 +17,12 @@ pub(crate) fn derive_subkey(
 ) -> Zeroizing<[u8; KEY_LEN]> {
     let mut info =
         Vec::with_capacity(1 + label.len() + parts.iter().map(|p| 2 + p.len()).sum::<usize>());
+    debug_assert!(label.len() <= 255 && parts.iter().all(|p| p.len() <= 65_535));
+    #[allow(clippy::cast_possible_truncation, reason = "labels are short constants")]
     info.push(label.len() as u8);
     info.extend_from_slice(label.as_bytes());
     for part in parts {
+        #[allow(clippy::cast_possible_truncation, reason = "contexts and names are <= 255 bytes")]
         info.extend_from_slice(&(part.len() as u16).to_be_bytes());
         info.extend_from_slice(part.as_bytes());
     }

@@ -68,6 +68,7 @@
 //! # Ok::<(), nordlink::Error>(())
 //! ```
 #![deny(unsafe_code)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test code"))]
 
 pub mod clk;
 mod date;

@@ -1,5 +1,10 @@
 //! The filter arena keeps every filter's bits and popcount, whatever the length and the
 //! route in (bytes, a fixed-width buffer, base64).
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
 
 use nordlink::clk::{BloomFilter, FilterArena};
 use proptest::prelude::*;

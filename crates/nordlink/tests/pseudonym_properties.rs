@@ -1,4 +1,9 @@
 //! Properties of the pseudonym construction.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
 
 use nordlink::SecretKey;
 use nordlink::id::{Scheme, parse};

@@ -1,6 +1,11 @@
 //! Checks the library against the known-answer vectors published in
 //! `docs/pseudonymisation.md`, which an independent Python implementation of the
 //! specification (`scripts/pseudonym_vectors.py`) produced.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
 
 use nordlink::SecretKey;
 use nordlink::id::{Scheme, parse};

@@ -8,6 +8,14 @@
 //! word. Popcounts and AND/OR/XOR do not depend on the order; anything that names a bit
 //! position (hardening, the encoder, a future segment view) must go through here.
 
+/// A bit position reduced modulo a filter length, as an index. Filter lengths are at most
+/// 2^24 bits (the schemas check it), so the value fits any `usize`.
+#[inline]
+#[allow(clippy::cast_possible_truncation, reason = "below a filter length of at most 2^24")]
+pub(crate) const fn position(reduced: u64) -> usize {
+    reduced as usize
+}
+
 /// Whether bit `i` of the words is set.
 #[inline]
 pub(crate) fn word_get(words: &[u64], i: usize) -> bool {

@@ -48,7 +48,8 @@ impl DateFormat {
             (None, Some(y)) => 2000 + y,
             (None, None) => 1900,
         };
-        Date::new(year, num("m").unwrap_or(1) as u8, num("d").unwrap_or(1) as u8).ok()
+        let part = |name: &str| u8::try_from(num(name).unwrap_or(1)).ok();
+        Date::new(year, part("m")?, part("d")?).ok()
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::hash_map::Entry;
 use zeroize::Zeroizing;
 
 use super::BloomFilter;
-use super::bitorder::word_set as set;
+use super::bitorder::{position, word_set as set};
 use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
 use super::normalise::normalise;
@@ -224,11 +224,15 @@ impl Encoder {
             .tokeniser
             .tokens(&value, &mut tokens)
             .map_err(|problem| EncodeError::invalid(&field.name, problem))?;
-        let n = tokens.len() as u32;
+        // Values are bounded by the readers' cell limits, far below 2^32 tokens.
+        let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
         for (t, token) in tokens.into_iter().enumerate() {
             let k = match field.weight {
                 Weight::PerToken(k) => k,
-                Weight::PerField(b) => (b / n + u32::from((t as u32) < b % n)).max(1),
+                Weight::PerField(b) => {
+                    let t = u32::try_from(t).unwrap_or(u32::MAX);
+                    (b / n + u32::from(t < b % n)).max(1)
+                }
             };
             let memo_key = (k, salt.to_owned(), token);
             let m = match memo.entry(memo_key) {
@@ -258,7 +262,7 @@ impl Encoder {
                 stream.fill(&mut buf);
                 for c in buf.chunks_exact(4) {
                     let w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-                    set(&mut mask, (u64::from(w) % l) as usize);
+                    set(&mut mask, position(u64::from(w) % l));
                 }
             }
             Hashing::Double => {
@@ -270,7 +274,7 @@ impl Encoder {
                     h2 = 1;
                 }
                 for i in 0..u64::from(k) {
-                    set(&mut mask, ((h1 + i * h2) % l) as usize);
+                    set(&mut mask, position((h1 + i * h2) % l));
                 }
             }
         }

@@ -47,10 +47,12 @@ impl Hardener {
                     let parts: [&[u8]; 2] =
                         [&(n as u64).to_le_bytes(), &(len as u64).to_le_bytes()];
                     let mut stream = blake3_stream(permute_key, &parts);
-                    let mut p: Vec<u32> = (0..len as u32).collect();
-                    for i in (1..len).rev() {
-                        let j = uniform(&mut stream, i as u32 + 1) as usize;
-                        p.swap(i, j);
+                    // Schemas bound every length to MAX_FILTER_BITS (2^24).
+                    let n = u32::try_from(len).unwrap_or(u32::MAX);
+                    let mut p: Vec<u32> = (0..n).collect();
+                    for i in (1..n).rev() {
+                        let j = uniform(&mut stream, i + 1);
+                        p.swap(i as usize, j as usize);
                     }
                     permutations.push(p);
                 }
@@ -109,6 +111,7 @@ impl Hardener {
                         h.update(&w.to_le_bytes());
                     }
                     let mut stream = h.finalize_xof();
+                    #[allow(clippy::cast_possible_truncation, reason = "f is in 0..=0.5")]
                     let threshold = (f * 65_536.0) as u32;
                     let mut out = words.clone();
                     for i in 0..len {

@@ -339,7 +339,15 @@ impl Schema {
         let mut len = f.bits;
         for h in &f.hardening {
             match *h {
-                Hardening::Balance => len *= 2,
+                Hardening::Balance => {
+                    len *= 2;
+                    if len > super::MAX_FILTER_BITS {
+                        return Err(SchemaError::setting(
+                            "filter.hardening",
+                            "balance would make the filter longer than 2^24 bits",
+                        ));
+                    }
+                }
                 Hardening::XorFold(n) => {
                     if n == 0 || n > 8 || !len.is_multiple_of(8 << n) {
                         return Err(SchemaError::setting(

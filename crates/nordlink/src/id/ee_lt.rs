@@ -9,7 +9,7 @@ const STAGE2: [u8; 10] = [3, 4, 5, 6, 7, 8, 9, 1, 2, 3];
 fn check_digit(d: &[u8; 11]) -> u8 {
     let first = super::weighted_mod(&d[..10], &STAGE1, 11);
     let c = if first < 10 { first } else { super::weighted_mod(&d[..10], &STAGE2, 11) };
-    if c < 10 { c as u8 } else { 0 }
+    if c < 10 { u8::try_from(c).unwrap_or(0) } else { 0 }
 }
 
 fn digits(s: &[u8]) -> Result<[u8; 11], ParseError> {

@@ -21,7 +21,7 @@ pub(super) fn parse(s: &[u8]) -> Result<NationalId, ParseError> {
     let expected = match 11 - super::weighted_mod(&d[..8], &WEIGHTS, 11) {
         11 => Some(0),
         10 => None,
-        c => Some(c as u8),
+        c => u8::try_from(c).ok(),
     };
     let check_ok = expected == Some(d[8]);
     let norm = ascii_digits(&d);

@@ -121,7 +121,9 @@ impl NationalId {
         debug_assert!(normalised.len() <= NORMALISED_CAP && normalised.is_ascii());
         let mut buf = [0u8; NORMALISED_CAP];
         buf[..normalised.len()].copy_from_slice(normalised);
-        Self { scheme, kind, len: normalised.len() as u8, normalised: buf, birth_date, sex }
+        // At most NORMALISED_CAP bytes: the copy above would have failed otherwise.
+        let len = u8::try_from(normalised.len()).unwrap_or(u8::MAX);
+        Self { scheme, kind, len, normalised: buf, birth_date, sex }
     }
 
     /// The scheme (country) the number belongs to.

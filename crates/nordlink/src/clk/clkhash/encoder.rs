@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use super::super::BloomFilter;
+use super::super::bitorder::position;
 use super::super::encoder::{Encoded, NEXT_ENCODER_ID};
 use super::super::error::EncodeError;
 use super::format::{format_value, tokenize};
@@ -162,7 +163,7 @@ impl ClkhashEncoder {
                     }
                 };
                 for i in 0..k as u64 {
-                    filter.set(((h1 + i * h2) % l as u64) as usize);
+                    filter.set(position((h1 + i * h2) % l as u64));
                 }
             }
         }

@@ -101,7 +101,9 @@ pub(super) fn tokenize(
                     if x.abs() > 1e30 {
                         return Err(ValueProblem::NotNumeric);
                     }
-                    x as i128
+                    #[allow(clippy::cast_possible_truncation, reason = "|x| <= 1e30 < 2^127")]
+                    let x = x as i128;
+                    x
                 }
             };
             let v = v.checked_mul(2 * resolution).ok_or(ValueProblem::NotNumeric)?;

@@ -153,6 +153,11 @@ fn b64(setting: &'static str, s: &str) -> Result<Vec<u8>, SchemaError> {
         .map_err(|_| SchemaError::setting(setting, "not valid base64"))
 }
 
+/// A JSON integer as `usize`, saturating (limits are checked on the result).
+fn saturating_usize(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
 fn get_u64(map: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<u64> {
     map.get(key).and_then(serde_json::Value::as_u64)
 }
@@ -262,7 +267,7 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
         ("string", _) => return Err(format!("unsupported encoding {encoding:?} (utf-8 or ascii)")),
         _ => false,
     };
-    let opt_usize = |k: &str| get_u64(&format, k).map(|v| v as usize);
+    let opt_usize = |k: &str| get_u64(&format, k).map(saturating_usize);
     let format = match ftype {
         "string" => {
             let regex = match format.get("pattern").and_then(|v| v.as_str()) {
@@ -308,7 +313,9 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
     };
     let comparison = match hashing.comparison.get("type").and_then(|v| v.as_str()) {
         Some("ngram") => {
-            let n = get_u64(&hashing.comparison, "n").ok_or("ngram comparison needs n")? as usize;
+            let n = saturating_usize(
+                get_u64(&hashing.comparison, "n").ok_or("ngram comparison needs n")?,
+            );
             if n == 0 || n > 64 {
                 return Err("ngram n must be 1..=64".into());
             }
@@ -325,22 +332,22 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
             if distance.is_nan() || distance <= 0.0 || resolution < 1 || precision > 18 {
                 return Err("numeric comparison needs thresholdDistance > 0, resolution >= 1, fractional_precision <= 18".into());
             }
-            let interval = (distance * 10f64.powi(precision as i32)).round_ties_even() as i128;
+            let precision = u32::try_from(precision).unwrap_or(18);
+            let scaled = (distance * 10f64.powi(precision.cast_signed())).round_ties_even();
+            // A float-to-int cast saturates; a huge distance gives i128::MAX, never UB.
+            #[allow(clippy::cast_possible_truncation, reason = "saturating by definition")]
+            let interval = scaled as i128;
             if interval == 0 {
                 return Err("not enough fractional precision to encode thresholdDistance".into());
             }
-            Comparison::Numeric {
-                interval,
-                resolution: i128::from(resolution),
-                precision: precision as u32,
-            }
+            Comparison::Numeric { interval, resolution: i128::from(resolution), precision }
         }
         _ => return Err("comparison.type must be ngram, exact or numeric".into()),
     };
     let strategy = if let Some(k) = get_u64(&hashing.strategy, "bitsPerToken") {
-        Strategy::BitsPerToken(k as usize)
+        Strategy::BitsPerToken(saturating_usize(k))
     } else if let Some(k) = get_u64(&hashing.strategy, "bitsPerFeature") {
-        Strategy::BitsPerFeature(k as usize)
+        Strategy::BitsPerFeature(saturating_usize(k))
     } else {
         return Err("strategy must be bitsPerToken or bitsPerFeature".into());
     };

@@ -17,7 +17,7 @@ use crate::IoError;
 /// fail validation).
 ///
 /// # Errors
-/// [`IoError::ColumnType`] for other types (see [`TableReader::check_text_column`]).
+/// [`IoError::ColumnType`] for other types (see [`TableReader::check_text_column`](crate::TableReader::check_text_column)).
 pub fn text_column(
     path: &Path,
     batch: &RecordBatch,

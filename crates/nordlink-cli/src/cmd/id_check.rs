@@ -3,22 +3,12 @@
 use std::time::Instant;
 
 use nordlink::Date;
-use nordlink::id::{ParseOptions, Scheme};
+use nordlink::id::ParseOptions;
 use nordlink_io::id_check::{CheckStats, check_batch, report_schema};
 use nordlink_io::{ReadOptions, TableReader, TableWriter, text_column};
 
 use super::{ensure_distinct, print_counts};
 use crate::flags::IdCheckArgs;
-
-/// Width to zero-pad an integer column to: the scheme's compact digit count.
-pub(super) fn integer_width(scheme: Scheme) -> Option<usize> {
-    match scheme {
-        Scheme::Dk | Scheme::Se | Scheme::Is => Some(10),
-        Scheme::No | Scheme::Ee | Scheme::Lt => Some(11),
-        // Finnish numbers contain a century sign: they cannot be integers.
-        _ => None,
-    }
-}
 
 pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -29,7 +19,7 @@ pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     let read_options = ReadOptions { batch_size: args.input.batch_size as usize };
     let reader = TableReader::open(input, read_options)?;
     let column = reader.column_index(&args.column)?;
-    let zero_pad = if args.zero_pad_integers { integer_width(args.scheme) } else { None };
+    let zero_pad = if args.zero_pad_integers { args.scheme.integer_width() } else { None };
     reader.check_text_column(column, zero_pad)?;
 
     let mut writer = TableWriter::create(&args.output, report_schema())?;

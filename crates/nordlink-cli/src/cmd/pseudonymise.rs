@@ -9,7 +9,7 @@ use nordlink::pseudonym::{Context, Encoding, Namespace, OutputFormat, Pseudonymi
 use nordlink_io::pseudonymise::{Derived, Processed, Spec, output_schema, pseudonymise_batch};
 use nordlink_io::{Format, Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered};
 
-use super::{Outputs, ensure_distinct, id_check::integer_width, key};
+use super::{Outputs, ensure_distinct, key};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
 
 pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
@@ -38,7 +38,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
     let column = reader.column_index(&args.column)?;
     let zero_pad = match (args.zero_pad_integers, args.scheme) {
-        (true, Namespace::Id(s)) => integer_width(s),
+        (true, Namespace::Id(s)) => s.integer_width(),
         (true, Namespace::Opaque) => Some(0),
         (false, _) => None,
     };

@@ -5,7 +5,7 @@
 //! `words_per_filter` words each, with the popcounts alongside, so a kernel streams
 //! through them and the popcount bound needs no pass over the bits.
 //!
-//! Bit positions follow [`bitorder`](super::bitorder): a filter whose length is a
+//! Bit positions follow the `bitorder` module: a filter whose length is a
 //! multiple of 8 but not of 64 (clkhash allows 1000 bits) is padded with zero bits to
 //! whole words, so kernels never need a tail path and the padding changes no count.
 
@@ -168,8 +168,9 @@ impl FilterArena {
             .map(|(words, &popcount)| FilterRef { words, bits: self.bits, popcount })
     }
 
-    /// Appends a filter given as words in [`bitorder`](super::bitorder); words past
-    /// `words_per_filter` are ignored and bits past `bits` are cleared.
+    /// Appends a filter given as words (bit `i` is bit `63 - i % 64` of word `i / 64`, the
+    /// byte form read big-endian); words past `words_per_filter` are ignored and bits past
+    /// `bits` are cleared.
     ///
     /// # Errors
     /// [`FilterError::WrongWidth`] if fewer words than a filter needs are given.

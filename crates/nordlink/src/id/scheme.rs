@@ -26,6 +26,17 @@ impl Scheme {
     pub const ALL: [Self; 7] =
         [Self::Dk, Self::Se, Self::No, Self::Fi, Self::Is, Self::Ee, Self::Lt];
 
+    /// Digits of the compact form when a number is stored as an integer (leading zeros
+    /// lost): the width to zero-pad back to. `None` for Finland, whose numbers hold a
+    /// century sign and so are never integers.
+    pub const fn integer_width(self) -> Option<usize> {
+        match self {
+            Self::Dk | Self::Se | Self::Is => Some(10),
+            Self::No | Self::Ee | Self::Lt => Some(11),
+            Self::Fi => None,
+        }
+    }
+
     /// Lower-case country code: `dk`, `se`, `no`, `fi`, `is`, `ee`, `lt`.
     pub const fn code(self) -> &'static str {
         match self {

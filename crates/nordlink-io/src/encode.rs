@@ -6,14 +6,9 @@ use std::sync::Arc;
 use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder, UInt32Builder, UInt64Builder};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use nordlink::clk::{AnyCache, AnyEncoder, BloomFilter, Encoded};
+use nordlink::clk::{AnyEncoder, BloomFilter, Encoded};
 
 use crate::{InputBatch, IoError, Reject, TableReader};
-
-thread_local! {
-    /// Per-thread memo of token masks (key-derived: memory only, never written out).
-    static CACHE: std::cell::RefCell<AnyCache> = std::cell::RefCell::default();
-}
 
 /// Where the inputs are: the optional id column and one input column per field.
 #[derive(Clone, Debug)]
@@ -113,34 +108,42 @@ pub fn encode_batch(
         let col = columns.get(field)?.as_ref()?;
         (!col.is_null(row)).then(|| col.value(row))
     };
-    let mut filters: Vec<Encoded> = Vec::with_capacity(n);
+    let problems = batch.problem_codes();
+    // Rows read whole are encoded on the rayon pool (so one batch uses every core);
+    // rows that could not be read whole are reported without encoding.
+    let whole: Vec<usize> =
+        (0..n).filter(|&r| problems.get(r).is_some_and(Option::is_none)).collect();
+    let mut encoded = encoder.encode_many(&whole, |&row, f| cell(f, row)).into_iter();
+    let mut filters: Vec<Encoded> = Vec::with_capacity(whole.len());
     let mut keep = Vec::with_capacity(n);
     let mut rejects = Vec::new();
-    // Token masks are reused across the batches a thread processes; a cache resets
-    // itself when used with another encoder.
-    CACHE.with_borrow_mut(|cache| {
-        for (row, problem) in batch.problem_codes().into_iter().enumerate().take(n) {
-            let result = match problem {
-                Some(code) => Err(Reject { row: 0, field: None, problem: code, value: None }),
-                None => encoder.encode(|f| cell(f, row), cache).map_err(|e| Reject {
-                    row: 0,
-                    field: Some(e.field().to_owned()),
-                    problem: e.code(),
-                    value: None,
-                }),
-            };
-            match result {
-                Ok(f) => {
-                    keep.push(true);
-                    filters.push(f);
-                }
-                Err(reject) => {
-                    keep.push(false);
-                    rejects.push(Reject { row: batch.row_number(row), ..reject });
-                }
+    for (row, problem) in problems.into_iter().enumerate().take(n) {
+        let reject = |field: Option<String>, problem| Reject {
+            row: batch.row_number(row),
+            field,
+            problem,
+            value: None,
+        };
+        let result = match problem {
+            Some(code) => Err(reject(None, code)),
+            None => match encoded.next() {
+                Some(Ok(f)) => Ok(f),
+                Some(Err(e)) => Err(reject(Some(e.field().to_owned()), e.code())),
+                // Cannot happen: encode_many returns one result per whole row.
+                None => Err(reject(None, "internal")),
+            },
+        };
+        match result {
+            Ok(f) => {
+                keep.push(true);
+                filters.push(f);
+            }
+            Err(r) => {
+                keep.push(false);
+                rejects.push(r);
             }
         }
-    });
+    }
     let mut out: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     let mut rows = UInt64Builder::with_capacity(filters.len());
     for (row, &k) in keep.iter().enumerate() {

@@ -487,4 +487,25 @@ mod tests {
         let err = AnyEncoder::from_schema_bytes(b"\xff", &k).unwrap_err();
         assert_eq!(err.code(), "not_utf8");
     }
+
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn batch_encoding_keeps_order_and_equals_one_by_one() {
+        let schema = b"version = 1\n[[fields]]\nname = \"n\"\nkind = \"surname\"\n\
+                       [[fields]]\nname = \"d\"\nkind = \"birth_date\"\n";
+        let e = AnyEncoder::from_schema_bytes(schema, &EncoderSecret::Key(key())).unwrap();
+        let records: Vec<[String; 2]> = (0..2000)
+            .map(|i| {
+                let date = format!("19{:02}-{:02}-{:02}", i % 90, 1 + i % 12, 1 + i % 31);
+                [format!("name{}", i % 37), date]
+            })
+            .collect();
+        let many = e.encode_many(&records, |r, f| Some(r[f].as_str()));
+        let mut cache = AnyCache::default();
+        for (r, got) in records.iter().zip(&many) {
+            assert_eq!(got, &e.encode(|f| Some(r[f].as_str()), &mut cache));
+        }
+        // Day 31 of a 30-day month is a reject, at its own position.
+        assert!(many.iter().any(Result::is_err));
+    }
 }

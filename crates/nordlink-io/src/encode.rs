@@ -79,12 +79,21 @@ impl EncodeSpec {
 }
 
 /// One encoded batch.
-#[derive(Debug)]
 pub struct EncodedBatch {
     /// Valid rows' filters, in input order.
     pub output: RecordBatch,
     /// Rows taken out: `field` names the schema field, `value` is never kept.
     pub rejects: Vec<Reject>,
+}
+
+impl std::fmt::Debug for EncodedBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The output may carry an id column: counts only.
+        f.debug_struct("EncodedBatch")
+            .field("rows", &self.output.num_rows())
+            .field("rejects", &self.rejects.len())
+            .finish()
+    }
 }
 
 /// Encodes one batch.
@@ -108,41 +117,26 @@ pub fn encode_batch(
         let col = columns.get(field)?.as_ref()?;
         (!col.is_null(row)).then(|| col.value(row))
     };
-    let problems = batch.problem_codes();
-    // Rows read whole are encoded on the rayon pool (so one batch uses every core);
-    // rows that could not be read whole are reported without encoding.
-    let whole: Vec<usize> =
-        (0..n).filter(|&r| problems.get(r).is_some_and(Option::is_none)).collect();
-    let mut encoded = encoder.encode_many(&whole, |&row, f| cell(f, row)).into_iter();
-    let mut filters: Vec<Encoded> = Vec::with_capacity(whole.len());
+    // Every row is encoded on the rayon pool (so one batch uses every core); a row that
+    // could not be read whole is reported by its problem instead, whatever its result.
+    let rows: Vec<usize> = (0..n).collect();
+    let encoded = encoder.encode_many(&rows, |&row, f| cell(f, row));
+    let mut filters: Vec<Encoded> = Vec::with_capacity(n);
     let mut keep = Vec::with_capacity(n);
     let mut rejects = Vec::new();
-    for (row, problem) in problems.into_iter().enumerate().take(n) {
-        let reject = |field: Option<String>, problem| Reject {
-            row: batch.row_number(row),
-            field,
-            problem,
-            value: None,
-        };
-        let result = match problem {
-            Some(code) => Err(reject(None, code)),
-            None => match encoded.next() {
-                Some(Ok(f)) => Ok(f),
-                Some(Err(e)) => Err(reject(Some(e.field().to_owned()), e.code())),
-                // Cannot happen: encode_many returns one result per whole row.
-                None => Err(reject(None, "internal")),
-            },
-        };
-        match result {
-            Ok(f) => {
+    for ((row, problem), result) in batch.problem_codes().into_iter().enumerate().zip(encoded) {
+        let row_number = batch.row_number(row);
+        let reject = match (problem, result) {
+            (Some(code), _) => Reject::new(row_number, None, code, None),
+            (None, Err(e)) => Reject::new(row_number, Some(e.field().to_owned()), e.code(), None),
+            (None, Ok(f)) => {
                 keep.push(true);
                 filters.push(f);
+                continue;
             }
-            Err(r) => {
-                keep.push(false);
-                rejects.push(r);
-            }
-        }
+        };
+        keep.push(false);
+        rejects.push(reject);
     }
     let mut out: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     let mut rows = UInt64Builder::with_capacity(filters.len());

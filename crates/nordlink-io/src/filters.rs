@@ -33,10 +33,7 @@ pub fn append_filters(
     };
     if let Some(i) = (0..column.len()).find(|&i| column.is_null(i)) {
         // A null filter is not an empty filter: refusing it keeps rows accounted for.
-        return Err(at(
-            i,
-            FilterError::WrongWidth { expected: arena.bytes_per_filter(), found: 0 },
-        ));
+        return Err(at(i, FilterError::Missing));
     }
     match column.data_type() {
         DataType::FixedSizeBinary(_) => {

@@ -34,9 +34,9 @@ const FORMAT_KEY: &str = "provenance";
 /// Longest sidecar file read; real ones are under 1 KiB.
 const MAX_SIDECAR_LEN: u64 = 64 * 1024;
 
-/// Longest value accepted for any entry (contexts are at most 255 bytes, column names
-/// are bounded here).
-const MAX_VALUE_LEN: usize = 1024;
+/// Longest value accepted for any entry: the sidecar's own limit, so whatever a writer
+/// stores (a long column name, say) can be read back.
+const MAX_VALUE_LEN: usize = 64 * 1024;
 
 /// How an output was made. Fields that do not apply to a construction are `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,14 +66,18 @@ pub struct Provenance {
     pub encoding: Option<String>,
     /// The reference date that fixed the century of 10-digit Swedish numbers.
     pub reference_date: Option<String>,
+    /// Data rows in the file, filled in by the writer when the file is complete.
+    pub rows: Option<u64>,
 }
 
 /// A provenance record that cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvenanceError {
-    /// The file has no provenance record (not written by nordlink, or by a version
-    /// before `nordlink-provenance/1`).
+    /// The file has no provenance record: not written by nordlink, a report or rejects
+    /// file, or a CSV output whose sidecar was not moved with it. (Parquet files of
+    /// nordlink 0.1 before `nordlink-provenance/1` have `nordlink.` entries without a
+    /// format tag: they are [`Malformed`](Self::Malformed).)
     #[error("{path}: no nordlink provenance record{where_}; was it written by nordlink?",
         path = .path.display(),
         where_ = .sidecar.as_ref().map(|s| format!(" ({} not found)", s.display())).unwrap_or_default())]
@@ -120,6 +124,7 @@ pub enum ProvenanceError {
 
 /// Why two encoded inputs cannot be linked with each other.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("the inputs differ in {what}: {left:?} and {right:?}")]
 pub struct Mismatch {
     /// The entry that differs (`construction`, `key_id`, `schema_sha256`, `bits`, ...).
@@ -189,6 +194,7 @@ impl Provenance {
             ("column", self.column.clone()),
             ("encoding", self.encoding.clone()),
             ("reference_date", self.reference_date.clone()),
+            ("rows", self.rows.map(|r| r.to_string())),
         ];
         out.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         out
@@ -338,6 +344,14 @@ impl Provenance {
                     p.version = value;
                     continue;
                 }
+                "rows" => {
+                    let rows =
+                        value.parse().ok().filter(|_| value.bytes().all(|b| b.is_ascii_digit()));
+                    p.rows = Some(
+                        rows.ok_or_else(|| malformed("rows is not a decimal integer".into()))?,
+                    );
+                    continue;
+                }
                 "construction" => {
                     p.construction = value;
                     continue;
@@ -393,19 +407,24 @@ impl Provenance {
         Ok(p)
     }
 
-    /// Whether filters with this record can be compared with filters recorded in `other`:
-    /// same construction, key, schema, context, length and hardening.
+    /// Whether outputs with this record can be joined with outputs recorded in `other`:
+    /// same construction, key, schema, context, length and hardening (filters), and the
+    /// same algorithm, scheme and encoding (pseudonyms). A clkhash secret has no public
+    /// id, so two clkhash inputs made with different secrets cannot be told apart here.
     ///
     /// # Errors
     /// The first [`Mismatch`].
     pub fn check_linkable_with(&self, other: &Self) -> Result<(), Mismatch> {
-        let pairs: [(&'static str, Option<String>, Option<String>); 6] = [
+        let pairs: [(&'static str, Option<String>, Option<String>); 9] = [
             ("construction", Some(self.construction.clone()), Some(other.construction.clone())),
             ("key_id", self.key_id.clone(), other.key_id.clone()),
             ("schema_sha256", self.schema_sha256.clone(), other.schema_sha256.clone()),
             ("context", self.context.clone(), other.context.clone()),
             ("bits", self.bits.map(|b| b.to_string()), other.bits.map(|b| b.to_string())),
             ("hardening", self.hardening.clone(), other.hardening.clone()),
+            ("algorithm", self.algorithm.clone(), other.algorithm.clone()),
+            ("scheme", self.scheme.clone(), other.scheme.clone()),
+            ("encoding", self.encoding.clone(), other.encoding.clone()),
         ];
         for (what, left, right) in pairs {
             if left != right {
@@ -478,13 +497,18 @@ mod tests {
         for name in ["out.parquet", "out.csv"] {
             let path = dir.path().join(name);
             write(&path, Some(sample()));
-            assert_eq!(Provenance::read(&path).unwrap(), sample(), "{name}");
+            let expected = Provenance { rows: Some(2), ..sample() };
+            assert_eq!(Provenance::read(&path).unwrap(), expected, "{name}");
         }
         let sidecar = std::fs::read_to_string(dir.path().join("out.csv.provenance.json")).unwrap();
         assert!(sidecar.starts_with("{\n  \"format\": \"nordlink-provenance/1\",\n"), "{sidecar}");
-        // Outputs without provenance (reports, rejects) get no sidecar.
+        // Outputs without provenance (reports, rejects) get no sidecar, and remove a stale
+        // one left by an earlier output of the same name.
         write(&dir.path().join("report.csv"), None);
         assert!(!dir.path().join("report.csv.provenance.json").exists());
+        write(&dir.path().join("out.csv"), None);
+        assert!(!dir.path().join("out.csv.provenance.json").exists());
+        assert!(Provenance::read(&dir.path().join("out.csv")).is_err());
     }
 
     #[test]

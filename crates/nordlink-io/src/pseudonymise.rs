@@ -50,12 +50,21 @@ pub struct Spec {
 }
 
 /// One processed batch.
-#[derive(Debug)]
 pub struct Processed {
     /// The output rows (valid input rows, in order).
     pub output: RecordBatch,
     /// The rows taken out.
     pub rejects: Vec<Reject>,
+}
+
+impl std::fmt::Debug for Processed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Other columns may hold personal data: counts only.
+        f.debug_struct("Processed")
+            .field("rows", &self.output.num_rows())
+            .field("rejects", &self.rejects.len())
+            .finish()
+    }
 }
 
 /// The output schema: the input's, with the identifier column's type replaced and any
@@ -133,12 +142,12 @@ pub fn pseudonymise_batch(
             }
             Err(reason) => {
                 keep.push(false);
-                rejects.push(Reject {
-                    row: batch.row_number(i),
-                    field: Some(schema.field(spec.column).name().clone()),
-                    problem: reason,
-                    value: cell.map(str::to_owned),
-                });
+                rejects.push(Reject::new(
+                    batch.row_number(i),
+                    Some(schema.field(spec.column).name().clone()),
+                    reason,
+                    cell.map(str::to_owned),
+                ));
             }
         }
     }

@@ -15,8 +15,9 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::{IoError, TableWriter};
 
-/// A row taken out of an output, with its reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A row taken out of an output, with its reason. `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reject {
     /// 1-based data row number in the input.
     pub row: u64,
@@ -27,6 +28,30 @@ pub struct Reject {
     /// The raw cell, when the command keeps it. Personal data: for the register holder's
     /// rejects file only, never for logs.
     pub value: Option<String>,
+}
+
+impl Reject {
+    /// A reject of row `row` for `problem`, with the field at fault and the raw cell
+    /// where the command keeps it.
+    pub fn new(
+        row: u64,
+        field: Option<String>,
+        problem: &'static str,
+        value: Option<String>,
+    ) -> Self {
+        Self { row, field, problem, value }
+    }
+}
+
+impl std::fmt::Debug for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reject")
+            .field("row", &self.row)
+            .field("field", &self.field)
+            .field("problem", &self.problem)
+            .field("value", &self.value.as_ref().map(|_| "[personal data]"))
+            .finish()
+    }
 }
 
 /// The schema of every rejects file: `row`, `field`, `problem`, `value`.

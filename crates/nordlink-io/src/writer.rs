@@ -31,8 +31,8 @@ pub struct TableWriter {
     temp: TempPath,
     sink: Sink,
     rows: u64,
-    /// CSV only: the provenance sidecar, written beside the output on finish.
-    sidecar: Option<String>,
+    /// The provenance record; its row count is filled in on finish.
+    provenance: Option<Provenance>,
 }
 
 enum Sink {
@@ -108,8 +108,11 @@ impl ParquetSink {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<BufWriter<File>, ParquetError> {
+    fn finish(mut self, extra: Vec<(String, String)>) -> Result<BufWriter<File>, ParquetError> {
         self.flush_group()?;
+        for (k, v) in extra {
+            self.file.append_key_value_metadata(KeyValue::new(k, v));
+        }
         self.file.into_inner()
     }
 }
@@ -199,11 +202,13 @@ impl TableWriter {
                 Sink::Parquet(Box::new(sink))
             }
         };
-        let sidecar = match format {
-            Format::Csv => options.provenance.as_ref().map(Provenance::to_json),
-            Format::Parquet => None,
-        };
-        Ok(Self { path: path.to_owned(), temp, sink, rows: 0, sidecar })
+        Ok(Self {
+            path: path.to_owned(),
+            temp,
+            sink,
+            rows: 0,
+            provenance: options.provenance.clone(),
+        })
     }
 
     /// Appends a batch.
@@ -229,14 +234,17 @@ impl TableWriter {
         &self.path
     }
 
-    /// Flushes, syncs and renames the file into place; for CSV with provenance, the
-    /// sidecar is renamed into place just before it.
+    /// Flushes, syncs and renames the file into place. The provenance record gains the
+    /// row count (`rows`), so a reader can tell a record that belongs to another version
+    /// of the file. For CSV the sidecar is renamed into place just before the data; a
+    /// CSV written without provenance removes a stale sidecar left by an earlier output
+    /// of the same name.
     ///
     /// # Errors
-    /// [`IoError`] if flushing or renaming fails; the destination is then untouched (and
-    /// a sidecar already placed is removed again).
+    /// [`IoError`] if flushing or renaming fails.
     pub fn finish(self) -> Result<u64, IoError> {
         let path = self.path;
+        let provenance = self.provenance.map(|p| Provenance { rows: Some(self.rows), ..p });
         let file_err = |source| IoError::File { path: path.clone(), source };
         let file = match self.sink {
             Sink::Csv(w) => w
@@ -245,22 +253,37 @@ impl TableWriter {
                 .into_inner()
                 .map_err(|e| file_err(std::io::Error::other(e.to_string())))?,
             Sink::Parquet(w) => {
-                let mut out = w.finish().map_err(|e| IoError::parquet(&path, e))?;
+                let rows = provenance
+                    .as_ref()
+                    .map(|_| vec![("nordlink.rows".to_owned(), self.rows.to_string())])
+                    .unwrap_or_default();
+                let mut out = w.finish(rows).map_err(|e| IoError::parquet(&path, e))?;
                 out.flush().map_err(file_err)?;
                 out.into_inner().map_err(|e| file_err(e.into_error()))?
             }
         };
         file.sync_all().map_err(file_err)?;
-        // The sidecar goes first: a data file never appears without its provenance.
-        let sidecar = match &self.sidecar {
-            Some(json) => Some(write_sidecar(&path, json)?),
-            None => None,
+        let csv = Format::from_path(&path)? == Format::Csv;
+        // The sidecar goes first, so a new data file is never paired with an old record;
+        // its row count shows when a record is paired with an old data file.
+        let sidecar = match (&provenance, csv) {
+            (Some(p), true) => Some(write_sidecar(&path, &p.to_json())?),
+            _ => None,
         };
         if let Err(e) = self.temp.persist(&path) {
             if let Some(placed) = sidecar {
                 let _ = std::fs::remove_file(placed);
             }
             return Err(file_err(e.error));
+        }
+        if csv && provenance.is_none() {
+            let stale = Provenance::sidecar_path(&path);
+            match std::fs::remove_file(&stale) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(IoError::File { path: stale, source: e });
+                }
+                _ => {}
+            }
         }
         Ok(self.rows)
     }

@@ -36,10 +36,17 @@ pub enum SchemaKind {
 }
 
 impl SchemaKind {
-    /// Tells the kinds apart by content, as described in the module documentation.
+    /// Tells the kinds apart by content, as described in the module documentation. JSON
+    /// that does not parse but names `clkConfig` counts as clkhash, so its syntax error is
+    /// reported by the clkhash parser rather than as a wrong kind of secret.
     pub fn detect(text: &str) -> Self {
-        let json: Option<serde_json::Value> = serde_json::from_str(text).ok();
-        if json.as_ref().is_some_and(is_clkhash_schema) { Self::Clkhash } else { Self::Native }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) if is_clkhash_schema(&json) => Self::Clkhash,
+            Err(_) if text.trim_start().starts_with('{') && text.contains("\"clkConfig\"") => {
+                Self::Clkhash
+            }
+            _ => Self::Native,
+        }
     }
 
     /// The kind of secret an encoder of this kind needs.
@@ -48,6 +55,15 @@ impl SchemaKind {
             Self::Native => SecretKind::KeyFile,
             Self::Clkhash => SecretKind::ClkhashSecret,
         }
+    }
+}
+
+impl fmt::Display for SchemaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Native => "nordlink-schema/1",
+            Self::Clkhash => "clkhash v3",
+        })
     }
 }
 
@@ -160,7 +176,7 @@ pub enum LoadError {
         path: PathBuf,
     },
     /// The schema is invalid.
-    #[error("{path}: {source}", path = .path.display())]
+    #[error("{}{source}", at(path))]
     Schema {
         /// The schema file (empty when parsed from memory).
         path: PathBuf,
@@ -176,7 +192,7 @@ pub enum LoadError {
         source: KeyError,
     },
     /// The secret is of the other kind than the schema needs.
-    #[error("this {schema:?} schema needs {needs}, not {given}")]
+    #[error("a {schema} schema needs {needs}, not {given}")]
     WrongSecret {
         /// The schema's kind.
         schema: SchemaKind,
@@ -185,6 +201,11 @@ pub enum LoadError {
         /// The kind given.
         given: SecretKind,
     },
+}
+
+/// `"path: "`, or nothing for a schema parsed from memory.
+fn at(path: &Path) -> String {
+    if path.as_os_str().is_empty() { String::new() } else { format!("{}: ", path.display()) }
 }
 
 impl LoadError {

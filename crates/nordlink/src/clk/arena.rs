@@ -48,6 +48,9 @@ pub enum FilterError {
     /// Text that is not standard padded base64.
     #[error("not standard base64")]
     Base64,
+    /// No filter at all (a null cell).
+    #[error("no filter (null)")]
+    Missing,
 }
 
 impl FilterError {
@@ -57,6 +60,7 @@ impl FilterError {
             Self::BadLength { .. } => "filter_length",
             Self::WrongWidth { .. } | Self::RaggedBuffer { .. } => "filter_width",
             Self::Base64 => "filter_base64",
+            Self::Missing => "filter_missing",
         }
     }
 }

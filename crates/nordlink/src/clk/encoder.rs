@@ -251,8 +251,10 @@ impl Encoder {
 
     fn token_mask(&self, index: usize, salt: &str, token: &str, k: u32) -> Box<[u64]> {
         let l = self.schema.bits as u64;
-        // Salts are field values, validated far below 64 KiB by the input readers.
-        let salt_len = u16::try_from(salt.len()).unwrap_or(u16::MAX).to_be_bytes();
+        // nordlink-clk/1 hashes the salt's length modulo 2^16 (u16be); kept exactly, as
+        // the construction is frozen.
+        #[allow(clippy::cast_possible_truncation, reason = "the frozen definition wraps")]
+        let salt_len = (salt.len() as u16).to_be_bytes();
         let parts: [&[u8]; 3] = [&salt_len, salt.as_bytes(), token.as_bytes()];
         let mut stream = blake3_stream(&self.field_keys[index], &parts);
         let mut mask = vec![0u64; self.words].into_boxed_slice();

@@ -106,11 +106,8 @@ impl Hardener {
                 }
                 Hardening::RandomisedResponse(f) => {
                     // Seeded by the key and the filter itself: deterministic per record.
-                    let mut h = blake3::Hasher::new_keyed(&self.rr_key);
-                    for w in &words {
-                        h.update(&w.to_le_bytes());
-                    }
-                    let mut stream = h.finalize_xof();
+                    let seed: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let mut stream = blake3_stream(&self.rr_key, &[&seed]);
                     #[allow(clippy::cast_possible_truncation, reason = "f is in 0..=0.5")]
                     let threshold = (f * 65_536.0) as u32;
                     let mut out = words.clone();

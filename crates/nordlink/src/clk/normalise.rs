@@ -28,39 +28,65 @@ pub enum Normaliser {
     CollapseWhitespace,
 }
 
-/// Letters diacritic removal cannot decompose, mapped by hand.
+/// Letters that canonical decomposition cannot split into a base letter and marks, mapped
+/// by hand; used by both `strip_diacritics` and `nordic_fold`. Part of `nordlink-clk/1`:
+/// docs/schema.md prints this table, and a test keeps the two equal.
+pub(crate) const UNDECOMPOSABLE: &[(char, &str)] = &[
+    ('ø', "o"),
+    ('Ø', "O"),
+    ('æ', "ae"),
+    ('Æ', "AE"),
+    ('œ', "oe"),
+    ('Œ', "OE"),
+    ('þ', "th"),
+    ('Þ', "TH"),
+    ('ð', "d"),
+    ('đ', "d"),
+    ('Ð', "D"),
+    ('Đ', "D"),
+    ('ł', "l"),
+    ('Ł', "L"),
+    ('ß', "ss"),
+    ('ı', "i"),
+];
+
+/// Nordic and German transliterations `nordic_fold` applies before [`UNDECOMPOSABLE`]
+/// (which it overrides for ø, Ø, æ, Æ). Part of `nordlink-clk/1`, printed in docs/schema.md.
+pub(crate) const NORDIC: &[(char, &str)] = &[
+    ('æ', "ae"),
+    ('ä', "ae"),
+    ('Æ', "AE"),
+    ('Ä', "AE"),
+    ('ø', "oe"),
+    ('ö', "oe"),
+    ('Ø', "OE"),
+    ('Ö', "OE"),
+    ('å', "aa"),
+    ('Å', "AA"),
+    ('ü', "ue"),
+    ('Ü', "UE"),
+];
+
+/// Characters `strip_punctuation` removes besides ASCII punctuation, as inclusive ranges.
+/// Part of `nordlink-clk/1`, printed in docs/schema.md.
+pub(crate) const UNICODE_PUNCTUATION: &[(char, char)] = &[
+    ('\u{00b4}', '\u{00b4}'),
+    ('\u{00b7}', '\u{00b7}'),
+    ('\u{02bc}', '\u{02bc}'),
+    ('\u{2010}', '\u{2027}'),
+    ('\u{2032}', '\u{2032}'),
+];
+
+fn lookup(table: &[(char, &'static str)], c: char) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+}
+
 fn undecomposable(c: char) -> Option<&'static str> {
-    Some(match c {
-        'ø' => "o",
-        'Ø' => "O",
-        'æ' => "ae",
-        'Æ' => "AE",
-        'œ' => "oe",
-        'Œ' => "OE",
-        'þ' => "th",
-        'Þ' => "TH",
-        'ð' | 'đ' => "d",
-        'Ð' | 'Đ' => "D",
-        'ł' => "l",
-        'Ł' => "L",
-        'ß' => "ss",
-        'ı' => "i",
-        _ => return None,
-    })
+    lookup(UNDECOMPOSABLE, c)
 }
 
 fn nordic(c: char) -> Option<&'static str> {
-    Some(match c {
-        'æ' | 'ä' => "ae",
-        'Æ' | 'Ä' => "AE",
-        'ø' | 'ö' => "oe",
-        'Ø' | 'Ö' => "OE",
-        'å' => "aa",
-        'Å' => "AA",
-        'ü' => "ue",
-        'Ü' => "UE",
-        _ => return undecomposable(c),
-    })
+    lookup(NORDIC, c).or_else(|| undecomposable(c))
 }
 
 fn strip_marks(s: &str, table: fn(char) -> Option<&'static str>) -> String {
@@ -98,10 +124,7 @@ impl Normaliser {
 
 /// Non-ASCII punctuation and symbols common in names (dashes, quotes, middle dots).
 fn is_unicode_punct(c: char) -> bool {
-    matches!(
-        c,
-        '\u{2010}'..='\u{2027}' | '\u{00b7}' | '\u{02bc}' | '\u{2032}' | '\u{00b4}' | '\u{0060}'
-    )
+    UNICODE_PUNCTUATION.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
 /// Applies `steps` in order.

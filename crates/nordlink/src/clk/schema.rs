@@ -28,6 +28,9 @@ use super::error::SchemaError;
 use super::normalise::Normaliser;
 use super::tokenise::Tokeniser;
 
+/// Largest `resolution` of a numeric tokeniser: a value makes `2 r + 1` tokens.
+pub const MAX_NUMERIC_RESOLUTION: u32 = 64;
+
 /// The current schema version.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -469,6 +472,11 @@ fn validate_field(raw: FieldFile) -> Result<Field, String> {
         && !(1..=8).contains(&q)
     {
         return Err("qgrams q must be 1..=8".into());
+    }
+    if let Tokeniser::Numeric { resolution, .. } = tokeniser
+        && resolution > MAX_NUMERIC_RESOLUTION
+    {
+        return Err(format!("numeric resolution must be at most {MAX_NUMERIC_RESOLUTION}"));
     }
     let normalise = raw
         .normalise

@@ -84,7 +84,12 @@ impl Tokeniser {
                 let base = v.div_euclid(step) * step;
                 let r = i64::from(*resolution);
                 for i in -r..=r {
-                    out.push((base + i * step).to_string());
+                    // Values so close to the i64 limits that a neighbour overflows.
+                    let t = i
+                        .checked_mul(step)
+                        .and_then(|x| base.checked_add(x))
+                        .ok_or(ValueProblem::OutOfRange)?;
+                    out.push(t.to_string());
                 }
             }
         }
@@ -127,5 +132,8 @@ mod tests {
         t.tokens("40", &mut a).unwrap();
         t.tokens("41", &mut b).unwrap();
         assert_eq!(a.iter().filter(|x| b.contains(x)).count(), 4);
+        // Neighbours past the i64 limits are an invalid value, not an overflow.
+        assert_eq!(t.tokens(&i64::MAX.to_string(), &mut b), Err(ValueProblem::OutOfRange));
+        assert_eq!(t.tokens(&i64::MIN.to_string(), &mut b), Err(ValueProblem::OutOfRange));
     }
 }

@@ -141,4 +141,33 @@ mod tests {
         // v = 95 * 6 = 570, already a multiple of 2.
         assert_eq!(out, ["564", "566", "568", "570", "572", "574", "576"]);
     }
+
+    #[test]
+    fn hostile_schemas_are_refused_at_load_time() {
+        use super::super::ClkhashSchema;
+        let schema = |comparison: &str, strategy: &str| {
+            format!(
+                r#"{{"version": 3, "clkConfig": {{"l": 64, "kdf": {{"type": "HKDF"}}}},
+                "features": [{{"identifier": "x", "format": {{"type": "string"}},
+                "hashing": {{"comparison": {comparison}, "strategy": {strategy}}}}}]}}"#
+            )
+        };
+        let ngram = r#"{"type": "ngram", "n": 2}"#;
+        for (c, s) in [
+            (ngram, r#"{"bitsPerToken": 1000000000}"#),
+            (ngram, r#"{"bitsPerFeature": 18446744073709551615}"#),
+            (
+                r#"{"type": "numeric", "thresholdDistance": 1, "resolution": 1000000000}"#,
+                r#"{"bitsPerToken": 1}"#,
+            ),
+            (
+                r#"{"type": "numeric", "thresholdDistance": 1e300, "resolution": 2}"#,
+                r#"{"bitsPerToken": 1}"#,
+            ),
+        ] {
+            let err = ClkhashSchema::from_json(&schema(c, s)).unwrap_err();
+            assert_eq!(err.code(), "bad_field", "{err}");
+        }
+        assert!(ClkhashSchema::from_json(&schema(ngram, r#"{"bitsPerToken": 4096}"#)).is_ok());
+    }
 }

@@ -153,6 +153,13 @@ fn b64(setting: &'static str, s: &str) -> Result<Vec<u8>, SchemaError> {
         .map_err(|_| SchemaError::setting(setting, "not valid base64"))
 }
 
+/// Largest `bitsPerToken` or `bitsPerFeature` read: far above real schemas (tens to a few
+/// hundred), low enough that a hostile schema cannot exhaust memory.
+const MAX_BITS_PER_FEATURE: usize = 4096;
+
+/// Largest numeric `resolution` read (a value makes `2 r + 1` tokens).
+const MAX_RESOLUTION: i64 = 1024;
+
 /// A JSON integer as `usize`, saturating (limits are checked on the result).
 fn saturating_usize(v: u64) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -329,8 +336,15 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
             let distance = c.get("thresholdDistance").and_then(|v| v.as_f64()).unwrap_or(-1.0);
             let resolution = c.get("resolution").and_then(|v| v.as_i64()).unwrap_or(-1);
             let precision = c.get("fractional_precision").and_then(|v| v.as_u64()).unwrap_or(0);
-            if distance.is_nan() || distance <= 0.0 || resolution < 1 || precision > 18 {
-                return Err("numeric comparison needs thresholdDistance > 0, resolution >= 1, fractional_precision <= 18".into());
+            if distance.is_nan()
+                || distance <= 0.0
+                || !(1..=MAX_RESOLUTION).contains(&resolution)
+                || precision > 18
+            {
+                return Err(format!(
+                    "numeric comparison needs thresholdDistance > 0, resolution in \
+                     1..={MAX_RESOLUTION}, fractional_precision <= 18"
+                ));
             }
             let precision = u32::try_from(precision).unwrap_or(18);
             let scaled = (distance * 10f64.powi(precision.cast_signed())).round_ties_even();
@@ -339,6 +353,10 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
             let interval = scaled as i128;
             if interval == 0 {
                 return Err("not enough fractional precision to encode thresholdDistance".into());
+            }
+            // Far beyond any real distance; keeps the token arithmetic inside i128.
+            if interval > 10i128.pow(30) {
+                return Err("thresholdDistance is too large".into());
             }
             Comparison::Numeric { interval, resolution: i128::from(resolution), precision }
         }
@@ -351,6 +369,12 @@ fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {
     } else {
         return Err("strategy must be bitsPerToken or bitsPerFeature".into());
     };
+    let (Strategy::BitsPerToken(k) | Strategy::BitsPerFeature(k)) = strategy;
+    if k > MAX_BITS_PER_FEATURE {
+        return Err(format!(
+            "bitsPerToken and bitsPerFeature must be at most {MAX_BITS_PER_FEATURE}"
+        ));
+    }
     let hash = match hashing.hash {
         None => HashKind::Blake,
         Some(HashJson { kind, prevent_singularity }) => {

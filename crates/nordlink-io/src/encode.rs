@@ -8,7 +8,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use nordlink::clk::{AnyEncoder, BloomFilter, Encoded};
 
-use crate::{InputBatch, IoError, Reject, TableReader};
+use crate::{Format, InputBatch, IoError, Reject, TableReader};
 
 /// Where the inputs are: the optional id column and one input column per field.
 #[derive(Clone, Debug)]
@@ -21,9 +21,8 @@ pub struct EncodeSpec {
 }
 
 impl EncodeSpec {
-    /// Resolves the encoder's columns against the input.
-    ///
-    /// `binary`: filters as `FixedSizeBinary` (Parquet) or standard base64 text (CSV).
+    /// Resolves the encoder's columns against the input. Filters are written as
+    /// `FixedSizeBinary` in Parquet and as standard base64 text in CSV (`output`).
     ///
     /// # Errors
     /// [`IoError::MissingColumn`] for a field column or id column the input lacks.
@@ -31,8 +30,9 @@ impl EncodeSpec {
         encoder: &AnyEncoder,
         reader: &TableReader,
         id_column: Option<&str>,
-        binary: bool,
+        output: Format,
     ) -> Result<Self, IoError> {
+        let binary = output == Format::Parquet;
         let id_column = id_column.map(|c| reader.column_index(c)).transpose()?;
         let field_columns = encoder
             .columns()

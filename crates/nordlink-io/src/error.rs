@@ -96,6 +96,14 @@ pub enum IoError {
         /// What to do about it.
         hint: &'static str,
     },
+    /// Settings that cannot work together or with this file.
+    #[error("{path}: {problem}", path = .path.display())]
+    Setting {
+        /// The file the setting is about.
+        path: PathBuf,
+        /// What cannot work.
+        problem: &'static str,
+    },
     /// An output column would take the name of an input column.
     #[error("{path}: column {column:?} already exists; {hint}", path = .path.display())]
     ColumnExists {

@@ -26,7 +26,7 @@
 //! use nordlink::clk::{AnyEncoder, EncoderSecret};
 //! use nordlink::SecretKey;
 //! use nordlink_io::encode::{encode_batch, EncodeSpec};
-//! use nordlink_io::{Provenance, ReadOptions, TableReader, TableWriter, WriteOptions};
+//! use nordlink_io::{Format, Provenance, ReadOptions, TableReader, TableWriter, WriteOptions};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let input = dir.path().join("people.csv");
@@ -37,7 +37,7 @@
 //! let encoder = AnyEncoder::from_schema_bytes(schema, &EncoderSecret::Key(SecretKey::generate()?))?;
 //!
 //! let reader = TableReader::open(&input, ReadOptions::default())?;
-//! let spec = EncodeSpec::resolve(&encoder, &reader, Some("id"), true)?;
+//! let spec = EncodeSpec::resolve(&encoder, &reader, Some("id"), Format::Parquet)?;
 //! let out_schema = spec.output_schema(&reader.schema(), &input)?;
 //! let output = dir.path().join("filters.parquet");
 //! let options = WriteOptions { provenance: Some(Provenance::for_encoder(&encoder)), ..Default::default() };

@@ -49,6 +49,39 @@ pub struct Spec {
     pub zero_pad: Option<usize>,
 }
 
+impl Spec {
+    /// The zero-padding width for an integer-typed identifier column of `namespace`: the
+    /// scheme's digit count, or none for opaque values (`None`: the scheme's numbers are
+    /// never integers).
+    pub fn integer_width(namespace: Namespace) -> Option<usize> {
+        match namespace {
+            Namespace::Id(scheme) => scheme.integer_width(),
+            Namespace::Opaque => Some(0),
+        }
+    }
+
+    /// Checks the settings against each other and against the output file.
+    ///
+    /// # Errors
+    /// [`IoError::Setting`] for raw pseudonyms in a CSV output (raw bytes are not text)
+    /// or derived columns from opaque values (which carry no birth date or sex).
+    pub fn check(&self, output: &std::path::Path) -> Result<(), IoError> {
+        let problem = |problem| Err(IoError::Setting { path: output.to_owned(), problem });
+        if self.format.encoding() == Encoding::Raw
+            && crate::Format::from_path(output)? != crate::Format::Parquet
+        {
+            return problem("raw pseudonyms are bytes and need a .parquet output");
+        }
+        if self.namespace == Namespace::Opaque && self.derived.any() {
+            return problem(
+                "derived columns need a national identifier scheme; opaque values carry no \
+                 birth date or sex",
+            );
+        }
+        Ok(())
+    }
+}
+
 /// One processed batch.
 pub struct Processed {
     /// The output rows (valid input rows, in order).
@@ -237,5 +270,39 @@ fn append_derived(parsed: &[NationalId], derived: Derived, columns: &mut Vec<Arr
         let mut b = StringBuilder::with_capacity(parsed.len(), parsed.len());
         b.extend(parsed.iter().map(|id| id.sex().map(|s| s.as_str())));
         columns.push(Arc::new(b.finish()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nordlink::id::Scheme;
+    use std::path::Path;
+
+    #[test]
+    fn settings_are_checked_against_each_other_and_the_output() {
+        let spec = |namespace, encoding, derived| Spec {
+            column: 0,
+            namespace,
+            parse_options: ParseOptions::default(),
+            format: OutputFormat::new(encoding, 256).unwrap(),
+            derived,
+            zero_pad: None,
+        };
+        let dk = Namespace::Id(Scheme::Dk);
+        let sex = Derived { sex: true, ..Derived::default() };
+        assert!(spec(dk, Encoding::Raw, sex).check(Path::new("o.parquet")).is_ok());
+        let err = spec(dk, Encoding::Raw, sex).check(Path::new("o.csv")).unwrap_err();
+        assert!(err.to_string().contains(".parquet output"), "{err}");
+        let err = spec(Namespace::Opaque, Encoding::Hex, sex).check(Path::new("o.csv"));
+        assert!(matches!(err, Err(IoError::Setting { .. })));
+        assert!(
+            spec(Namespace::Opaque, Encoding::Hex, Derived::default())
+                .check(Path::new("o.csv"))
+                .is_ok()
+        );
+        assert_eq!(Spec::integer_width(dk), Some(10));
+        assert_eq!(Spec::integer_width(Namespace::Id(Scheme::Fi)), None);
+        assert_eq!(Spec::integer_width(Namespace::Opaque), Some(0));
     }
 }

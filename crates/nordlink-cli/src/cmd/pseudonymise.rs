@@ -5,9 +5,9 @@ use std::path::Path;
 use anyhow::bail;
 use nordlink::Date;
 use nordlink::id::ParseOptions;
-use nordlink::pseudonym::{Context, Encoding, Namespace, OutputFormat, Pseudonymiser};
+use nordlink::pseudonym::{Context, OutputFormat, Pseudonymiser};
 use nordlink_io::pseudonymise::{Derived, Processed, Spec, output_schema, pseudonymise_batch};
-use nordlink_io::{Format, Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered};
+use nordlink_io::{Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered};
 
 use super::{Outputs, ensure_distinct, key};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
@@ -18,17 +18,11 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         std::iter::once(args.output.as_path()).chain(args.rejects.as_deref()).collect();
     ensure_distinct(input, &outputs)?;
     let format = OutputFormat::new(args.encoding, args.bits)?;
-    if args.encoding == Encoding::Raw && Format::from_path(&args.output)? != Format::Parquet {
-        bail!("{}: --encoding raw needs a .parquet output", args.output.display());
-    }
     let derived = Derived {
         birth_date: args.derive.contains(&DeriveColumn::BirthDate),
         birth_year: args.derive.contains(&DeriveColumn::BirthYear),
         sex: args.derive.contains(&DeriveColumn::Sex),
     };
-    if args.scheme == Namespace::Opaque && derived != Derived::default() {
-        bail!("--derive needs a national identifier scheme, not opaque");
-    }
     let context = Context::new(&args.context)?;
     let key = key::load(&args.key)?;
     let pseudonymiser = Pseudonymiser::new(&key, args.algorithm, &context);
@@ -37,11 +31,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     let reader =
         TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
     let column = reader.column_index(&args.column)?;
-    let zero_pad = match (args.zero_pad_integers, args.scheme) {
-        (true, Namespace::Id(s)) => s.integer_width(),
-        (true, Namespace::Opaque) => Some(0),
-        (false, _) => None,
-    };
+    let zero_pad = if args.zero_pad_integers { Spec::integer_width(args.scheme) } else { None };
     reader.check_text_column(column, zero_pad)?;
     let spec = Spec {
         column,
@@ -53,6 +43,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         derived,
         zero_pad,
     };
+    spec.check(&args.output)?;
     let schema = output_schema(&reader.schema(), &spec, input)?;
     let provenance = Provenance::for_pseudonyms(
         &pseudonymiser,

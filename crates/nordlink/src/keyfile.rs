@@ -231,6 +231,34 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn the_documented_grammar_holds() {
+        let (_, text) = sample();
+        let id = sample().0.id().to_string();
+        // Accepted: CRLF, trailing whitespace in values, blank and comment lines, no final
+        // newline.
+        for ok in [
+            text.replace('\n', "\r\n"),
+            text.replace("format: nordlink-key/1", "format: nordlink-key/1  \t"),
+            format!("\n   \n# comment: x\n{text}"),
+            text.trim_end().to_owned(),
+        ] {
+            assert!(parse_key_file(&ok).is_ok(), "{ok:?}");
+        }
+        // Refused: a byte-order mark, a name with leading space or another case, `:`
+        // without a space, an upper-case key id, a comment not in the first column.
+        for bad in [
+            format!("\u{feff}{text}"),
+            text.replace("format:", " format:"),
+            text.replace("format:", "Format:"),
+            text.replace("secret: ", "secret:"),
+            text.replace(&id, &id.to_uppercase()),
+            format!(" # note\n{text}"),
+        ] {
+            assert!(parse_key_file(&bad).is_err(), "{bad:?}");
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn permissions_are_enforced_and_files_never_overwritten_by_default() {

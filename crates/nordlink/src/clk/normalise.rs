@@ -156,6 +156,81 @@ mod tests {
         assert_eq!(normalise(&steps, "ＪＯＮ"), "jon");
     }
 
+    /// Ranges of consecutive characters, for the docs.
+    fn ranges(chars: impl IntoIterator<Item = char>) -> Vec<(char, char)> {
+        let mut out: Vec<(char, char)> = Vec::new();
+        for c in chars {
+            match out.last_mut() {
+                Some((_, hi)) if u32::from(*hi) + 1 == u32::from(c) => *hi = c,
+                _ => out.push((c, c)),
+            }
+        }
+        out
+    }
+
+    fn cell(c: char) -> String {
+        match c {
+            '|' => "\\|".into(),
+            '`' => "`` ` ``".into(),
+            c if c.is_whitespace() || c.is_control() => format!("U+{:04X}", u32::from(c)),
+            c => c.to_string(),
+        }
+    }
+
+    /// The two tables docs/schema.md prints, rendered from the code.
+    fn generated_tables() -> [(&'static str, String); 2] {
+        let mut letters: Vec<char> = UNDECOMPOSABLE.iter().chain(NORDIC).map(|(c, _)| *c).collect();
+        letters.sort_unstable();
+        letters.dedup();
+        let mut fold = String::from(
+            "| character | code point | `nordic_fold` | `strip_diacritics` |\n|---|---|---|---|\n",
+        );
+        for c in letters {
+            let one = c.to_string();
+            fold.push_str(&format!(
+                "| {c} | U+{:04X} | {} | {} |\n",
+                u32::from(c),
+                NordicFold.apply(&one),
+                StripDiacritics.apply(&one)
+            ));
+        }
+        let mut punct = String::from("| code points | characters removed |\n|---|---|\n");
+        let ascii = ranges((0u8..128).map(char::from).filter(char::is_ascii_punctuation));
+        let all = ascii.iter().chain(UNICODE_PUNCTUATION);
+        for &(lo, hi) in all {
+            let points = if lo == hi {
+                format!("U+{:04X}", u32::from(lo))
+            } else {
+                format!("U+{:04X}–U+{:04X}", u32::from(lo), u32::from(hi))
+            };
+            let chars: Vec<String> = (lo..=hi).map(cell).collect();
+            punct.push_str(&format!("| {points} | {} |\n", chars.join(" ")));
+        }
+        [("fold table", fold), ("punctuation table", punct)]
+    }
+
+    /// docs/schema.md prints the tables of this file; they must not drift apart. Run with
+    /// NORDLINK_WRITE_DOCS=1 to rewrite the generated blocks after a deliberate change
+    /// (which is a change of nordlink-clk/1, so a new construction version).
+    #[test]
+    fn docs_print_exactly_these_tables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");
+        let mut doc = std::fs::read_to_string(path).unwrap();
+        for (name, table) in generated_tables() {
+            let begin = format!("<!-- BEGIN GENERATED: {name} ");
+            let end = format!("<!-- END GENERATED: {name} -->");
+            let start = doc.find(&begin).unwrap();
+            let start = start + doc[start..].find("-->\n").unwrap() + 4;
+            let stop = doc.find(&end).unwrap();
+            if std::env::var_os("NORDLINK_WRITE_DOCS").is_some() {
+                doc.replace_range(start..stop, &table);
+                std::fs::write(path, &doc).unwrap();
+                continue;
+            }
+            assert_eq!(doc[start..stop], table, "docs/schema.md {name} differs from the code");
+        }
+    }
+
     #[test]
     fn strip_diacritics_is_the_lossy_alternative() {
         assert_eq!(normalise(&[Casefold, StripDiacritics], "Søren Åberg"), "soren aberg");

@@ -58,135 +58,43 @@ fn check(name: &str, got: &str) {
     assert_eq!(got_lines.next(), None, "{name}: more outputs than frozen");
 }
 
-/// (name, given_name, surname, birth_date, sex, municipality, postcode, age)
-const RECORDS: &[[&str; 7]] = &[
-    ["Søren", "Kierkegaard", "1813-05-05", "M", "København", "1050", "42"],
-    ["Soeren", "Kirkegaard", "1813-05-05", "m", "Kobenhavn", "1050 ", "42"],
-    ["Åsa", "Öberg", "1984-04-25", "F", "Göteborg", "411 05", "40"],
-    ["Aasa", "Oeberg", "1984-25-04", "F", "Goteborg", "41105", "39"],
-    ["Jón", "Þórðarson", "1990-12-31", "M", "Reykjavík", "101", "35"],
-    ["Jon", "Thordarson", "1990-12-31", "M", "Reykjavik", "101", "36"],
-    ["Guðrún Ósk", "Sigurðardóttir", "2001-02-28", "F", "Akureyri", "600", "24"],
-    ["Mäkinen", "Virtanen-Mäkelä", "1955-07-01", "F", "Jyväskylä", "40100", "70"],
-    ["Jūratė", "Kazlauskienė", "1977-11-11", "F", "Vilnius", "LT-01100", "48"],
-    ["Mart", "Tamm", "1966-06-16", "M", "Tallinn", "10115", "59"],
-    ["Ola", "Nordmann", "2000-02-29", "M", "Tromsø", "9008", "25"],
-    ["  ÉLODIE  ", "D'Artagnan", "1999-01-01", "F", "Saint-Étienne", "42000", "26"],
-    ["Łukasz", "Wałęsa", "1943-09-29", "M", "Gdańsk", "80-001", "82"],
-    ["Ｆｕｌｌ", "ﬁnn", "1980-03-03", "X", "Åre", "837 52", "45"],
-    ["", "Hansen", "", "", "", "", ""],
-    ["Ib", "Ø", "1970-01-01", "M", "Ry", "8680", "0"],
-    ["Anne-Marie", "Holm", "1988-08-08", "F", "Ærøskøbing", "5970", "37"],
-    ["NA", "Hansen", "2010-10-10", "F", "Odense", "5000", "not a number"],
-    ["Per", "Persson", "1931-02-30", "M", "Malmö", "211 20", "-3"],
-    ["Kari", "Nordmann", "31.12.1990", "F", "Bergen", "5003", "35"],
-    ["Kari", "Nordman", "5.3.1980", "F", "Bergen", "5003", "45"],
-    ["Siri", "Lund", " 05.03.1980 ", "F", "Oslo", "0150", "45"],
-    ["Eero", "Mäki", "29.02.2000", "M", "Oulu", "90100", "25"],
-];
-
-const FIELDS: &str = r#"
-[[fields]]
-name = "given_name"
-kind = "given_name"
-[[fields]]
-name = "surname"
-kind = "surname"
-[[fields]]
-name = "birth_date"
-kind = "birth_date"
-[[fields]]
-name = "sex"
-kind = "sex"
-[[fields]]
-name = "municipality"
-kind = "municipality"
-[[fields]]
-name = "postcode"
-kind = "postcode"
-[[fields]]
-name = "age"
-kind = "integer"
-missing_values = ["", "not a number"]
-"#;
-
-/// Schemas covering every option of `nordlink-schema/1`.
-fn schemas() -> Vec<(&'static str, String)> {
-    let with = |filter: &str, fields: &str| format!("version = 1\n[filter]\n{filter}\n{fields}");
-    vec![
-        ("kinds", with("context = \"frozen\"", FIELDS)),
-        ("no-context-512", with("bits = 512", FIELDS)),
-        ("double-960", with("bits = 960\nhashing = \"double\"\ncontext = \"d\"", FIELDS)),
-        ("field-filters", with("bits = 256\nfield_filters = true", FIELDS)),
-        ("salt-year", with("[filter.salt]\nfield = \"birth_date\"\nyear_only = true", FIELDS)),
-        ("salt-surname", with("bits = 512\n[filter.salt]\nfield = \"surname\"", FIELDS)),
-        ("balance-permute", with("bits = 512\nhardening = [\"balance\", \"permute\"]", FIELDS)),
-        ("xor-fold", with("bits = 1024\nhardening = [{ xor_fold = 1 }]", FIELDS)),
-        ("rule90", with("bits = 384\nhardening = [\"rule90\"]", FIELDS)),
-        (
-            "randomised-response",
-            with("bits = 512\nhardening = [{ randomised_response = 0.1 }, \"permute\"]", FIELDS),
-        ),
-        (
-            "dmy-dates",
-            with(
-                "bits = 128",
-                "[[fields]]\nname = \"birth_date\"\nkind = \"birth_date\"\ndate_format = \"%d.%m.%Y\"\nmissing = \"reject\"\n",
-            ),
-        ),
-        (
-            "explicit",
-            with(
-                "bits = 640\ncontext = \"explicit\"",
-                r#"
-[[fields]]
-name = "given_name"
-normalise = ["trim", "nfkc", "casefold", "strip_diacritics", "collapse_whitespace"]
-tokenise = { qgrams = { q = 3, padding = false, positional = true } }
-bits_per_field = 60
-[[fields]]
-name = "surname"
-normalise = ["casefold", "nordic_fold", "strip_punctuation", "strip_whitespace"]
-tokenise = { qgrams = { q = 1, padding = true } }
-bits_per_token = 7
-missing = { replace = "unknown" }
-[[fields]]
-name = "birth_date"
-kind = "birth_date"
-missing = "reject"
-[[fields]]
-name = "sex"
-tokenise = "whole"
-bits_per_field = 3
-[[fields]]
-name = "age"
-tokenise = { numeric = { distance = 5, resolution = 2 } }
-missing_values = ["", "not a number"]
-"#,
-            ),
-        ),
-    ]
-}
-
-fn column(name: &str) -> usize {
-    ["given_name", "surname", "birth_date", "sex", "municipality", "postcode", "age"]
-        .iter()
-        .position(|c| *c == name)
-        .unwrap()
+/// The schemas (`schemas/<name>.toml`, in the order of `schemas/order.txt`) and records
+/// (`records.csv`) of the frozen corpus: plain files, so implementations in other
+/// languages can run the same corpus (`scripts/clk_reference.py` does).
+fn corpus() -> (Vec<(String, String)>, Vec<String>, Vec<Vec<String>>) {
+    let order = std::fs::read_to_string(fixture("schemas/order.txt")).unwrap();
+    let schemas = order
+        .lines()
+        .map(|name| {
+            let text = std::fs::read_to_string(fixture(&format!("schemas/{name}.toml"))).unwrap();
+            (name.to_owned(), text)
+        })
+        .collect();
+    let mut reader = csv::Reader::from_path(fixture("records.csv")).unwrap();
+    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let records =
+        reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    (schemas, header, records)
 }
 
 #[test]
 fn nordlink_clk_1_outputs_are_frozen() {
     let key = master();
+    let (schemas, header, records) = corpus();
+    assert_eq!((schemas.len(), records.len()), (12, 23), "the corpus is complete");
     let mut out = String::new();
-    for (name, text) in schemas() {
-        let schema = Schema::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let columns: Vec<usize> = schema.fields().iter().map(|f| column(f.column())).collect();
+    for (name, text) in &schemas {
+        let schema = Schema::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let columns: Vec<usize> = schema
+            .fields()
+            .iter()
+            .map(|f| header.iter().position(|h| h == f.column()).unwrap())
+            .collect();
         let encoder = Encoder::new(schema, &key);
         let mut cache = EncodeCache::default();
-        for (i, record) in RECORDS.iter().enumerate() {
+        for (i, record) in records.iter().enumerate() {
             // One shared cache and one fresh cache must agree: memoisation is invisible.
-            let get = |f: usize| Some(record[columns[f]]);
+            let get = |f: usize| Some(record[columns[f]].as_str());
             let shared = encoder.encode(get, &mut cache);
             assert_eq!(shared, encoder.encode(get, &mut EncodeCache::default()), "{name} {i}");
             let _ = write!(out, "{name}\t{i}\t");

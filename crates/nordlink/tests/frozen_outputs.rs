@@ -58,10 +58,13 @@ fn check(name: &str, got: &str) {
     assert_eq!(got_lines.next(), None, "{name}: more outputs than frozen");
 }
 
+/// (schemas as (name, text), the records' header, the records)
+type Corpus = (Vec<(String, String)>, Vec<String>, Vec<Vec<String>>);
+
 /// The schemas (`schemas/<name>.toml`, in the order of `schemas/order.txt`) and records
 /// (`records.csv`) of the frozen corpus: plain files, so implementations in other
 /// languages can run the same corpus (`scripts/clk_reference.py` does).
-fn corpus() -> (Vec<(String, String)>, Vec<String>, Vec<Vec<String>>) {
+fn corpus() -> Corpus {
     let order = std::fs::read_to_string(fixture("schemas/order.txt")).unwrap();
     let schemas = order
         .lines()

@@ -15,6 +15,8 @@
 //! * [`clk`]: Bloom-filter encodings (CLKs): `nordlink-clk/1` and clkhash 0.18.3
 //!   compatibility behind one [`AnyEncoder`](clk::AnyEncoder), and the
 //!   [`FilterArena`](clk::FilterArena) the similarity kernels read.
+//! * [`link`]: similarity of filters (Dice, Jaccard, Hamming) with AVX2 and AVX-512
+//!   kernels chosen at run time, and candidate pairs above a threshold or top k.
 //! * [`Error`]: one error type wrapping every module's precise one.
 //!
 //! With the `parallel` feature, [`AnyEncoder::encode_many`](clk::AnyEncoder) encodes a
@@ -77,6 +79,7 @@ pub mod id;
 mod kdf;
 mod key;
 pub mod keyfile;
+pub mod link;
 mod prf;
 pub mod pseudonym;
 

@@ -1,0 +1,93 @@
+//! The kernel value: which instruction set computes AND-popcounts, chosen once.
+
+use std::sync::OnceLock;
+
+use super::arch;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Isa {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+/// The AND-popcount kernel for this CPU: a value that exists only for an instruction set
+/// the CPU has (BLAKE3's `Platform` is the model), so calling it is always safe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Kernel(Isa);
+
+impl Kernel {
+    /// The fastest kernel this CPU supports, detected once per process.
+    pub fn detect() -> Self {
+        static BEST: OnceLock<Kernel> = OnceLock::new();
+        *BEST.get_or_init(|| Self::available().into_iter().last().unwrap_or(Self::scalar()))
+    }
+
+    /// The portable kernel (also the reference the others are tested against).
+    pub const fn scalar() -> Self {
+        Self(Isa::Scalar)
+    }
+
+    /// Every kernel this CPU can run, slowest first (for tests and benchmarks).
+    pub fn available() -> Vec<Self> {
+        let mut out = vec![Self::scalar()];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                out.push(Self(Isa::Avx2));
+            }
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            {
+                out.push(Self(Isa::Avx512));
+            }
+        }
+        out
+    }
+
+    /// The kernel's name: `scalar`, `avx2` or `avx512`.
+    pub const fn name(self) -> &'static str {
+        match self.0 {
+            Isa::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => "avx512",
+        }
+    }
+
+    /// `|a AND b|` over the words both slices have.
+    pub fn and_count(self, a: &[u64], b: &[u64]) -> u32 {
+        match self.0 {
+            Isa::Scalar => arch::scalar::and_count(a, b),
+            // SAFETY: an Avx2 kernel is only made by `available` after detecting AVX2.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Avx2 => unsafe { arch::x86_64::avx2::and_count(a, b) },
+            // SAFETY: an Avx512 kernel is only made after detecting AVX-512F and VPOPCNTDQ.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Avx512 => unsafe { arch::x86_64::avx512::and_count(a, b) },
+        }
+    }
+
+    /// `out[j] = |query AND candidate j|` for the candidates stored back to back in
+    /// `candidates`, `words` words each, as many as `out` and `candidates` both hold.
+    pub fn and_counts(self, query: &[u64], candidates: &[u64], words: usize, out: &mut [u32]) {
+        match self.0 {
+            Isa::Scalar => arch::scalar::and_counts(query, candidates, words, out),
+            // SAFETY: as in `and_count`: the variant proves the CPU has AVX2.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Avx2 => unsafe { arch::x86_64::avx2::and_counts(query, candidates, words, out) },
+            // SAFETY: as in `and_count`: the variant proves AVX-512F and VPOPCNTDQ.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Avx512 => unsafe {
+                arch::x86_64::avx512::and_counts(query, candidates, words, out)
+            },
+        }
+    }
+}

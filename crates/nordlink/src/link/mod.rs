@@ -1,0 +1,24 @@
+//! Linkage: comparing Bloom-filter encodings, fast.
+//!
+//! * [`Kernel`]: the AND-popcount of two filters, the one operation every similarity
+//!   needs, in a portable version and in AVX2 and AVX-512 (VPOPCNTDQ) versions chosen once
+//!   at run time. The SIMD code sits in `arch/`, the only place in the crate with
+//!   `unsafe`.
+//! * [`Measure`]: Dice (default), Jaccard or Hamming similarity from that count and the
+//!   filters' popcounts, with the upper bound the popcounts alone allow.
+//! * [`candidates`] and [`top_k`]: every pair at or above a threshold, or the best `k`
+//!   per record, comparing cache-sized tiles of one input against the other and skipping
+//!   pairs the popcount bound rules out.
+//!
+//! Filters come in [`FilterArena`](crate::clk::FilterArena)s, which pad every filter to
+//! whole 64-bit words with zero bits, so no kernel needs a tail path for the filter
+//! length.
+
+mod arch;
+mod candidates;
+mod kernel;
+mod measure;
+
+pub use candidates::{Candidate, LinkError, candidates, top_k};
+pub use kernel::Kernel;
+pub use measure::{Measure, UnknownMeasure};

@@ -1,0 +1,148 @@
+//! The linkage kernels and candidate search: every kernel equals the scalar one, and the
+//! tiled, pruned search returns exactly what a naive all-pairs loop returns.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test and bench code: a panic is a failure"
+)]
+
+use nordlink::clk::FilterArena;
+use nordlink::link::{Candidate, Kernel, LinkError, Measure, candidates, top_k};
+use proptest::prelude::*;
+
+fn arena(bits: usize, filters: &[Vec<u8>]) -> FilterArena {
+    let mut a = FilterArena::new(bits).unwrap();
+    for f in filters {
+        a.push_bytes(f).unwrap();
+    }
+    a
+}
+
+/// Filters of `width` bytes whose bits are set with probability `fill` / 256, so scores
+/// spread over the whole range instead of clustering at 0.5.
+fn filters(width: usize, n: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Vec<u8>>> {
+    (0u32..=255).prop_flat_map(move |fill| {
+        prop::collection::vec(
+            prop::collection::vec(prop::collection::vec(any::<u8>(), 8), width).prop_map(
+                move |bytes| {
+                    bytes
+                        .iter()
+                        .map(|draws| {
+                            draws.iter().enumerate().fold(0u8, |acc, (bit, &d)| {
+                                acc | (u8::from(u32::from(d) < fill) << bit)
+                            })
+                        })
+                        .collect::<Vec<u8>>()
+                },
+            ),
+            n.clone(),
+        )
+    })
+}
+
+/// The reference: every pair, scored one by one with the scalar kernel.
+fn naive(left: &FilterArena, right: &FilterArena, m: Measure, t: f64) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (i, a) in left.iter().enumerate() {
+        for (j, b) in right.iter().enumerate() {
+            let common = Kernel::scalar().and_count(a.words(), b.words());
+            let score = m.score(common, a.popcount(), b.popcount(), left.bits());
+            if score >= t {
+                out.push(Candidate { left: i as u32, right: j as u32, score });
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_kernel_equals_the_scalar_kernel(
+        width in 1usize..=160,
+        seed in prop::collection::vec(any::<u64>(), 2 * 20),
+    ) {
+        // Word counts 1..=20 cover the AVX2 and AVX-512 tails; byte widths up to 160
+        // (1280 bits) cover padding to whole words.
+        let words = width.div_ceil(8).min(20);
+        let (a, b) = seed.split_at(20);
+        let (a, b) = (&a[..words], &b[..words]);
+        let want = Kernel::scalar().and_count(a, b);
+        for k in Kernel::available() {
+            prop_assert_eq!(k.and_count(a, b), want, "{}", k.name());
+            let mut out = [0u32; 3];
+            let cands: Vec<u64> = [b, a, b].concat();
+            k.and_counts(a, &cands, words, &mut out);
+            prop_assert_eq!(out, [want, Kernel::scalar().and_count(a, a), want], "{}", k.name());
+        }
+    }
+
+    #[test]
+    fn tiled_pruned_search_equals_all_pairs(
+        (width, left, right) in (1usize..=40).prop_flat_map(|w| (Just(w), filters(w, 0..30), filters(w, 0..30))),
+        t in 0.0f64..=1.0,
+        k in 1usize..4,
+    ) {
+        let bits = 8 * width;
+        let (l, r) = (arena(bits, &left), arena(bits, &right));
+        for m in [Measure::Dice, Measure::Jaccard, Measure::Hamming] {
+            let want = naive(&l, &r, m, t);
+            for kernel in Kernel::available() {
+                prop_assert_eq!(&candidates(&l, &r, m, t, kernel).unwrap(), &want);
+                // Top k: for each left record, the k best of the naive list.
+                let got = top_k(&l, &r, m, t, k, kernel).unwrap();
+                let mut expect = Vec::new();
+                for i in 0..l.len() as u32 {
+                    let mut mine: Vec<Candidate> = want.iter().filter(|c| c.left == i).copied().collect();
+                    mine.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.right.cmp(&b.right)));
+                    expect.extend(mine.into_iter().take(k));
+                }
+                prop_assert_eq!(got, expect);
+            }
+        }
+    }
+}
+
+#[test]
+fn many_filters_cross_tile_and_block_boundaries() {
+    // 1024-bit filters: a tile holds 2048, a block 256 left records; 600 x 2100 crosses both.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let make = |n: usize, next: &mut dyn FnMut() -> u64| {
+        let mut a = FilterArena::new(1024).unwrap();
+        for _ in 0..n {
+            let words: Vec<u64> = (0..16).map(|_| next() & next()).collect();
+            a.push_words(&words).unwrap();
+        }
+        a
+    };
+    let l = make(600, &mut next);
+    let mut r = make(2100, &mut next);
+    // Plant exact copies so some pairs score 1.
+    for i in [0, 255, 256, 599] {
+        r.push_words(l.get(i).unwrap().words()).unwrap();
+    }
+    let got = candidates(&l, &r, Measure::Dice, 0.6, Kernel::detect()).unwrap();
+    assert_eq!(got, naive(&l, &r, Measure::Dice, 0.6));
+    assert!(got.iter().any(|c| c.left == 599 && c.right == 2103 && c.score == 1.0));
+}
+
+#[test]
+fn inputs_that_cannot_be_compared_are_errors() {
+    let a = FilterArena::new(64).unwrap();
+    let b = FilterArena::new(128).unwrap();
+    let k = Kernel::detect();
+    assert_eq!(
+        candidates(&a, &b, Measure::Dice, 0.8, k),
+        Err(LinkError::LengthMismatch { left: 64, right: 128 })
+    );
+    assert!(matches!(candidates(&a, &a, Measure::Dice, 1.5, k), Err(LinkError::BadThreshold(_))));
+    assert!(candidates(&a, &a, Measure::Dice, f64::NAN, k).is_err());
+    assert_eq!(candidates(&a, &a, Measure::Dice, 0.5, k), Ok(Vec::new()));
+}

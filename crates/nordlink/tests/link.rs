@@ -60,21 +60,23 @@ proptest! {
 
     #[test]
     fn every_kernel_equals_the_scalar_kernel(
-        width in 1usize..=160,
-        seed in prop::collection::vec(any::<u64>(), 2 * 20),
+        words in 1usize..=20,
+        n in 0usize..=21,
+        seed in prop::collection::vec(any::<u64>(), 22 * 20),
     ) {
-        // Word counts 1..=20 cover the AVX2 and AVX-512 tails; byte widths up to 160
-        // (1280 bits) cover padding to whole words.
-        let words = width.div_ceil(8).min(20);
-        let (a, b) = seed.split_at(20);
-        let (a, b) = (&a[..words], &b[..words]);
-        let want = Kernel::scalar().and_count(a, b);
+        // Word counts 1..=20 cover the AVX2 and AVX-512 tails; up to 21 candidates cover
+        // the AVX-512 batches of eight and the remainder.
+        let query = &seed[..words];
+        let cands = &seed[words..words * (n + 1)];
+        let want: Vec<u32> =
+            cands.chunks_exact(words).map(|c| Kernel::scalar().and_count(query, c)).collect();
         for k in Kernel::available() {
-            prop_assert_eq!(k.and_count(a, b), want, "{}", k.name());
-            let mut out = [0u32; 3];
-            let cands: Vec<u64> = [b, a, b].concat();
-            k.and_counts(a, &cands, words, &mut out);
-            prop_assert_eq!(out, [want, Kernel::scalar().and_count(a, a), want], "{}", k.name());
+            let mut out = vec![u32::MAX; n];
+            k.and_counts(query, cands, words, &mut out);
+            prop_assert_eq!(&out, &want, "{}", k.name());
+            for (c, w) in cands.chunks_exact(words).zip(&want) {
+                prop_assert_eq!(k.and_count(query, c), *w, "{}", k.name());
+            }
         }
     }
 

@@ -3,8 +3,8 @@
 //! The right-hand filters are taken a tile at a time (a few hundred kilobytes, so a tile
 //! stays in the core's L2 cache) and every left filter of a block is compared with the
 //! whole tile before the next tile is loaded: each right filter is read from memory once
-//! per block instead of once per left filter. Pairs whose popcounts alone rule them out
-//! (`Measure::upper_bound` below the threshold) are not scored.
+//! per block instead of once per left filter. Only pairs whose common-bit count can reach
+//! the threshold are scored (the threshold in count form, no division in the hot loop).
 
 use super::{Kernel, Measure};
 use crate::clk::FilterArena;
@@ -56,39 +56,62 @@ fn check(left: &FilterArena, right: &FilterArena) -> Result<(), LinkError> {
     Ok(())
 }
 
-/// Calls `visit(i, j, common)` for every pair the popcount bound cannot rule out under
-/// `measure` at `threshold`, tile by tile.
+/// Calls `visit(i, j, common)` for every left record `i` in `rows` and every right
+/// record `j` whose common bit count could reach `threshold` under `measure`, tile by
+/// tile. The test is the threshold in count form (`Measure::min_common`), with a margin
+/// far larger than rounding error, so it never drops a pair that scores at least
+/// `threshold`; callers decide with the exact score. It subsumes the popcount bound
+/// (`c ≤ min(|a|, |b|)`), so that needs no test of its own.
 fn scan(
     left: &FilterArena,
     right: &FilterArena,
-    measure: Measure,
-    threshold: f64,
+    rows: std::ops::Range<usize>,
+    (measure, threshold): (Measure, f64),
     kernel: Kernel,
     mut visit: impl FnMut(usize, usize, u32),
 ) {
     let words = left.words_per_filter();
-    let bits = left.bits();
+    let (alpha, beta) = measure.min_common(threshold, left.bits());
     let tile = (TILE_BYTES / (8 * words)).max(1);
     let mut counts = vec![0u32; tile];
-    for block_start in (0..left.len()).step_by(BLOCK) {
-        let block_end = (block_start + BLOCK).min(left.len());
-        for tile_start in (0..right.len()).step_by(tile) {
-            let tile_end = (tile_start + tile).min(right.len());
-            let tile_words = &right.words()[tile_start * words..tile_end * words];
-            let tile_pops = &right.popcounts()[tile_start..tile_end];
-            let n = tile_end - tile_start;
-            for i in block_start..block_end {
-                let query = &left.words()[i * words..(i + 1) * words];
-                let a = left.popcounts()[i];
-                kernel.and_counts(query, tile_words, words, &mut counts[..n]);
-                for (j, (&common, &b)) in counts[..n].iter().zip(tile_pops).enumerate() {
-                    if measure.upper_bound(a, b, bits) >= threshold {
-                        visit(i, tile_start + j, common);
-                    }
+    // The right filter's share of the count a pair needs, once per tile.
+    let mut right_need = vec![0f64; tile];
+    for tile_start in (0..right.len()).step_by(tile) {
+        let tile_end = (tile_start + tile).min(right.len());
+        let tile_words = &right.words()[tile_start * words..tile_end * words];
+        let n = tile_end - tile_start;
+        for (r, &b) in right_need.iter_mut().zip(&right.popcounts()[tile_start..tile_end]) {
+            *r = alpha * f64::from(b);
+        }
+        for i in rows.clone() {
+            let query = &left.words()[i * words..(i + 1) * words];
+            let left_need = alpha * f64::from(left.popcounts()[i]) + beta - 1e-6;
+            kernel.and_counts(query, tile_words, words, &mut counts[..n]);
+            for (j, (&common, &r)) in counts[..n].iter().zip(&right_need[..n]).enumerate() {
+                if f64::from(common) >= left_need + r {
+                    visit(i, tile_start + j, common);
                 }
             }
         }
     }
+}
+
+/// Runs `block` on consecutive blocks of left records (in parallel with the `parallel`
+/// feature) and concatenates the results in block order.
+fn by_blocks<T: Send>(
+    left: &FilterArena,
+    block: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let starts: Vec<usize> = (0..left.len()).step_by(BLOCK).collect();
+    let range = |s: &usize| *s..(*s + BLOCK).min(left.len());
+    #[cfg(feature = "parallel")]
+    let parts: Vec<Vec<T>> = {
+        use rayon::prelude::*;
+        starts.par_iter().map(|s| block(range(s))).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<Vec<T>> = starts.iter().map(|s| block(range(s))).collect();
+    parts.into_iter().flatten().collect()
 }
 
 fn position(i: usize) -> u32 {
@@ -114,16 +137,18 @@ pub fn candidates(
     }
     let bits = left.bits();
     let (lp, rp) = (left.popcounts(), right.popcounts());
-    let mut out = Vec::new();
-    scan(left, right, measure, threshold, kernel, |i, j, common| {
-        let score = measure.score(common, lp[i], rp[j], bits);
-        if score >= threshold {
-            out.push(Candidate { left: position(i), right: position(j), score });
-        }
-    });
-    // Tiles visit pairs in (tile, left, right) order; the contract is (left, right).
-    out.sort_unstable_by_key(|c| (c.left, c.right));
-    Ok(out)
+    Ok(by_blocks(left, |rows| {
+        let mut out = Vec::new();
+        scan(left, right, rows, (measure, threshold), kernel, |i, j, common| {
+            let score = measure.score(common, lp[i], rp[j], bits);
+            if score >= threshold {
+                out.push(Candidate { left: position(i), right: position(j), score });
+            }
+        });
+        // Tiles visit pairs in (tile, left, right) order; the contract is (left, right).
+        out.sort_unstable_by_key(|c| (c.left, c.right));
+        out
+    }))
 }
 
 /// The best `k` right records for every left record (fewer where fewer score at least
@@ -145,20 +170,25 @@ pub fn top_k(
     }
     let bits = left.bits();
     let (lp, rp) = (left.popcounts(), right.popcounts());
-    // Per left record, its best k so far (k is small: a sorted insert is cheapest).
-    let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); left.len()];
-    scan(left, right, measure, threshold, kernel, |i, j, common| {
-        let score = measure.score(common, lp[i], rp[j], bits);
-        if score < threshold || k == 0 {
-            return;
-        }
-        let list = &mut best[i];
-        let c = Candidate { left: position(i), right: position(j), score };
-        let at = list.partition_point(|x| x.score > score || (x.score == score && x.right < c.right));
-        if at < k {
-            list.insert(at, c);
-            list.truncate(k);
-        }
-    });
-    Ok(best.into_iter().flatten().collect())
+    Ok(by_blocks(left, |rows| {
+        // Per left record of the block, its best k so far (k is small: a sorted insert
+        // is cheapest).
+        let first = rows.start;
+        let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); rows.len()];
+        scan(left, right, rows, (measure, threshold), kernel, |i, j, common| {
+            let score = measure.score(common, lp[i], rp[j], bits);
+            if score < threshold || k == 0 {
+                return;
+            }
+            let list = &mut best[i - first];
+            let c = Candidate { left: position(i), right: position(j), score };
+            let at = list
+                .partition_point(|x| x.score > score || (x.score == score && x.right < c.right));
+            if at < k {
+                list.insert(at, c);
+                list.truncate(k);
+            }
+        });
+        best.into_iter().flatten().collect()
+    }))
 }

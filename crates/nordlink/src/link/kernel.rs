@@ -8,6 +8,8 @@ use super::arch;
 enum Isa {
     Scalar,
     #[cfg(target_arch = "x86_64")]
+    Popcnt,
+    #[cfg(target_arch = "x86_64")]
     Avx2,
     #[cfg(target_arch = "x86_64")]
     Avx512,
@@ -35,6 +37,9 @@ impl Kernel {
         let mut out = vec![Self::scalar()];
         #[cfg(target_arch = "x86_64")]
         {
+            if std::arch::is_x86_feature_detected!("popcnt") {
+                out.push(Self(Isa::Popcnt));
+            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 out.push(Self(Isa::Avx2));
             }
@@ -47,10 +52,12 @@ impl Kernel {
         out
     }
 
-    /// The kernel's name: `scalar`, `avx2` or `avx512`.
+    /// The kernel's name: `scalar`, `popcnt`, `avx2` or `avx512`.
     pub const fn name(self) -> &'static str {
         match self.0 {
             Isa::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Popcnt => "popcnt",
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => "avx2",
             #[cfg(target_arch = "x86_64")]
@@ -62,6 +69,10 @@ impl Kernel {
     pub fn and_count(self, a: &[u64], b: &[u64]) -> u32 {
         match self.0 {
             Isa::Scalar => arch::scalar::and_count(a, b),
+            // SAFETY: a Popcnt kernel is only made by `available` after detecting POPCNT.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Popcnt => unsafe { arch::x86_64::popcnt::and_count(a, b) },
             // SAFETY: an Avx2 kernel is only made by `available` after detecting AVX2.
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
@@ -78,6 +89,12 @@ impl Kernel {
     pub fn and_counts(self, query: &[u64], candidates: &[u64], words: usize, out: &mut [u32]) {
         match self.0 {
             Isa::Scalar => arch::scalar::and_counts(query, candidates, words, out),
+            // SAFETY: as in `and_count`: the variant proves the CPU has POPCNT.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Isa::Popcnt => unsafe {
+                arch::x86_64::popcnt::and_counts(query, candidates, words, out)
+            },
             // SAFETY: as in `and_count`: the variant proves the CPU has AVX2.
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]

@@ -37,6 +37,17 @@ impl Measure {
         self.score(a.min(b), a, b, bits)
     }
 
+    /// `(α, β)` such that a pair scores at least `threshold` exactly when its common bit
+    /// count `c` satisfies `c ≥ α (|a| + |b|) + β`: the threshold turned into a count, so
+    /// the hot loop compares numbers instead of dividing.
+    pub fn min_common(self, threshold: f64, bits: usize) -> (f64, f64) {
+        match self {
+            Self::Dice => (threshold / 2.0, 0.0),
+            Self::Jaccard => (threshold / (1.0 + threshold), 0.0),
+            Self::Hamming => (0.5, -(1.0 - threshold) * bits as f64 / 2.0),
+        }
+    }
+
     /// The name used on the command line and in outputs.
     pub const fn name(self) -> &'static str {
         match self {
@@ -84,6 +95,14 @@ mod tests {
         assert_eq!(Measure::Dice.upper_bound(2, 6, 64), 0.5);
         for m in [Measure::Dice, Measure::Jaccard, Measure::Hamming] {
             assert_eq!(m.name().parse::<Measure>(), Ok(m));
+            // The count form of the threshold agrees with the score, away from rounding.
+            for t in [0.1, 0.5, 0.77, 0.9] {
+                let (alpha, beta) = m.min_common(t, 64);
+                for (c, a, b) in [(3, 4, 4), (10, 12, 15), (0, 5, 9), (20, 20, 20)] {
+                    let by_count = f64::from(c) >= alpha * f64::from(a + b) + beta;
+                    assert_eq!(by_count, m.score(c, a, b, 64) >= t, "{m} {t} {c} {a} {b}");
+                }
+            }
             // The bound is never below a reachable score.
             for c in 0..=4 {
                 assert!(m.score(c, 4, 7, 64) <= m.upper_bound(4, 7, 64));

@@ -1,8 +1,10 @@
 //! AVX-512 with VPOPCNTDQ: a native popcount of eight 64-bit lanes per instruction.
 
 use std::arch::x86_64::{
-    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_maskz_loadu_epi64,
-    _mm512_popcnt_epi64, _mm512_reduce_add_epi64, _mm512_setzero_si512,
+    __m256i, __m512i, _mm256_storeu_si256, _mm512_add_epi64, _mm512_and_si512,
+    _mm512_cvtepi64_epi32, _mm512_loadu_si512, _mm512_maskz_loadu_epi64, _mm512_popcnt_epi64,
+    _mm512_reduce_add_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_unpackhi_epi64,
+    _mm512_unpacklo_epi64,
 };
 
 /// `|a AND b|` over `n = min(a.len(), b.len())` words.
@@ -43,7 +45,28 @@ pub(in crate::link) unsafe fn and_count(a: &[u64], b: &[u64]) -> u32 {
     u32::try_from(_mm512_reduce_add_epi64(acc)).unwrap_or(u32::MAX)
 }
 
-/// `out[j] = |query AND candidates[j]|` for consecutive candidates of `words` words.
+/// Sums each of eight vectors of eight lanes into lane `k` of one vector: a transposing
+/// add tree, so eight pairs share one reduction instead of paying one each.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn reduce8(p: [__m512i; 8]) -> __m512i {
+    // Neighbouring lanes of two vectors, within each 128-bit lane: [a0+a1, b0+b1].
+    let pairs = |a, b| _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+    // 128-bit lanes summed pairwise: [a.L0+a.L1, a.L2+a.L3, b.L0+b.L1, b.L2+b.L3].
+    let lanes = |a, b| {
+        _mm512_add_epi64(
+            _mm512_shuffle_i64x2::<0b10_00_10_00>(a, b),
+            _mm512_shuffle_i64x2::<0b11_01_11_01>(a, b),
+        )
+    };
+    let low = lanes(pairs(p[0], p[1]), pairs(p[2], p[3]));
+    let high = lanes(pairs(p[4], p[5]), pairs(p[6], p[7]));
+    lanes(low, high)
+}
+
+/// `out[j] = |query AND candidates[j]|` for consecutive candidates of `words` words,
+/// eight candidates at a time: the query is loaded once per eight, and their sums are
+/// reduced together.
 ///
 /// # Safety
 /// The CPU must support AVX-512F and AVX-512 VPOPCNTDQ.
@@ -54,7 +77,46 @@ pub(in crate::link) unsafe fn and_counts(
     words: usize,
     out: &mut [u32],
 ) {
-    for (o, c) in out.iter_mut().zip(candidates.chunks_exact(words.max(1))) {
+    let words = words.max(1);
+    let n = out.len().min(candidates.len() / words);
+    let mut j = 0;
+    // The batch path reads `words` words of the query; a shorter query takes the
+    // per-candidate path, which compares only the words both have.
+    if query.len() >= words {
+        while j + 8 <= n {
+            let mut p = [_mm512_setzero_si512(); 8];
+            let mut i = 0;
+            while i < words {
+                let take = (words - i).min(8);
+                let mask = u8::MAX >> (8 - take);
+                // SAFETY: lanes i..i + take lie inside the query (query.len() >= words)
+                // and inside candidate j + k, whose words are
+                // candidates[(j + k) * words..(j + k + 1) * words] with j + k < n <=
+                // candidates.len() / words; masked-off lanes are not read. A full mask
+                // reads all 8 lanes, which the same bounds cover.
+                let load = |at: usize| unsafe {
+                    if take == 8 {
+                        _mm512_loadu_si512(candidates.as_ptr().add(at).cast::<__m512i>())
+                    } else {
+                        _mm512_maskz_loadu_epi64(mask, candidates.as_ptr().add(at).cast())
+                    }
+                };
+                // SAFETY: as above, for the query.
+                let q = unsafe { _mm512_maskz_loadu_epi64(mask, query.as_ptr().add(i).cast()) };
+                for (k, acc) in p.iter_mut().enumerate() {
+                    let c = load((j + k) * words + i);
+                    *acc = _mm512_add_epi64(*acc, _mm512_popcnt_epi64(_mm512_and_si512(q, c)));
+                }
+                i += 8;
+            }
+            // Counts fit in 32 bits (at most 2^24 bits per filter): narrowing keeps them.
+            let sums = _mm512_cvtepi64_epi32(reduce8(p));
+            // SAFETY: j + 8 <= n <= out.len(): the store writes out[j..j + 8].
+            unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(j).cast::<__m256i>(), sums) };
+            j += 8;
+        }
+    }
+    for (o, c) in out[j..n].iter_mut().zip(candidates[j * words..].chunks_exact(words)) {
         // SAFETY: this function runs only where the features are available (its contract).
         *o = unsafe { and_count(query, c) };
     }

@@ -5,3 +5,4 @@
 
 pub(in crate::link) mod avx2;
 pub(in crate::link) mod avx512;
+pub(in crate::link) mod popcnt;

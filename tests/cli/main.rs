@@ -17,3 +17,6 @@ mod pseudonymise;
 
 // `nordlink encode` (issue 4).
 mod encode;
+
+// `nordlink link` (issue 8).
+mod link;

@@ -29,6 +29,40 @@ pub(crate) enum Command {
     /// Encode records into Bloom filters (CLKs) under a schema: nordlink's own (TOML/JSON)
     /// or a clkhash v3 linkage schema (recognised automatically).
     Encode(EncodeArgs),
+    /// Link two encoded inputs: every pair scoring at least the threshold, matched 1-to-1.
+    Link(LinkArgs),
+}
+
+/// How candidate pairs become matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Solver {
+    /// Best pairs first, each record matched at most once.
+    Greedy,
+    /// Every candidate pair.
+    None,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LinkArgs {
+    /// An encoded input (from `nordlink encode`, or a CSV with an id and a base64 `clk`
+    /// column); give it twice.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub(crate) input: Vec<PathBuf>,
+    /// Output file: .csv or .parquet, with `left_id`, `right_id`, `score`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// Lowest score of a match, 0..=1.
+    #[arg(long, default_value_t = 0.8)]
+    pub(crate) threshold: f64,
+    /// Similarity measure: dice, jaccard or hamming.
+    #[arg(long, default_value = "dice", value_parser = parse_measure)]
+    pub(crate) measure: nordlink::link::Measure,
+    /// How candidates become matches.
+    #[arg(long, value_enum, default_value_t = Solver::Greedy)]
+    pub(crate) solver: Solver,
+    /// Column naming the records [default: `id` if present, else the row number].
+    #[arg(long, value_name = "COL")]
+    pub(crate) id_column: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +244,10 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
     s.parse().map_err(|e: nordlink::pseudonym::SettingsError| e.to_string())
+}
+
+fn parse_measure(s: &str) -> Result<nordlink::link::Measure, String> {
+    s.parse().map_err(|e: nordlink::link::UnknownMeasure| e.to_string())
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {

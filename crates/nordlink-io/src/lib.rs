@@ -14,6 +14,7 @@
 //! * [`Reject`] and [`RejectsWriter`]: rows taken out, with row number and reason, in one
 //!   file format for every command.
 //! * [`id_check`], [`pseudonymise`] and [`encode`]: the per-batch work of the commands.
+//! * [`link::EncodedInput`] reads an encoded file for linkage: filters, ids, provenance.
 //! * [`append_filters`] loads an encoded file's filter column into a
 //!   [`FilterArena`](nordlink::clk::FilterArena) for the similarity kernels.
 //! * [`for_each_ordered`] runs a batch function in parallel with ordered, bounded output.
@@ -66,6 +67,7 @@ mod error;
 mod filters;
 mod format;
 pub mod id_check;
+pub mod link;
 mod parquet_source;
 mod pipeline;
 mod provenance;

@@ -148,3 +148,25 @@ fn inputs_that_cannot_be_compared_are_errors() {
     assert!(candidates(&a, &a, Measure::Dice, f64::NAN, k).is_err());
     assert_eq!(candidates(&a, &a, Measure::Dice, 0.5, k), Ok(Vec::new()));
 }
+
+proptest! {
+    #[test]
+    fn greedy_matching_is_one_to_one_and_maximal(
+        pairs in prop::collection::vec((0u32..12, 0u32..12, 0u32..=20), 0..60),
+    ) {
+        use nordlink::link::greedy;
+        let cands: Vec<Candidate> = pairs
+            .iter()
+            .map(|&(l, r, s)| Candidate { left: l, right: r, score: f64::from(s) / 20.0 })
+            .collect();
+        let m = greedy(&cands);
+        let lefts: std::collections::HashSet<u32> = m.iter().map(|c| c.left).collect();
+        let rights: std::collections::HashSet<u32> = m.iter().map(|c| c.right).collect();
+        prop_assert_eq!(lefts.len(), m.len());
+        prop_assert_eq!(rights.len(), m.len());
+        // Every candidate left out shares a record with a match at least as good.
+        for c in &cands {
+            prop_assert!(m.iter().any(|x| (x.left == c.left || x.right == c.right) && x.score >= c.score));
+        }
+    }
+}

@@ -4,6 +4,7 @@ mod encode;
 mod hints;
 mod id_check;
 mod key;
+mod link;
 mod progress;
 mod pseudonymise;
 
@@ -25,6 +26,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Generate(args)) => key::generate(&args),
         Command::Pseudonymise(args) => pseudonymise::run(&args),
         Command::Encode(args) => encode::run(&args),
+        Command::Link(args) => link::run(&args),
     }
 }
 

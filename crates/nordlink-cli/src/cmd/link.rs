@@ -1,0 +1,108 @@
+//! `nordlink link`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use nordlink::link::{Candidate, Kernel, candidates, greedy};
+use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use nordlink_io::arrow_schema::{DataType, Field, Schema};
+use nordlink_io::link::EncodedInput;
+use nordlink_io::{TableWriter, WriteOptions};
+
+use super::ensure_distinct;
+use crate::flags::{LinkArgs, Solver};
+
+pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let [left_path, right_path] = args.input.as_slice() else {
+        bail!("give exactly two --input files (multi-party linkage is not built yet)");
+    };
+    if !(0.0..=1.0).contains(&args.threshold) {
+        bail!("--threshold must be between 0 and 1");
+    }
+    ensure_distinct(left_path, &[&args.output])?;
+    ensure_distinct(right_path, &[&args.output])?;
+    let left = EncodedInput::read(left_path, args.id_column.as_deref())?;
+    let right = EncodedInput::read(right_path, args.id_column.as_deref())?;
+    match (&left.provenance, &right.provenance) {
+        (Some(a), Some(b)) => a.check_linkable_with(b).with_context(|| {
+            format!(
+                "{} and {} were not encoded alike; they cannot be linked",
+                left_path.display(),
+                right_path.display()
+            )
+        })?,
+        (a, b) => {
+            for (p, input) in [(a, left_path), (b, right_path)] {
+                if p.is_none() {
+                    eprintln!(
+                        "nordlink: note: {} has no provenance record; nothing shows it was \
+                         encoded like the other input",
+                        input.display()
+                    );
+                }
+            }
+        }
+    }
+    for input in [&left, &right] {
+        if let Some(rows) = input.provenance.as_ref().and_then(|p| p.rows)
+            && rows != input.ids.len() as u64
+        {
+            bail!(
+                "{}: its provenance record describes {rows} rows but the file has {}; \
+                 the record belongs to another version of the file",
+                input.path.display(),
+                input.ids.len()
+            );
+        }
+    }
+    let kernel = Kernel::detect();
+    // An input without records has no filter length to check against; it links to nothing.
+    let found = if left.ids.is_empty() || right.ids.is_empty() {
+        Vec::new()
+    } else {
+        candidates(&left.filters, &right.filters, args.measure, args.threshold, kernel)?
+    };
+    let n_candidates = found.len();
+    let mut matches: Vec<Candidate> = match args.solver {
+        Solver::Greedy => greedy(&found),
+        Solver::None => found,
+    };
+    matches.sort_by(|a, b| a.left.cmp(&b.left).then(a.right.cmp(&b.right)));
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("left_id", DataType::Utf8, false),
+        Field::new("right_id", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, false),
+    ]));
+    let id = |ids: &[String], i: u32| ids.get(i as usize).cloned().unwrap_or_default();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(matches.iter().map(|m| id(&left.ids, m.left)))),
+        Arc::new(StringArray::from_iter_values(matches.iter().map(|m| id(&right.ids, m.right)))),
+        Arc::new(Float64Array::from_iter_values(matches.iter().map(|m| m.score))),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let mut writer = TableWriter::create_with(&args.output, schema, &WriteOptions::default())?;
+    writer.write(&batch)?;
+    writer.finish()?;
+
+    let secs = started.elapsed().as_secs_f64();
+    let comparisons = left.ids.len() as f64 * right.ids.len() as f64;
+    eprintln!(
+        "nordlink link: {} x {} records, {comparisons:.0} comparisons ({} kernel, no blocking), \
+         {n_candidates} candidates >= {} ({}), {} matches ({} solver) in {secs:.2} s -> {}",
+        left.ids.len(),
+        right.ids.len(),
+        kernel.name(),
+        args.threshold,
+        args.measure,
+        matches.len(),
+        match args.solver {
+            Solver::Greedy => "greedy 1-to-1",
+            Solver::None => "no",
+        },
+        args.output.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,136 @@
+use crate::util::*;
+
+const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/nordic_schema.toml");
+
+/// Two registers: the Danish and Swedish spellings of the same people, ids that need
+/// CSV quoting, and one person only in the left register.
+fn registers(d: &Dir) {
+    d.write(
+        "left.csv",
+        "id,first_name,last_name,dob,sex,city\n\
+         \"dk,1\",Søren,Ærø-Hansen,1961-07-07,M,København\n\
+         \"dk \"\"2\"\"\",Åsa,Öberg,1984-04-25,F,Göteborg\n\
+         dk3,Þórður,Guðmundsson,1975-12-01,M,Reykjavík\n\
+         dk4,Jūratė,Petrauskienė,2001-06-10,F,Kaunas\n",
+    );
+    d.write(
+        "right.csv",
+        "id,first_name,last_name,dob,sex,city\n\
+         se1,Asa,Oberg,1984-04-25,F,Goteborg\n\
+         se2,Soeren,Aeroe Hansen,1961-07-07,m,Kobenhavn\n\
+         se3,Thordur,Gudmundsson,1975-12-01,M,Reykjavik\n",
+    );
+}
+
+fn encode(d: &Dir, key: &str, input: &str, output: &str) {
+    ok(
+        d,
+        &[
+            "encode",
+            "--schema",
+            SCHEMA,
+            "--key",
+            key,
+            "--input",
+            input,
+            "--output",
+            output,
+            "--id-column",
+            "id",
+        ],
+    );
+}
+
+#[test]
+fn links_two_registers_one_to_one_by_their_ids() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    encode(&d, "k.key", "left.csv", "left.parquet");
+    encode(&d, "k.key", "right.csv", "right.csv.out.csv");
+    let err = ok(
+        &d,
+        &["link", "--input", "left.parquet", "--input", "right.csv.out.csv", "--output", "m.csv"],
+    );
+    assert!(err.contains("4 x 3 records") && err.contains("3 matches"), "{err}");
+    let rows = read_csv(&d.path("m.csv"));
+    assert_eq!(rows[0], ["left_id", "right_id", "score"]);
+    let pairs: Vec<(&str, &str)> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(pairs, [("dk,1", "se2"), ("dk \"2\"", "se1"), ("dk3", "se3")]);
+    for r in &rows[1..] {
+        let score: f64 = r[2].parse().unwrap();
+        assert!((0.8..=1.0).contains(&score), "{r:?}");
+    }
+    // Every candidate pair instead of 1-to-1, at a lower threshold: more pairs.
+    ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "left.parquet",
+            "--input",
+            "right.csv.out.csv",
+            "--output",
+            "all.csv",
+            "--solver",
+            "none",
+            "--threshold",
+            "0.3",
+        ],
+    );
+    assert!(read_csv(&d.path("all.csv")).len() > rows.len());
+}
+
+#[test]
+fn inputs_encoded_differently_are_refused_naming_both_values() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    ok(&d, &["key", "generate", "--out", "other.key"]);
+    registers(&d);
+    encode(&d, "k.key", "left.csv", "left.parquet");
+    encode(&d, "other.key", "right.csv", "right.parquet");
+    let err = fails(
+        &d,
+        &["link", "--input", "left.parquet", "--input", "right.parquet", "--output", "m.csv"],
+    );
+    assert!(err.contains("key_id") && err.contains("a7fbea2583bf3446"), "{err}");
+    assert!(!d.path("m.csv").exists());
+}
+
+#[test]
+fn empty_and_single_record_inputs_and_plain_clkhash_csvs() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    encode(&d, "k.key", "left.csv", "left.csv.enc.csv");
+    // A plain CSV of base64 filters without provenance (what clkhash users have):
+    // linked with a note; its records named by its id column.
+    let enc = read_csv(&d.path("left.csv.enc.csv"));
+    let plain: String = std::iter::once("id,clk\n".to_owned())
+        .chain(enc[1..2].iter().map(|r| format!("p1,{}\n", r[2])))
+        .collect();
+    d.write("plain.csv", plain);
+    let err = ok(
+        &d,
+        &["link", "--input", "left.csv.enc.csv", "--input", "plain.csv", "--output", "m.csv"],
+    );
+    assert!(err.contains("no provenance"), "{err}");
+    let rows = read_csv(&d.path("m.csv"));
+    assert_eq!(rows[1][..2], ["dk,1", "p1"]);
+    assert_eq!(rows[1][2].parse::<f64>().unwrap(), 1.0);
+    // An input with no records links to nothing, without error.
+    d.write("empty.csv", "id,clk\n");
+    let err = ok(
+        &d,
+        &["link", "--input", "left.csv.enc.csv", "--input", "empty.csv", "--output", "e.csv"],
+    );
+    assert!(err.contains("0 matches"), "{err}");
+    // A malformed filter names the file and row.
+    d.write("bad.csv", "id,clk\nx,not base64!\n");
+    let err = fails(
+        &d,
+        &["link", "--input", "left.csv.enc.csv", "--input", "bad.csv", "--output", "b.csv"],
+    );
+    assert!(err.contains("bad.csv") && err.contains("row 1"), "{err}");
+}

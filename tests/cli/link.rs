@@ -134,3 +134,24 @@ fn empty_and_single_record_inputs_and_plain_clkhash_csvs() {
     );
     assert!(err.contains("bad.csv") && err.contains("row 1"), "{err}");
 }
+
+#[test]
+fn evaluate_reports_precision_recall_and_f1() {
+    let d = Dir::new();
+    d.write("m.csv", "left_id,right_id,score\n\"a,1\",b1,0.9\na2,b2,0.85\na3,b9,0.81\n");
+    d.write("truth.csv", "left_id,right_id\n\"a,1\",b1\na2,b2\na4,b4\na5,b5\n");
+    let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "truth.csv", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (json["tp"].as_u64(), json["fp"].as_u64(), json["fn"].as_u64()),
+        (Some(2), Some(1), Some(2))
+    );
+    assert!((json["precision"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!(json["recall"].as_f64(), Some(0.5));
+    assert!((json["f1"].as_f64().unwrap() - 4.0 / 7.0).abs() < 1e-12);
+    let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "truth.csv"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("F1 0.5714"));
+    let err = fails(&d, &["evaluate", "--matches", "missing.csv", "--truth", "truth.csv"]);
+    assert!(err.contains("missing.csv"), "{err}");
+}

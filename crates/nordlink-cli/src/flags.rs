@@ -31,6 +31,22 @@ pub(crate) enum Command {
     Encode(EncodeArgs),
     /// Link two encoded inputs: every pair scoring at least the threshold, matched 1-to-1.
     Link(LinkArgs),
+    /// Compare links with the true links: precision, recall, F1.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvaluateArgs {
+    /// Links to judge: a CSV whose first two columns are left and right ids (the output
+    /// of `nordlink link`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) matches: PathBuf,
+    /// The true links, in the same form (a header row is allowed).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) truth: PathBuf,
+    /// Print one JSON object: precision, recall, f1, tp, fp, fn.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// How candidate pairs become matches.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each calls library APIs only.
 
 mod encode;
+mod evaluate;
 mod hints;
 mod id_check;
 mod key;
@@ -27,6 +28,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pseudonymise(args) => pseudonymise::run(&args),
         Command::Encode(args) => encode::run(&args),
         Command::Link(args) => link::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
     }
 }
 

@@ -7,6 +7,7 @@
 //! * [`Measure`]: Dice (default), Jaccard or Hamming similarity from that count and the
 //!   filters' popcounts, with the upper bound the popcounts alone allow.
 //! * [`greedy`]: 1-to-1 matches from candidates, best first.
+//! * [`Quality`]: precision, recall and F1 against ground truth.
 //! * [`candidates`] and [`top_k`]: every pair at or above a threshold, or the best `k`
 //!   per record, comparing cache-sized tiles of one input against the other and skipping
 //!   pairs the popcount bound rules out.
@@ -17,11 +18,13 @@
 
 mod arch;
 mod candidates;
+mod evaluate;
 mod kernel;
 mod measure;
 mod solve;
 
 pub use candidates::{Candidate, LinkError, candidates, top_k};
+pub use evaluate::Quality;
 pub use kernel::Kernel;
 pub use measure::{Measure, UnknownMeasure};
 pub use solve::greedy;

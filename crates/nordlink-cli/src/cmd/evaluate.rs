@@ -1,0 +1,66 @@
+//! `nordlink evaluate`.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use nordlink::link::Quality;
+
+use crate::flags::EvaluateArgs;
+
+/// Longest truth or matches file read: far above any real linkage (ids are short).
+const MAX_PAIRS_FILE: u64 = 4 << 30;
+
+/// The (left, right) id pairs in the first two columns of a CSV file; a first row of
+/// `left_id,right_id` (or any row naming `id` columns) is taken as a header.
+fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let size = std::fs::metadata(path).with_context(|| path.display().to_string())?.len();
+    if size > MAX_PAIRS_FILE {
+        bail!("{}: larger than 4 GiB", path.display());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| path.display().to_string())?;
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
+        let (Some(a), Some(b)) = (record.get(0), record.get(1)) else {
+            bail!("{}: row {} has fewer than two columns", path.display(), i + 1);
+        };
+        let header =
+            i == 0 && (a.ends_with("id") || a == "left") && (b.ends_with("id") || b == "right");
+        if !header {
+            out.push((a.to_owned(), b.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
+    let matches = pairs(&args.matches)?;
+    let truth = pairs(&args.truth)?;
+    let q = Quality::of(&matches, &truth);
+    if args.json {
+        println!(
+            "{{\"precision\": {}, \"recall\": {}, \"f1\": {}, \"tp\": {}, \"fp\": {}, \"fn\": {}}}",
+            q.precision(),
+            q.recall(),
+            q.f1(),
+            q.true_positives,
+            q.false_positives,
+            q.false_negatives
+        );
+    } else {
+        println!(
+            "true positives {}, false positives {}, false negatives {}\nprecision {:.4}, recall {:.4}, F1 {:.4}",
+            q.true_positives,
+            q.false_positives,
+            q.false_negatives,
+            q.precision(),
+            q.recall(),
+            q.f1()
+        );
+    }
+    Ok(())
+}

@@ -10,8 +10,8 @@ use crate::flags::EvaluateArgs;
 /// Longest truth or matches file read: far above any real linkage (ids are short).
 const MAX_PAIRS_FILE: u64 = 4 << 30;
 
-/// The (left, right) id pairs in the first two columns of a CSV file; a first row of
-/// `left_id,right_id` (or any row naming `id` columns) is taken as a header.
+/// The (left, right) id pairs in the first two columns of a CSV file. A first row whose
+/// two cells end in `id` (any case) or are `left` and `right` is a header.
 fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let size = std::fs::metadata(path).with_context(|| path.display().to_string())?.len();
     if size > MAX_PAIRS_FILE {
@@ -28,8 +28,8 @@ fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
         let (Some(a), Some(b)) = (record.get(0), record.get(1)) else {
             bail!("{}: row {} has fewer than two columns", path.display(), i + 1);
         };
-        let header =
-            i == 0 && (a.ends_with("id") || a == "left") && (b.ends_with("id") || b == "right");
+        let named = |s: &str, side: &str| s.to_ascii_lowercase().ends_with("id") || s == side;
+        let header = i == 0 && named(a, "left") && named(b, "right");
         if !header {
             out.push((a.to_owned(), b.to_owned()));
         }

@@ -155,3 +155,65 @@ fn evaluate_reports_precision_recall_and_f1() {
     let err = fails(&d, &["evaluate", "--matches", "missing.csv", "--truth", "truth.csv"]);
     assert!(err.contains("missing.csv"), "{err}");
 }
+
+#[test]
+fn rows_set_aside_by_encode_keep_their_input_row_as_id() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    // Row 1 has an impossible date: encode sets it aside; the others keep their input row.
+    let left = std::fs::read_to_string(d.path("left.csv"))
+        .unwrap()
+        .replace("1961-07-07,M", "1961-02-30,M");
+    d.write("left.csv", left);
+    ok(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            SCHEMA,
+            "--key",
+            "k.key",
+            "--input",
+            "left.csv",
+            "--output",
+            "l.parquet",
+            "--rejects",
+            "rej.csv",
+        ],
+    );
+    encode(&d, "k.key", "right.csv", "r.parquet");
+    ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "l.parquet",
+            "--input",
+            "r.parquet",
+            "--output",
+            "m.csv",
+            "--id-column",
+            "row",
+        ],
+    );
+    let rows = read_csv(&d.path("m.csv"));
+    let pairs: Vec<(&str, &str)> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    // Left rows 2 (Åsa) and 3 (Þórður) of the input, right ids by the id column... here
+    // also by --id-column row: rows 1 (Asa) and 3 (Thordur).
+    assert_eq!(pairs, [("2", "1"), ("3", "3")]);
+    // Without --id-column: the left output has no id column, so its `row` column names
+    // records; the right one has `id`.
+    ok(&d, &["link", "--input", "l.parquet", "--input", "r.parquet", "--output", "m2.csv"]);
+    let rows = read_csv(&d.path("m2.csv"));
+    let pairs: Vec<(&str, &str)> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(pairs, [("2", "se1"), ("3", "se3")]);
+    // An explicit header flag overrides the guess.
+    d.write("t.csv", "rec_id_1,rec_id_2\n2,1\n3,3\n");
+    let o =
+        nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "t.csv", "--json", "--header"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["f1"].as_f64(), Some(1.0), "{json}");
+}

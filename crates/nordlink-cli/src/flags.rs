@@ -47,6 +47,12 @@ pub(crate) struct EvaluateArgs {
     /// Print one JSON object: precision, recall, f1, tp, fp, fn.
     #[arg(long)]
     pub(crate) json: bool,
+    /// The first row of both files is a header [default: guessed from the cells].
+    #[arg(long, conflicts_with = "no_header")]
+    pub(crate) header: bool,
+    /// The first row of both files is data.
+    #[arg(long)]
+    pub(crate) no_header: bool,
 }
 
 /// How candidate pairs become matches.

@@ -22,7 +22,9 @@ pub struct EncodedInput {
     pub path: PathBuf,
     /// The record filters, in file order.
     pub filters: FilterArena,
-    /// Each record's id: the id column's text, or the 1-based row number.
+    /// Each record's id: the id column's text, or the row number (the `row` column of a
+    /// `nordlink encode` output, which is the input row even after rejects; else the
+    /// 1-based row number in this file).
     pub ids: Vec<String>,
     /// The column the ids came from (`None`: row numbers).
     pub id_column: Option<String>,
@@ -33,7 +35,8 @@ pub struct EncodedInput {
 impl EncodedInput {
     /// Reads a file written by `nordlink encode` (Parquet or CSV), or any CSV/Parquet
     /// with a `clk` column of base64 or fixed-width binary filters. Ids come from
-    /// `id_column`, else a column named `id`, else the row number.
+    /// `id_column`, else a column named `id`, else a column named `row`, else the row
+    /// number in this file. A null id is an error: records must stay nameable.
     ///
     /// # Errors
     /// [`IoError`] naming the file (and row) for an unreadable file, a missing column, a
@@ -49,7 +52,10 @@ impl EncodedInput {
         let clk = reader.column_index(FILTER_COLUMN)?;
         let id_name = match id_column {
             Some(name) => Some(name.to_owned()),
-            None => reader.schema().index_of("id").ok().map(|_| "id".to_owned()),
+            None => ["id", "row"]
+                .into_iter()
+                .find(|c| reader.schema().index_of(c).is_ok())
+                .map(str::to_owned),
         };
         let id_index = id_name.as_deref().map(|n| reader.column_index(n)).transpose()?;
         let mut filters: Option<FilterArena> = None;
@@ -65,13 +71,29 @@ impl EncodedInput {
                 });
             }
             let column = batch.data.column(clk);
+            if column.is_empty() {
+                continue;
+            }
             let arena = match &mut filters {
                 Some(a) => a,
                 None => filters.insert(new_arena(path, column, batch.first_row)?),
             };
             append_filters(arena, column, path, FILTER_COLUMN, batch.first_row)?;
             match id_index {
-                Some(i) => push_ids(path, batch.data.column(i), &mut ids)?,
+                Some(i) => {
+                    let column = batch.data.column(i);
+                    if let Some(row) = (0..column.len()).find(|&r| column.is_null(r)) {
+                        return Err(IoError::Csv {
+                            path: path.to_owned(),
+                            row: Some(batch.row_number(row)),
+                            message: format!(
+                                "the id column {:?} is empty: records must be nameable",
+                                id_name.as_deref().unwrap_or_default()
+                            ),
+                        });
+                    }
+                    push_ids(path, column, &mut ids)?;
+                }
                 None => {
                     ids.extend((0..batch.data.num_rows()).map(|r| batch.row_number(r).to_string()))
                 }
@@ -103,20 +125,29 @@ fn new_arena(path: &Path, column: &ArrayRef, first_row: u64) -> Result<FilterAre
         column: FILTER_COLUMN.into(),
         source,
     };
-    let bytes = match column.data_type() {
-        DataType::FixedSizeBinary(w) => usize::try_from(*w).unwrap_or(0),
-        DataType::Utf8 if !column.is_empty() => {
-            let first = column.as_string::<i32>();
-            if first.is_null(0) {
-                return Err(err(first_row, FilterError::Missing));
-            }
-            base64::engine::general_purpose::STANDARD
-                .decode(first.value(0))
-                .map_err(|_| err(first_row, FilterError::Base64))?
-                .len()
+    if column.is_null(0) {
+        return Err(err(first_row, FilterError::Missing));
+    }
+    let text = match column.data_type() {
+        DataType::FixedSizeBinary(w) => {
+            return FilterArena::new(8 * usize::try_from(*w).unwrap_or(0))
+                .map_err(|e| err(first_row, e));
         }
-        _ => 0,
+        DataType::Utf8 => column.as_string::<i32>().value(0),
+        DataType::LargeUtf8 => column.as_string::<i64>().value(0),
+        other => {
+            return Err(IoError::ColumnType {
+                path: path.to_owned(),
+                column: FILTER_COLUMN.into(),
+                found: other.clone(),
+                hint: "filters are FixedSizeBinary (Parquet) or base64 text (CSV)",
+            });
+        }
     };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| err(first_row, FilterError::Base64))?
+        .len();
     FilterArena::new(8 * bytes).map_err(|e| err(first_row, e))
 }
 

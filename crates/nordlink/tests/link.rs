@@ -89,6 +89,13 @@ proptest! {
         let bits = 8 * width;
         let (l, r) = (arena(bits, &left), arena(bits, &right));
         for m in [Measure::Dice, Measure::Jaccard, Measure::Hamming] {
+            // Half the time, a threshold equal to a score that occurs: the boundary case.
+            let occurring: Vec<f64> = naive(&l, &r, m, 0.0).iter().map(|c| c.score).collect();
+            let t = if k % 2 == 0 && !occurring.is_empty() {
+                occurring[(t * (occurring.len() - 1) as f64) as usize]
+            } else {
+                t
+            };
             let want = naive(&l, &r, m, t);
             for kernel in Kernel::available() {
                 prop_assert_eq!(&candidates(&l, &r, m, t, kernel).unwrap(), &want);
@@ -133,6 +140,25 @@ fn many_filters_cross_tile_and_block_boundaries() {
     let got = candidates(&l, &r, Measure::Dice, 0.6, Kernel::detect()).unwrap();
     assert_eq!(got, naive(&l, &r, Measure::Dice, 0.6));
     assert!(got.iter().any(|c| c.left == 599 && c.right == 2103 && c.score == 1.0));
+    // Every measure and top k across tiles and blocks, at thresholds equal to scores that
+    // occur (where a lossy count test would drop the boundary pair).
+    for m in [Measure::Jaccard, Measure::Hamming] {
+        let all = naive(&l, &r, m, 0.0);
+        let mut scores: Vec<f64> = all.iter().map(|c| c.score).collect();
+        scores.sort_by(f64::total_cmp);
+        for t in [scores[scores.len() / 2], scores[scores.len() - 10], 1.0] {
+            let want: Vec<Candidate> = all.iter().filter(|c| c.score >= t).copied().collect();
+            assert_eq!(candidates(&l, &r, m, t, Kernel::detect()).unwrap(), want, "{m} {t}");
+        }
+        let top = top_k(&l, &r, m, 0.0, 2, Kernel::detect()).unwrap();
+        assert_eq!(top.len(), 2 * l.len());
+        for i in 0..l.len() as u32 {
+            let mut mine: Vec<&Candidate> = all.iter().filter(|c| c.left == i).collect();
+            mine.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.right.cmp(&b.right)));
+            let got: Vec<&Candidate> = top.iter().filter(|c| c.left == i).collect();
+            assert_eq!(got, mine[..2], "{m} left {i}");
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ const MAX_PAIRS_FILE: u64 = 4 << 30;
 
 /// The (left, right) id pairs in the first two columns of a CSV file. A first row whose
 /// two cells end in `id` (any case) or are `left` and `right` is a header.
-fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn pairs(path: &Path, header: Option<bool>) -> anyhow::Result<Vec<(String, String)>> {
     let size = std::fs::metadata(path).with_context(|| path.display().to_string())?.len();
     if size > MAX_PAIRS_FILE {
         bail!("{}: larger than 4 GiB", path.display());
@@ -29,8 +29,8 @@ fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
             bail!("{}: row {} has fewer than two columns", path.display(), i + 1);
         };
         let named = |s: &str, side: &str| s.to_ascii_lowercase().ends_with("id") || s == side;
-        let header = i == 0 && named(a, "left") && named(b, "right");
-        if !header {
+        let is_header = i == 0 && header.unwrap_or_else(|| named(a, "left") && named(b, "right"));
+        if !is_header {
             out.push((a.to_owned(), b.to_owned()));
         }
     }
@@ -38,8 +38,13 @@ fn pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
-    let matches = pairs(&args.matches)?;
-    let truth = pairs(&args.truth)?;
+    let header = match (args.header, args.no_header) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let matches = pairs(&args.matches, header)?;
+    let truth = pairs(&args.truth, header)?;
     let q = Quality::of(&matches, &truth);
     if args.json {
         println!(

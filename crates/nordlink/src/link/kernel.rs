@@ -32,16 +32,18 @@ impl Kernel {
         Self(Isa::Scalar)
     }
 
-    /// Every kernel this CPU can run, slowest first (for tests and benchmarks).
+    /// Every kernel this CPU can run, slowest first (for tests and benchmarks). AVX2
+    /// counts with table lookups and measured a little slower than POPCNT on 1024-bit
+    /// filters (docs/performance.md), so it ranks below it.
     pub fn available() -> Vec<Self> {
         let mut out = vec![Self::scalar()];
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("popcnt") {
-                out.push(Self(Isa::Popcnt));
-            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 out.push(Self(Isa::Avx2));
+            }
+            if std::arch::is_x86_feature_detected!("popcnt") {
+                out.push(Self(Isa::Popcnt));
             }
             if std::arch::is_x86_feature_detected!("avx512f")
                 && std::arch::is_x86_feature_detected!("avx512vpopcntdq")

@@ -2,15 +2,16 @@
 //!
 //! * [`Kernel`]: the AND-popcount of two filters, the one operation every similarity
 //!   needs, in a portable version and in AVX2 and AVX-512 (VPOPCNTDQ) versions chosen once
-//!   at run time. The SIMD code sits in `arch/`, the only place in the crate with
-//!   `unsafe`.
+//!   at run time. The SIMD code sits in `arch/`; with the calls into it in `kernel.rs`
+//!   (each justified by the kernel value's detection), the only `unsafe` in the crate.
 //! * [`Measure`]: Dice (default), Jaccard or Hamming similarity from that count and the
 //!   filters' popcounts, with the upper bound the popcounts alone allow.
 //! * [`greedy`]: 1-to-1 matches from candidates, best first.
 //! * [`Quality`]: precision, recall and F1 against ground truth.
 //! * [`candidates`] and [`top_k`]: every pair at or above a threshold, or the best `k`
-//!   per record, comparing cache-sized tiles of one input against the other and skipping
-//!   pairs the popcount bound rules out.
+//!   per record, comparing cache-sized tiles of one input against the other; every pair's
+//!   common bits are counted, and only pairs whose count can reach the threshold are
+//!   scored.
 //!
 //! Filters come in [`FilterArena`](crate::clk::FilterArena)s, which pad every filter to
 //! whole 64-bit words with zero bits, so no kernel needs a tail path for the filter

@@ -70,10 +70,18 @@ proptest! {
         let cands = &seed[words..words * (n + 1)];
         let want: Vec<u32> =
             cands.chunks_exact(words).map(|c| Kernel::scalar().and_count(query, c)).collect();
+        // Needs around the counts, some equal to them: the boundary must pass.
+        let right_need: Vec<f64> = want.iter().enumerate().map(|(j, &w)| f64::from(w) - 2.0 + (j % 4) as f64).collect();
+        let passing_want: Vec<u32> = (0..n as u32).filter(|&j| f64::from(want[j as usize]) >= 0.5 + right_need[j as usize] - 0.5).collect();
         for k in Kernel::available() {
             let mut out = vec![u32::MAX; n];
             k.and_counts(query, cands, words, &mut out);
             prop_assert_eq!(&out, &want, "{}", k.name());
+            let mut out = vec![u32::MAX; n];
+            let mut passing = Vec::new();
+            k.and_counts_passing(query, cands, words, (0.0, &right_need), &mut out, &mut passing);
+            prop_assert_eq!(&out, &want, "{}", k.name());
+            prop_assert_eq!(&passing, &passing_want, "{}", k.name());
             for (c, w) in cands.chunks_exact(words).zip(&want) {
                 prop_assert_eq!(k.and_count(query, c), *w, "{}", k.name());
             }

@@ -74,6 +74,7 @@ fn scan(
     let (alpha, beta) = measure.min_common(threshold, left.bits());
     let tile = (TILE_BYTES / (8 * words)).max(1);
     let mut counts = vec![0u32; tile];
+    let mut passing = Vec::new();
     // The right filter's share of the count a pair needs, once per tile.
     let mut right_need = vec![0f64; tile];
     for tile_start in (0..right.len()).step_by(tile) {
@@ -86,11 +87,18 @@ fn scan(
         for i in rows.clone() {
             let query = &left.words()[i * words..(i + 1) * words];
             let left_need = alpha * f64::from(left.popcounts()[i]) + beta - 1e-6;
-            kernel.and_counts(query, tile_words, words, &mut counts[..n]);
-            for (j, (&common, &r)) in counts[..n].iter().zip(&right_need[..n]).enumerate() {
-                if f64::from(common) >= left_need + r {
-                    visit(i, tile_start + j, common);
-                }
+            passing.clear();
+            kernel.and_counts_passing(
+                query,
+                tile_words,
+                words,
+                (left_need, &right_need[..n]),
+                &mut counts[..n],
+                &mut passing,
+            );
+            for &j in &passing {
+                let j = j as usize;
+                visit(i, tile_start + j, counts[j]);
             }
         }
     }

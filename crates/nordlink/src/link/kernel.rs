@@ -109,4 +109,37 @@ impl Kernel {
             },
         }
     }
+
+    /// As [`and_counts`](Self::and_counts), and appends to `passing` the position `j` of
+    /// every candidate whose count reaches `left_need + right_need[j]` (the threshold in
+    /// count form), in order. AVX-512 tests eight candidates per instruction; the other
+    /// kernels test after counting.
+    pub fn and_counts_passing(
+        self,
+        query: &[u64],
+        candidates: &[u64],
+        words: usize,
+        (left_need, right_need): (f64, &[f64]),
+        out: &mut [u32],
+        passing: &mut Vec<u32>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.0 == Isa::Avx512 {
+            let test = Some((left_need, right_need, passing));
+            // SAFETY: an Avx512 kernel is only made after detecting AVX-512F and VPOPCNTDQ.
+            #[allow(unsafe_code)]
+            unsafe {
+                arch::x86_64::avx512::and_counts_passing(query, candidates, words, out, test);
+            }
+            return;
+        }
+        let n = out.len().min(candidates.len() / words.max(1)).min(right_need.len());
+        self.and_counts(query, candidates, words, &mut out[..n]);
+        for (j, (&count, &r)) in out[..n].iter().zip(right_need).enumerate() {
+            if f64::from(count) >= left_need + r {
+                // Callers keep positions within u32 (inputs of at most 2^32 records).
+                passing.push(u32::try_from(j).unwrap_or(u32::MAX));
+            }
+        }
+    }
 }

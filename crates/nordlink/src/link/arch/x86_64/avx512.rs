@@ -1,10 +1,11 @@
 //! AVX-512 with VPOPCNTDQ: a native popcount of eight 64-bit lanes per instruction.
 
 use std::arch::x86_64::{
-    __m256i, __m512i, _mm256_storeu_si256, _mm512_add_epi64, _mm512_and_si512,
-    _mm512_cvtepi64_epi32, _mm512_loadu_si512, _mm512_maskz_loadu_epi64, _mm512_popcnt_epi64,
-    _mm512_reduce_add_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_unpackhi_epi64,
-    _mm512_unpacklo_epi64,
+    __m256i, __m512i, _CMP_GE_OQ, _mm256_storeu_si256, _mm512_add_epi64, _mm512_add_pd,
+    _mm512_and_si512, _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_epi32,
+    _mm512_loadu_pd, _mm512_loadu_si512, _mm512_maskz_loadu_epi64, _mm512_popcnt_epi64,
+    _mm512_reduce_add_epi64, _mm512_set1_pd, _mm512_setzero_si512, _mm512_shuffle_i64x2,
+    _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
 };
 
 /// `|a AND b|` over `n = min(a.len(), b.len())` words.
@@ -77,8 +78,30 @@ pub(in crate::link) unsafe fn and_counts(
     words: usize,
     out: &mut [u32],
 ) {
+    // SAFETY: the caller guarantees the features (this function's own contract).
+    unsafe { and_counts_passing(query, candidates, words, out, None) }
+}
+
+/// As [`and_counts`]; with `test = Some((left_need, right_need, passing))` it also
+/// appends to `passing` every `j` with `out[j] >= left_need + right_need[j]`, comparing
+/// eight candidates with one vector instruction. `right_need` must hold at least as many
+/// values as there are candidates.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 VPOPCNTDQ.
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+pub(in crate::link) unsafe fn and_counts_passing(
+    query: &[u64],
+    candidates: &[u64],
+    words: usize,
+    out: &mut [u32],
+    mut test: Option<(f64, &[f64], &mut Vec<u32>)>,
+) {
     let words = words.max(1);
-    let n = out.len().min(candidates.len() / words);
+    let mut n = out.len().min(candidates.len() / words);
+    if let Some((_, right_need, _)) = &test {
+        n = n.min(right_need.len());
+    }
     let mut j = 0;
     // The batch path reads `words` words of the query; a shorter query takes the
     // per-candidate path, which compares only the words both have.
@@ -113,11 +136,28 @@ pub(in crate::link) unsafe fn and_counts(
             let sums = _mm512_cvtepi64_epi32(reduce8(p));
             // SAFETY: j + 8 <= n <= out.len(): the store writes out[j..j + 8].
             unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(j).cast::<__m256i>(), sums) };
+            if let Some((left_need, right_need, passing)) = &mut test {
+                // SAFETY: j + 8 <= n <= right_need.len(): the load reads right_need[j..j + 8].
+                let right = unsafe { _mm512_loadu_pd(right_need.as_ptr().add(j)) };
+                let need = _mm512_add_pd(_mm512_set1_pd(*left_need), right);
+                let mut hits = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(_mm512_cvtepi32_pd(sums), need);
+                while hits != 0 {
+                    // j + bit < n <= out.len() <= u32::MAX positions (checked by callers).
+                    passing.push(u32::try_from(j).unwrap_or(u32::MAX) + hits.trailing_zeros());
+                    hits &= hits - 1;
+                }
+            }
             j += 8;
         }
     }
-    for (o, c) in out[j..n].iter_mut().zip(candidates[j * words..].chunks_exact(words)) {
+    for (t, c) in candidates[j * words..].chunks_exact(words).enumerate().take(n - j) {
         // SAFETY: this function runs only where the features are available (its contract).
-        *o = unsafe { and_count(query, c) };
+        let count = unsafe { and_count(query, c) };
+        out[j + t] = count;
+        if let Some((left_need, right_need, passing)) = &mut test
+            && f64::from(count) >= *left_need + right_need[j + t]
+        {
+            passing.push(u32::try_from(j + t).unwrap_or(u32::MAX));
+        }
     }
 }

@@ -80,6 +80,28 @@ fn links_two_registers_one_to_one_by_their_ids() {
         ],
     );
     assert!(read_csv(&d.path("all.csv")).len() > rows.len());
+    // LSH blocking on request: same matches here, and the summary says what was used.
+    let err = ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "left.parquet",
+            "--input",
+            "right.csv.out.csv",
+            "--output",
+            "l.csv",
+            "--blocking",
+            "lsh",
+        ],
+    );
+    assert!(err.contains("blocking lsh (") && err.contains("reduction ratio"), "{err}");
+    assert_eq!(read_csv(&d.path("l.csv")), rows);
+    let err = ok(
+        &d,
+        &["link", "--input", "left.parquet", "--input", "right.csv.out.csv", "--output", "n.csv"],
+    );
+    assert!(err.contains("blocking none (all pairs)"), "{err}");
 }
 
 #[test]

@@ -55,6 +55,17 @@ pub(crate) struct EvaluateArgs {
     pub(crate) no_header: bool,
 }
 
+/// Which pairs `nordlink link` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Blocking {
+    /// All pairs on small inputs, LSH on large ones.
+    Auto,
+    /// All pairs.
+    None,
+    /// Hamming-LSH bit sampling.
+    Lsh,
+}
+
 /// How candidate pairs become matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Solver {
@@ -82,6 +93,14 @@ pub(crate) struct LinkArgs {
     /// How candidates become matches.
     #[arg(long, value_enum, default_value_t = Solver::Greedy)]
     pub(crate) solver: Solver,
+    /// Which pairs to compare: all (`none`), those meeting in Hamming-LSH bands (`lsh`),
+    /// or `auto`: all pairs up to 2 × 10^9 of them, LSH beyond.
+    #[arg(long, value_enum, default_value_t = Blocking::Auto)]
+    pub(crate) blocking: Blocking,
+    /// With LSH blocking: the least share of pairs at the threshold to find, which sets the
+    /// number of bands.
+    #[arg(long, default_value_t = 0.995, value_name = "SHARE")]
+    pub(crate) recall: f64,
     /// Column naming the records [default: `id` if present, else the row number].
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,

@@ -204,3 +204,66 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn lsh_blocking_only_drops_pairs_never_changes_scores(
+        (width, left, right) in (1usize..=16).prop_flat_map(|w| (Just(w), filters(w, 0..25), filters(w, 0..25))),
+        bands in 1usize..8,
+        bits_per_band in 1usize..24,
+        t in 0.0f64..=1.0,
+    ) {
+        use nordlink::link::{LshParams, candidates_lsh};
+        let (l, r) = (arena(8 * width, &left), arena(8 * width, &right));
+        let all = candidates(&l, &r, Measure::Dice, t, Kernel::detect()).unwrap();
+        let params = LshParams { bands, bits_per_band };
+        let (mut got, stats) = candidates_lsh(&l, &r, Measure::Dice, t, params, Kernel::detect()).unwrap();
+        got.sort_by_key(|c| (c.left, c.right));
+        for c in &got {
+            prop_assert!(all.contains(c), "{c:?} not in all-pairs");
+        }
+        prop_assert!(stats.comparisons <= stats.all_pairs);
+        prop_assert_eq!(stats.all_pairs, (l.len() * r.len()) as u64);
+    }
+}
+
+#[test]
+fn lsh_blocking_finds_near_duplicates_and_skips_most_pairs() {
+    use nordlink::link::{LshParams, candidates_lsh};
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut left = FilterArena::new(1024).unwrap();
+    let mut right = FilterArena::new(1024).unwrap();
+    for _ in 0..3000 {
+        let words: Vec<u64> = (0..16).map(|_| next() & (next() | next())).collect();
+        left.push_words(&words).unwrap();
+        // A corrupted copy: about 1 in 16 set bits cleared and as many set elsewhere.
+        let noisy: Vec<u64> = words
+            .iter()
+            .map(|w| {
+                let (drop, add) =
+                    (next() & next() & next() & next(), next() & next() & next() & next());
+                (w & !drop) | (add & !w & next() & next())
+            })
+            .collect();
+        right.push_words(&noisy).unwrap();
+        let other: Vec<u64> = (0..16).map(|_| next() & (next() | next())).collect();
+        right.push_words(&other).unwrap();
+    }
+    let truth = candidates(&left, &right, Measure::Dice, 0.8, Kernel::detect()).unwrap();
+    let mean = f64::from(left.popcounts().iter().sum::<u32>()) / left.len() as f64;
+    let params = LshParams::for_threshold(0.8, 0.995, 1024, mean);
+    let (found, stats) =
+        candidates_lsh(&left, &right, Measure::Dice, 0.8, params, Kernel::detect()).unwrap();
+    let recall = found.len() as f64 / truth.len() as f64;
+    assert!(truth.len() > 2500, "{}", truth.len());
+    assert!(recall >= 0.98, "recall {recall} with {params:?}");
+    assert!(stats.reduction_ratio() > 0.9, "reduction {} with {params:?}", stats.reduction_ratio());
+}

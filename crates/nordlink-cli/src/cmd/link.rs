@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use nordlink::link::{Candidate, Kernel, candidates, greedy};
+use nordlink::link::{Candidate, Kernel, LshParams, candidates, candidates_lsh, greedy};
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::EncodedInput;
 use nordlink_io::{TableWriter, WriteOptions};
 
 use super::ensure_distinct;
-use crate::flags::{LinkArgs, Solver};
+use crate::flags::{Blocking, LinkArgs, Solver};
 
 pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -58,9 +58,45 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         }
     }
     let kernel = Kernel::detect();
+    // Past this many pairs, all-pairs takes more than a few seconds: block.
+    const AUTO_ALL_PAIRS: f64 = 2e9;
+    let all_pairs = left.ids.len() as f64 * right.ids.len() as f64;
+    if !(0.0..1.0).contains(&args.recall) {
+        bail!("--recall must be at least 0 and below 1");
+    }
+    let use_lsh = match args.blocking {
+        Blocking::None => false,
+        Blocking::Lsh => true,
+        Blocking::Auto => all_pairs > AUTO_ALL_PAIRS,
+    };
+    let mut blocking_used = String::from("none (all pairs)");
+    let mut comparisons = all_pairs;
     // An input without records has no filter length to check against; it links to nothing.
     let found = if left.ids.is_empty() || right.ids.is_empty() {
         Vec::new()
+    } else if use_lsh {
+        let pops = left.filters.popcounts().iter().chain(right.filters.popcounts());
+        let records = (left.ids.len() + right.ids.len()) as f64;
+        let mean = pops.map(|&p| f64::from(p)).sum::<f64>() / records;
+        let params =
+            LshParams::for_threshold(args.threshold, args.recall, left.filters.bits(), mean);
+        let (found, stats) = candidates_lsh(
+            &left.filters,
+            &right.filters,
+            args.measure,
+            args.threshold,
+            params,
+            kernel,
+        )?;
+        comparisons = stats.comparisons as f64;
+        blocking_used = format!(
+            "lsh ({} bands x {} bits, target recall {}; reduction ratio {:.4})",
+            params.bands,
+            params.bits_per_band,
+            args.recall,
+            stats.reduction_ratio()
+        );
+        found
     } else {
         candidates(&left.filters, &right.filters, args.measure, args.threshold, kernel)?
     };
@@ -88,10 +124,10 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     writer.finish()?;
 
     let secs = started.elapsed().as_secs_f64();
-    let comparisons = left.ids.len() as f64 * right.ids.len() as f64;
     eprintln!(
-        "nordlink link: {} x {} records, {comparisons:.0} comparisons ({} kernel, no blocking), \
-         {n_candidates} candidates >= {} ({}), {} matches ({} solver) in {secs:.2} s -> {}",
+        "nordlink link: {} x {} records, blocking {blocking_used}, {comparisons:.0} comparisons \
+         ({} kernel), {n_candidates} candidates >= {} ({}), {} matches ({} solver) in \
+         {secs:.2} s -> {}",
         left.ids.len(),
         right.ids.len(),
         kernel.name(),

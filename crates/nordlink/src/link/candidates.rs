@@ -106,7 +106,7 @@ fn scan(
 
 /// Runs `block` on consecutive blocks of left records (in parallel with the `parallel`
 /// feature) and concatenates the results in block order.
-fn by_blocks<T: Send>(
+pub(super) fn by_blocks<T: Send>(
     left: &FilterArena,
     block: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {

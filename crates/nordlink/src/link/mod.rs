@@ -18,12 +18,14 @@
 //! length.
 
 mod arch;
+mod blocking;
 mod candidates;
 mod evaluate;
 mod kernel;
 mod measure;
 mod solve;
 
+pub use blocking::{BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_lsh};
 pub use candidates::{Candidate, LinkError, candidates, top_k};
 pub use evaluate::Quality;
 pub use kernel::Kernel;

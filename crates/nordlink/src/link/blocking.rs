@@ -1,0 +1,213 @@
+//! Hamming-LSH blocking (bit sampling): which pairs to compare when all pairs are too
+//! many.
+//!
+//! A band is `r` fixed bit positions; two filters fall in the same block of a band when
+//! they agree on all `r` bits. A pair whose filters agree on a share `p` of all positions
+//! meets in at least one of `b` bands with probability `1 − (1 − p^r)^b`: near 1 for
+//! matches (high `p`), small for the rest. Blocking never changes a score; it only
+//! decides which pairs are scored, so a pair it misses is lost, and one it finds is
+//! scored exactly as without blocking.
+//!
+//! Parameters come from the threshold and a target recall ([`LshParams::for_threshold`]):
+//! a pair at the threshold with the inputs' mean popcount `m` in filters of `l` bits
+//! agrees on about `p = 1 − 2 m (1 − t) / l` of positions (for Dice); `r` is chosen so
+//! that pairs at the inputs' typical (mean) similarity rarely meet, and `b` so that a pair
+//! at the threshold meets with the target probability.
+
+use std::collections::HashMap;
+
+use super::{Candidate, Kernel, LinkError, Measure};
+use crate::clk::FilterArena;
+
+/// Largest number of bands: beyond this, blocking costs more than it saves.
+pub const MAX_BANDS: usize = 512;
+
+/// Bits per band: the largest key a band builds is 64 bits.
+pub const MAX_BAND_BITS: usize = 64;
+
+/// Bands and bits per band of a Hamming-LSH blocking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LshParams {
+    /// Number of bands.
+    pub bands: usize,
+    /// Bit positions per band.
+    pub bits_per_band: usize,
+}
+
+impl LshParams {
+    /// Parameters for finding pairs at or above Dice `threshold` with probability at
+    /// least `recall`, for filters of `bits` bits with mean popcount `mean_popcount`:
+    /// `r` makes a pair of agreement share `p_far` (a typical non-match, taken as Dice
+    /// 0.5) meet in a band with probability about 1/1000, and `b` is the fewest bands
+    /// that reach `recall` for a pair exactly at the threshold. Bounded by
+    /// [`MAX_BANDS`] and [`MAX_BAND_BITS`].
+    pub fn for_threshold(threshold: f64, recall: f64, bits: usize, mean_popcount: f64) -> Self {
+        let l = bits.max(1) as f64;
+        let agree = |dice: f64| (1.0 - 2.0 * mean_popcount * (1.0 - dice) / l).clamp(0.01, 0.999);
+        let (p_near, p_far) = (agree(threshold), agree(0.5).min(agree(threshold)));
+        let r = ((1e-3f64).ln() / p_far.ln()).ceil().clamp(1.0, MAX_BAND_BITS as f64);
+        let hit = p_near.powf(r);
+        let miss = (1.0 - recall.clamp(0.0, 0.999_999)).max(1e-9);
+        let b = (miss.ln() / (1.0 - hit).max(1e-12).ln()).ceil().clamp(1.0, MAX_BANDS as f64);
+        // r and b are whole numbers clamped to 1..=64 and 1..=512 above.
+        #[allow(clippy::cast_possible_truncation, reason = "clamped to small integers")]
+        let (bands, bits_per_band) = (b as usize, r as usize);
+        Self { bands, bits_per_band }
+    }
+}
+
+/// The bit positions of every band: a fixed pseudo-random choice (the same for both
+/// inputs, so equal filters always meet), drawn without repetition inside a band.
+fn band_positions(params: LshParams, bits: usize) -> Vec<Vec<usize>> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        // xorshift64*: statistical quality is all that is needed, not secrecy.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let per_band = params.bits_per_band.min(bits).max(1);
+    (0..params.bands)
+        .map(|_| {
+            let mut chosen: Vec<usize> = Vec::with_capacity(per_band);
+            while chosen.len() < per_band {
+                let p = usize::try_from(next() % bits.max(1) as u64).unwrap_or(0);
+                if !chosen.contains(&p) {
+                    chosen.push(p);
+                }
+            }
+            chosen
+        })
+        .collect()
+}
+
+fn key(words: &[u64], positions: &[usize]) -> u64 {
+    positions.iter().fold(0u64, |k, &p| (k << 1) | (words[p / 64] >> (63 - p % 64) & 1))
+}
+
+/// What blocking did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockingStats {
+    /// Pairs scored (a pair meeting in several bands is scored once).
+    pub comparisons: u64,
+    /// All pairs of the two inputs.
+    pub all_pairs: u64,
+}
+
+impl BlockingStats {
+    /// The share of all pairs not compared.
+    pub fn reduction_ratio(&self) -> f64 {
+        if self.all_pairs == 0 {
+            0.0
+        } else {
+            1.0 - self.comparisons as f64 / self.all_pairs as f64
+        }
+    }
+}
+
+/// Every pair that meets in at least one band and scores at least `threshold`, in order
+/// of left then right position: a subset of [`candidates`](super::candidates) with the
+/// same scores.
+///
+/// # Errors
+/// As [`candidates`](super::candidates).
+pub fn candidates_lsh(
+    left: &FilterArena,
+    right: &FilterArena,
+    measure: Measure,
+    threshold: f64,
+    params: LshParams,
+    kernel: Kernel,
+) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
+    if left.bits() != right.bits() {
+        return Err(LinkError::LengthMismatch { left: left.bits(), right: right.bits() });
+    }
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(LinkError::BadThreshold(threshold));
+    }
+    if u32::try_from(left.len()).is_err() || u32::try_from(right.len()).is_err() {
+        return Err(LinkError::TooManyRecords);
+    }
+    let bits = left.bits();
+    let bands = band_positions(params, bits);
+    // The right input's blocks, per band: memory grows with bands × right records, not
+    // with the pairs found.
+    let blocks: Vec<HashMap<u64, Vec<u32>>> = bands
+        .iter()
+        .map(|positions| {
+            let mut map: HashMap<u64, Vec<u32>> = HashMap::new();
+            for (j, f) in right.iter().enumerate() {
+                let j = u32::try_from(j).unwrap_or(u32::MAX);
+                map.entry(key(f.words(), positions)).or_default().push(j);
+            }
+            map
+        })
+        .collect();
+    let all_pairs = left.len() as u64 * right.len() as u64;
+    let parts = super::candidates::by_blocks(left, |rows| {
+        let mut out = Vec::new();
+        let mut comparisons = 0u64;
+        let mut meets: Vec<u32> = Vec::new();
+        for i in rows {
+            let Some(a) = left.get(i) else { continue };
+            meets.clear();
+            for (positions, map) in bands.iter().zip(&blocks) {
+                if let Some(block) = map.get(&key(a.words(), positions)) {
+                    meets.extend_from_slice(block);
+                }
+            }
+            // A pair meeting in several bands is scored once.
+            meets.sort_unstable();
+            meets.dedup();
+            for &j in &meets {
+                let Some(b) = right.get(j as usize) else { continue };
+                comparisons += 1;
+                let common = kernel.and_count(a.words(), b.words());
+                let score = measure.score(common, a.popcount(), b.popcount(), bits);
+                if score >= threshold {
+                    let left = u32::try_from(i).unwrap_or(u32::MAX);
+                    out.push(Candidate { left, right: j, score });
+                }
+            }
+        }
+        vec![(out, comparisons)]
+    });
+    let mut out = Vec::new();
+    let mut stats = BlockingStats { comparisons: 0, all_pairs };
+    for (part, comparisons) in parts {
+        out.extend(part);
+        stats.comparisons += comparisons;
+    }
+    Ok((out, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_grow_with_the_recall_asked_for() {
+        let low = LshParams::for_threshold(0.8, 0.9, 1024, 400.0);
+        let high = LshParams::for_threshold(0.8, 0.999, 1024, 400.0);
+        assert!(high.bands > low.bands, "{low:?} {high:?}");
+        assert_eq!(low.bits_per_band, high.bits_per_band);
+        assert!((1..=MAX_BAND_BITS).contains(&low.bits_per_band));
+        // Extreme inputs stay within the bounds.
+        let p = LshParams::for_threshold(1.0, 1.0, 8, 0.0);
+        assert!(
+            (1..=MAX_BANDS).contains(&p.bands) && (1..=MAX_BAND_BITS).contains(&p.bits_per_band)
+        );
+    }
+
+    #[test]
+    fn equal_filters_always_meet() {
+        let mut a = FilterArena::new(128).unwrap();
+        a.push_words(&[0xDEAD_BEEF, 0x1234]).unwrap();
+        let params = LshParams { bands: 3, bits_per_band: 20 };
+        let (c, stats) =
+            candidates_lsh(&a, &a, Measure::Dice, 1.0, params, Kernel::scalar()).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(stats.comparisons, 1);
+    }
+}

@@ -120,15 +120,7 @@ pub fn candidates_lsh(
     params: LshParams,
     kernel: Kernel,
 ) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
-    if left.bits() != right.bits() {
-        return Err(LinkError::LengthMismatch { left: left.bits(), right: right.bits() });
-    }
-    if !(0.0..=1.0).contains(&threshold) {
-        return Err(LinkError::BadThreshold(threshold));
-    }
-    if u32::try_from(left.len()).is_err() || u32::try_from(right.len()).is_err() {
-        return Err(LinkError::TooManyRecords);
-    }
+    super::candidates::check(left, right, threshold)?;
     let bits = left.bits();
     let bands = band_positions(params, bits);
     // The right input's blocks, per band: memory grows with bands × right records, not

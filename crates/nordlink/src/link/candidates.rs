@@ -46,7 +46,16 @@ pub enum LinkError {
     TooManyRecords,
 }
 
-fn check(left: &FilterArena, right: &FilterArena) -> Result<(), LinkError> {
+/// The checks every search makes: same filter length, a threshold in 0..=1, and inputs
+/// whose positions fit in 32 bits.
+pub(super) fn check(
+    left: &FilterArena,
+    right: &FilterArena,
+    threshold: f64,
+) -> Result<(), LinkError> {
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(LinkError::BadThreshold(threshold));
+    }
     if left.bits() != right.bits() {
         return Err(LinkError::LengthMismatch { left: left.bits(), right: right.bits() });
     }
@@ -139,10 +148,7 @@ pub fn candidates(
     threshold: f64,
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
-    check(left, right)?;
-    if !(0.0..=1.0).contains(&threshold) {
-        return Err(LinkError::BadThreshold(threshold));
-    }
+    check(left, right, threshold)?;
     let bits = left.bits();
     let (lp, rp) = (left.popcounts(), right.popcounts());
     Ok(by_blocks(left, |rows| {
@@ -172,10 +178,7 @@ pub fn top_k(
     k: usize,
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
-    check(left, right)?;
-    if !(0.0..=1.0).contains(&threshold) {
-        return Err(LinkError::BadThreshold(threshold));
-    }
+    check(left, right, threshold)?;
     let bits = left.bits();
     let (lp, rp) = (left.popcounts(), right.popcounts());
     Ok(by_blocks(left, |rows| {

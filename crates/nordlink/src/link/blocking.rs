@@ -89,7 +89,8 @@ fn key(words: &[u64], positions: &[usize]) -> u64 {
 /// What blocking did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BlockingStats {
-    /// Pairs scored (a pair meeting in several bands is scored once).
+    /// Pair comparisons made (a pair meeting in several bands is compared in each; it is
+    /// reported once).
     pub comparisons: u64,
     /// All pairs of the two inputs.
     pub all_pairs: u64,
@@ -122,55 +123,78 @@ pub fn candidates_lsh(
 ) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
     super::candidates::check(left, right, threshold)?;
     let bits = left.bits();
+    let words = left.words_per_filter();
+    let (alpha, beta) = measure.min_common(threshold, bits);
     let bands = band_positions(params, bits);
-    // The right input's blocks, per band: memory grows with bands × right records, not
-    // with the pairs found.
-    let blocks: Vec<HashMap<u64, Vec<u32>>> = bands
-        .iter()
-        .map(|positions| {
-            let mut map: HashMap<u64, Vec<u32>> = HashMap::new();
-            for (j, f) in right.iter().enumerate() {
-                let j = u32::try_from(j).unwrap_or(u32::MAX);
-                map.entry(key(f.words(), positions)).or_default().push(j);
+    // One band's blocks: the left and right members of every key, then each block scored
+    // with the tiled kernel against its right members gathered into one buffer.
+    let band = |positions: &Vec<usize>| -> (Vec<Candidate>, u64) {
+        let mut blocks: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
+        for (j, f) in right.iter().enumerate() {
+            let j = u32::try_from(j).unwrap_or(u32::MAX);
+            blocks.entry(key(f.words(), positions)).or_default().1.push(j);
+        }
+        for (i, f) in left.iter().enumerate() {
+            if let Some(block) = blocks.get_mut(&key(f.words(), positions)) {
+                block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
-            map
-        })
-        .collect();
-    let all_pairs = left.len() as u64 * right.len() as u64;
-    let parts = super::candidates::by_blocks(left, |rows| {
-        let mut out = Vec::new();
-        let mut comparisons = 0u64;
-        let mut meets: Vec<u32> = Vec::new();
-        for i in rows {
-            let Some(a) = left.get(i) else { continue };
-            meets.clear();
-            for (positions, map) in bands.iter().zip(&blocks) {
-                if let Some(block) = map.get(&key(a.words(), positions)) {
-                    meets.extend_from_slice(block);
-                }
+        }
+        let (mut out, mut comparisons) = (Vec::new(), 0u64);
+        let (mut gathered, mut needs, mut counts, mut passing) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (lefts, rights) in blocks.values() {
+            if lefts.is_empty() {
+                continue;
             }
-            // A pair meeting in several bands is scored once.
-            meets.sort_unstable();
-            meets.dedup();
-            for &j in &meets {
-                let Some(b) = right.get(j as usize) else { continue };
-                comparisons += 1;
-                let common = kernel.and_count(a.words(), b.words());
-                let score = measure.score(common, a.popcount(), b.popcount(), bits);
-                if score >= threshold {
-                    let left = u32::try_from(i).unwrap_or(u32::MAX);
-                    out.push(Candidate { left, right: j, score });
+            gathered.clear();
+            needs.clear();
+            for b in rights.iter().filter_map(|&j| right.get(j as usize)) {
+                gathered.extend_from_slice(b.words());
+                needs.push(alpha * f64::from(b.popcount()));
+            }
+            counts.resize(rights.len(), 0);
+            for &i in lefts {
+                let Some(a) = left.get(i as usize) else { continue };
+                let left_need = alpha * f64::from(a.popcount()) + beta - 1e-6;
+                passing.clear();
+                kernel.and_counts_passing(
+                    a.words(),
+                    &gathered,
+                    words,
+                    (left_need, &needs),
+                    &mut counts,
+                    &mut passing,
+                );
+                comparisons += rights.len() as u64;
+                for &p in &passing {
+                    let j = rights[p as usize];
+                    let b_pop = right.popcounts()[j as usize];
+                    let score = measure.score(counts[p as usize], a.popcount(), b_pop, bits);
+                    if score >= threshold {
+                        out.push(Candidate { left: i, right: j, score });
+                    }
                 }
             }
         }
-        vec![(out, comparisons)]
-    });
+        (out, comparisons)
+    };
+    #[cfg(feature = "parallel")]
+    let per_band: Vec<(Vec<Candidate>, u64)> = {
+        use rayon::prelude::*;
+        bands.par_iter().map(band).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().map(band).collect();
+    let mut stats =
+        BlockingStats { comparisons: 0, all_pairs: left.len() as u64 * right.len() as u64 };
     let mut out = Vec::new();
-    let mut stats = BlockingStats { comparisons: 0, all_pairs };
-    for (part, comparisons) in parts {
-        out.extend(part);
+    for (found, comparisons) in per_band {
+        out.extend(found);
         stats.comparisons += comparisons;
     }
+    // A pair found in several bands is reported once.
+    out.sort_unstable_by_key(|c| (c.left, c.right));
+    out.dedup_by_key(|c| (c.left, c.right));
     Ok((out, stats))
 }
 

@@ -268,3 +268,30 @@ fn lsh_blocking_finds_near_duplicates_and_skips_most_pairs() {
     assert!(recall >= 0.98, "recall {recall} with {params:?}");
     assert!(stats.reduction_ratio() > 0.9, "reduction {} with {params:?}", stats.reduction_ratio());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn key_blocking_equals_all_pairs_with_equal_keys(
+        (width, left, right) in (1usize..=16).prop_flat_map(|w| (Just(w), filters(w, 0..25), filters(w, 0..25))),
+        key_seed in prop::collection::vec(0u8..4, 50),
+        t in 0.0f64..=1.0,
+    ) {
+        use nordlink::link::candidates_by_key;
+        let (l, r) = (arena(8 * width, &left), arena(8 * width, &right));
+        // Keys 0..=2, and 3 standing for a missing key.
+        let key = |x: u8| (x < 3).then_some(x);
+        let lk: Vec<Option<u8>> = key_seed[..l.len()].iter().map(|&x| key(x)).collect();
+        let rk: Vec<Option<u8>> = key_seed[25..25 + r.len()].iter().map(|&x| key(x)).collect();
+        let want: Vec<Candidate> = candidates(&l, &r, Measure::Dice, t, Kernel::detect())
+            .unwrap()
+            .into_iter()
+            .filter(|c| lk[c.left as usize].is_some() && lk[c.left as usize] == rk[c.right as usize])
+            .collect();
+        let (got, stats) = candidates_by_key(&l, &r, (&lk, &rk), Measure::Dice, t, Kernel::detect()).unwrap();
+        prop_assert_eq!(got, want);
+        prop_assert!(stats.comparisons <= stats.all_pairs);
+        prop_assert!(candidates_by_key(&l, &r, (&lk[..0], &rk), Measure::Dice, t, Kernel::detect()).is_err() || l.is_empty());
+    }
+}

@@ -122,12 +122,8 @@ pub fn candidates_lsh(
     kernel: Kernel,
 ) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
     super::candidates::check(left, right, threshold)?;
-    let bits = left.bits();
-    let words = left.words_per_filter();
-    let (alpha, beta) = measure.min_common(threshold, bits);
-    let bands = band_positions(params, bits);
-    // One band's blocks: the left and right members of every key, then each block scored
-    // with the tiled kernel against its right members gathered into one buffer.
+    let bands = band_positions(params, left.bits());
+    // One band's blocks: the left and right members of every key.
     let band = |positions: &Vec<usize>| -> (Vec<Candidate>, u64) {
         let mut blocks: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
         for (j, f) in right.iter().enumerate() {
@@ -139,44 +135,7 @@ pub fn candidates_lsh(
                 block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
-        let (mut out, mut comparisons) = (Vec::new(), 0u64);
-        let (mut gathered, mut needs, mut counts, mut passing) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (lefts, rights) in blocks.values() {
-            if lefts.is_empty() {
-                continue;
-            }
-            gathered.clear();
-            needs.clear();
-            for b in rights.iter().filter_map(|&j| right.get(j as usize)) {
-                gathered.extend_from_slice(b.words());
-                needs.push(alpha * f64::from(b.popcount()));
-            }
-            counts.resize(rights.len(), 0);
-            for &i in lefts {
-                let Some(a) = left.get(i as usize) else { continue };
-                let left_need = alpha * f64::from(a.popcount()) + beta - 1e-6;
-                passing.clear();
-                kernel.and_counts_passing(
-                    a.words(),
-                    &gathered,
-                    words,
-                    (left_need, &needs),
-                    &mut counts,
-                    &mut passing,
-                );
-                comparisons += rights.len() as u64;
-                for &p in &passing {
-                    let j = rights[p as usize];
-                    let b_pop = right.popcounts()[j as usize];
-                    let score = measure.score(counts[p as usize], a.popcount(), b_pop, bits);
-                    if score >= threshold {
-                        out.push(Candidate { left: i, right: j, score });
-                    }
-                }
-            }
-        }
-        (out, comparisons)
+        score_blocks(left, right, blocks.values(), (measure, threshold), kernel)
     };
     #[cfg(feature = "parallel")]
     let per_band: Vec<(Vec<Candidate>, u64)> = {
@@ -185,17 +144,114 @@ pub fn candidates_lsh(
     };
     #[cfg(not(feature = "parallel"))]
     let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().map(band).collect();
+    Ok(merge(left, right, per_band))
+}
+
+/// Every pair whose records have equal blocking keys (`left_keys[i]`, `right_keys[j]`:
+/// for example a birth year pseudonymised with the opaque scheme, so keys stay keyed) and
+/// that scores at least `threshold`, in order of left then right position. Records with
+/// the key `None` (a missing value) are compared with no one.
+///
+/// # Errors
+/// As [`candidates`](super::candidates); [`LinkError::KeysMismatch`] when a key list's
+/// length differs from its input's.
+pub fn candidates_by_key<K: Eq + std::hash::Hash + Sync>(
+    left: &FilterArena,
+    right: &FilterArena,
+    (left_keys, right_keys): (&[Option<K>], &[Option<K>]),
+    measure: Measure,
+    threshold: f64,
+    kernel: Kernel,
+) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
+    super::candidates::check(left, right, threshold)?;
+    if left_keys.len() != left.len() || right_keys.len() != right.len() {
+        return Err(LinkError::KeysMismatch);
+    }
+    let mut blocks: HashMap<&K, (Vec<u32>, Vec<u32>)> = HashMap::new();
+    for (j, k) in right_keys.iter().enumerate() {
+        if let Some(k) = k {
+            blocks.entry(k).or_default().1.push(u32::try_from(j).unwrap_or(u32::MAX));
+        }
+    }
+    for (i, k) in left_keys.iter().enumerate() {
+        if let Some(block) = k.as_ref().and_then(|k| blocks.get_mut(k)) {
+            block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    let found = score_blocks(left, right, blocks.values(), (measure, threshold), kernel);
+    Ok(merge(left, right, vec![found]))
+}
+
+/// Scores every left member of each block against the block's right members, gathered
+/// into one buffer so the kernel streams them; returns the candidates and the number of
+/// comparisons.
+fn score_blocks<'a>(
+    left: &FilterArena,
+    right: &FilterArena,
+    blocks: impl Iterator<Item = &'a (Vec<u32>, Vec<u32>)>,
+    (measure, threshold): (Measure, f64),
+    kernel: Kernel,
+) -> (Vec<Candidate>, u64) {
+    let bits = left.bits();
+    let words = left.words_per_filter();
+    let (alpha, beta) = measure.min_common(threshold, bits);
+    let (mut out, mut comparisons) = (Vec::new(), 0u64);
+    let (mut gathered, mut needs, mut counts, mut passing) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (lefts, rights) in blocks {
+        if lefts.is_empty() || rights.is_empty() {
+            continue;
+        }
+        gathered.clear();
+        needs.clear();
+        for b in rights.iter().filter_map(|&j| right.get(j as usize)) {
+            gathered.extend_from_slice(b.words());
+            needs.push(alpha * f64::from(b.popcount()));
+        }
+        counts.resize(rights.len(), 0);
+        for &i in lefts {
+            let Some(a) = left.get(i as usize) else { continue };
+            let left_need = alpha * f64::from(a.popcount()) + beta - 1e-6;
+            passing.clear();
+            kernel.and_counts_passing(
+                a.words(),
+                &gathered,
+                words,
+                (left_need, &needs),
+                &mut counts,
+                &mut passing,
+            );
+            comparisons += rights.len() as u64;
+            for &p in &passing {
+                let j = rights[p as usize];
+                let b_pop = right.popcounts()[j as usize];
+                let score = measure.score(counts[p as usize], a.popcount(), b_pop, bits);
+                if score >= threshold {
+                    out.push(Candidate { left: i, right: j, score });
+                }
+            }
+        }
+    }
+    (out, comparisons)
+}
+
+/// Joins per-band (or per-key) results: candidates in order of left then right position,
+/// a pair found more than once reported once.
+fn merge(
+    left: &FilterArena,
+    right: &FilterArena,
+    parts: Vec<(Vec<Candidate>, u64)>,
+) -> (Vec<Candidate>, BlockingStats) {
     let mut stats =
         BlockingStats { comparisons: 0, all_pairs: left.len() as u64 * right.len() as u64 };
     let mut out = Vec::new();
-    for (found, comparisons) in per_band {
+    for (found, comparisons) in parts {
         out.extend(found);
         stats.comparisons += comparisons;
     }
-    // A pair found in several bands is reported once.
     out.sort_unstable_by_key(|c| (c.left, c.right));
     out.dedup_by_key(|c| (c.left, c.right));
-    Ok((out, stats))
+    (out, stats)
 }
 
 #[cfg(test)]

@@ -44,6 +44,9 @@ pub enum LinkError {
     /// An input holds more records than positions can name (2^32).
     #[error("an input holds more than 2^32 records")]
     TooManyRecords,
+    /// Blocking keys were given for another number of records than the input holds.
+    #[error("blocking keys and records differ in number")]
+    KeysMismatch,
 }
 
 /// The checks every search makes: same filter length, a threshold in 0..=1, and inputs

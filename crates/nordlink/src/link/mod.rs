@@ -25,7 +25,9 @@ mod kernel;
 mod measure;
 mod solve;
 
-pub use blocking::{BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_lsh};
+pub use blocking::{
+    BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_by_key, candidates_lsh,
+};
 pub use candidates::{Candidate, LinkError, candidates, top_k};
 pub use evaluate::Quality;
 pub use kernel::Kernel;

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    if let Ok(input) = EncodedInput::read(&path, None) {
+    if let Ok(input) = EncodedInput::read(&path, None, None) {
         assert_eq!(input.ids.len(), input.filters.len());
     }
 });

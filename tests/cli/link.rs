@@ -239,3 +239,121 @@ fn rows_set_aside_by_encode_keep_their_input_row_as_id() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["f1"].as_f64(), Some(1.0), "{json}");
 }
+
+#[test]
+fn exact_blocking_on_a_column_carried_through_encode() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    for (input, output) in [("left.csv", "l.parquet"), ("right.csv", "r.csv")] {
+        ok(
+            &d,
+            &[
+                "encode",
+                "--schema",
+                SCHEMA,
+                "--key",
+                "k.key",
+                "--input",
+                input,
+                "--output",
+                output,
+                "--id-column",
+                "id",
+                "--keep-column",
+                "dob",
+            ],
+        );
+    }
+    let err = ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "l.parquet",
+            "--input",
+            "r.csv",
+            "--output",
+            "m.csv",
+            "--blocking",
+            "column:dob",
+        ],
+    );
+    assert!(err.contains("blocking column \"dob\""), "{err}");
+    let rows = read_csv(&d.path("m.csv"));
+    let pairs: Vec<(&str, &str)> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(pairs, [("dk,1", "se2"), ("dk \"2\"", "se1"), ("dk3", "se3")]);
+    // Blocking on sex, written "M" in one register and "m" in the other: that pair is
+    // never compared, which is what exact blocking means.
+    for (input, output) in [("left.csv", "l2.parquet"), ("right.csv", "r2.parquet")] {
+        ok(
+            &d,
+            &[
+                "encode",
+                "--schema",
+                SCHEMA,
+                "--key",
+                "k.key",
+                "--input",
+                input,
+                "--output",
+                output,
+                "--id-column",
+                "id",
+                "--keep-column",
+                "sex",
+            ],
+        );
+    }
+    ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "l2.parquet",
+            "--input",
+            "r2.parquet",
+            "--output",
+            "s.csv",
+            "--blocking",
+            "column:sex",
+        ],
+    );
+    assert_eq!(read_csv(&d.path("s.csv")).len(), 3);
+    // A kept column may not shadow an output column; a bad --blocking value is refused.
+    let err = fails(
+        &d,
+        &[
+            "encode",
+            "--schema",
+            SCHEMA,
+            "--key",
+            "k.key",
+            "--input",
+            "left.csv",
+            "--output",
+            "x.csv",
+            "--id-column",
+            "id",
+            "--keep-column",
+            "id",
+        ],
+    );
+    assert!(err.contains("\"id\""), "{err}");
+    let o = nordlink(
+        &d,
+        &[
+            "link",
+            "--input",
+            "l.parquet",
+            "--input",
+            "r.csv",
+            "--output",
+            "m.csv",
+            "--blocking",
+            "column:",
+        ],
+    );
+    assert!(!o.status.success());
+}

@@ -56,7 +56,7 @@ pub(crate) struct EvaluateArgs {
 }
 
 /// Which pairs `nordlink link` compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Blocking {
     /// All pairs on small inputs, LSH on large ones.
     Auto,
@@ -64,6 +64,8 @@ pub(crate) enum Blocking {
     None,
     /// Hamming-LSH bit sampling.
     Lsh,
+    /// Equal values of this column.
+    Column(String),
 }
 
 /// How candidate pairs become matches.
@@ -93,9 +95,10 @@ pub(crate) struct LinkArgs {
     /// How candidates become matches.
     #[arg(long, value_enum, default_value_t = Solver::Greedy)]
     pub(crate) solver: Solver,
-    /// Which pairs to compare: all (`none`), those meeting in Hamming-LSH bands (`lsh`),
-    /// or `auto`: all pairs up to 2 × 10^9 of them, LSH beyond.
-    #[arg(long, value_enum, default_value_t = Blocking::Auto)]
+    /// Which pairs to compare: `none` (all pairs), `lsh` (pairs meeting in Hamming-LSH
+    /// bands), `column:NAME` (pairs with equal values of column NAME in both inputs), or
+    /// `auto`: all pairs up to 2 x 10^9 of them, LSH beyond.
+    #[arg(long, default_value = "auto", value_parser = parse_blocking, value_name = "HOW")]
     pub(crate) blocking: Blocking,
     /// With LSH blocking: the least share of pairs at the threshold to find, which sets the
     /// number of bands.
@@ -129,6 +132,11 @@ pub(crate) struct EncodeArgs {
     /// A column to carry into the output as the record id.
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,
+    /// Another column to carry into the output unchanged (repeatable), for example a
+    /// pseudonymised birth year for `nordlink link --blocking column:NAME`. It leaves
+    /// with the filters: carry only keyed values.
+    #[arg(long = "keep-column", value_name = "COL")]
+    pub(crate) keep_columns: Vec<String>,
     /// File for rows that fail a field's validation: row number, field, problem.
     #[arg(long, value_name = "FILE")]
     pub(crate) rejects: Option<PathBuf>,
@@ -289,6 +297,18 @@ fn parse_encoding(s: &str) -> Result<Encoding, String> {
 
 fn parse_measure(s: &str) -> Result<nordlink::link::Measure, String> {
     s.parse().map_err(|e: nordlink::link::UnknownMeasure| e.to_string())
+}
+
+fn parse_blocking(s: &str) -> Result<Blocking, String> {
+    match s {
+        "auto" => Ok(Blocking::Auto),
+        "none" => Ok(Blocking::None),
+        "lsh" => Ok(Blocking::Lsh),
+        _ => match s.strip_prefix("column:") {
+            Some(name) if !name.is_empty() => Ok(Blocking::Column(name.to_owned())),
+            _ => Err("expected auto, none, lsh or column:NAME".into()),
+        },
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {

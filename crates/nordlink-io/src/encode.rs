@@ -14,6 +14,7 @@ use crate::{Format, InputBatch, IoError, Reject, TableReader};
 #[derive(Clone, Debug)]
 pub struct EncodeSpec {
     id_column: Option<usize>,
+    kept: Vec<usize>,
     field_columns: Vec<Option<usize>>,
     binary: bool,
     field_names: Vec<String>,
@@ -41,6 +42,7 @@ impl EncodeSpec {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             id_column,
+            kept: Vec::new(),
             field_columns,
             binary,
             field_names: encoder.field_filter_names().into_iter().map(str::to_owned).collect(),
@@ -48,8 +50,37 @@ impl EncodeSpec {
         })
     }
 
-    /// The output schema: `row`, the id column (when given), `clk`, `popcount`, then one
-    /// `clk_<field>` per field-level filter.
+    /// Also carries these input columns into the output, after the id column, unchanged
+    /// (for example a birth year pseudonymised with the opaque scheme, for exact blocking
+    /// in `nordlink link`). They leave with the filters: carry only keyed values.
+    ///
+    /// # Errors
+    /// [`IoError::MissingColumn`] for a column the input lacks; [`IoError::ColumnExists`]
+    /// for one named like an output column (`row`, `clk`, `popcount`, `clk_<field>`) or
+    /// given twice.
+    pub fn keep_columns(mut self, reader: &TableReader, names: &[String]) -> Result<Self, IoError> {
+        let mut taken: Vec<String> = ["row", "clk", "popcount"].map(str::to_owned).to_vec();
+        taken.extend(self.field_names.iter().map(|n| format!("clk_{n}")));
+        if let Some(i) = self.id_column {
+            taken.push(reader.schema().field(i).name().clone());
+        }
+        for name in names {
+            let index = reader.column_index(name)?;
+            if taken.contains(name) {
+                return Err(IoError::ColumnExists {
+                    path: reader.path().to_owned(),
+                    column: name.clone(),
+                    hint: "it is already an output column; keep it once",
+                });
+            }
+            taken.push(name.clone());
+            self.kept.push(index);
+        }
+        Ok(self)
+    }
+
+    /// The output schema: `row`, the id column (when given), the kept columns, `clk`,
+    /// `popcount`, then one `clk_<field>` per field-level filter.
     ///
     /// # Errors
     /// [`IoError::ColumnType`] if the filters are too wide for a Parquet column.
@@ -66,8 +97,8 @@ impl EncodeSpec {
             DataType::Utf8
         };
         let mut fields = vec![Field::new("row", DataType::UInt64, false)];
-        if let Some(i) = self.id_column {
-            fields.push(input.field(i).clone());
+        for i in self.id_column.iter().chain(&self.kept) {
+            fields.push(input.field(*i).clone());
         }
         fields.push(Field::new("clk", filter_type.clone(), false));
         fields.push(Field::new("popcount", DataType::UInt32, false));
@@ -146,13 +177,13 @@ pub fn encode_batch(
         }
     }
     out.push(Arc::new(rows.finish()));
-    if let Some(i) = spec.id_column {
-        let ids = batch.data.column(i);
+    let keep = BooleanArray::from(keep);
+    for &i in spec.id_column.iter().chain(&spec.kept) {
+        let column = batch.data.column(i);
         out.push(if rejects.is_empty() {
-            ids.clone()
+            column.clone()
         } else {
-            arrow_select::filter::filter(ids, &BooleanArray::from(keep))
-                .map_err(|e| IoError::arrow(path, e))?
+            arrow_select::filter::filter(column, &keep).map_err(|e| IoError::arrow(path, e))?
         });
     }
     out.push(filter_column(filters.iter().map(|f| &f.record), filters.len(), spec, path)?);

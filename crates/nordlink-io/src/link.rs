@@ -28,6 +28,8 @@ pub struct EncodedInput {
     pub ids: Vec<String>,
     /// The column the ids came from (`None`: row numbers).
     pub id_column: Option<String>,
+    /// Each record's blocking key (`None` for a null), when a key column was asked for.
+    pub keys: Option<Vec<Option<String>>>,
     /// The file's provenance, when it has one (a plain clkhash/anonlink CSV has none).
     pub provenance: Option<Provenance>,
 }
@@ -42,7 +44,13 @@ impl EncodedInput {
     /// [`IoError`] naming the file (and row) for an unreadable file, a missing column, a
     /// null or malformed filter, filters of different lengths, or a malformed provenance
     /// record. A missing provenance record is not an error (see [`Self::provenance`]).
-    pub fn read(path: &Path, id_column: Option<&str>) -> Result<Self, IoError> {
+    /// With `key_column`, each record's value of that column is read as its blocking
+    /// key (as text; a null is no key).
+    pub fn read(
+        path: &Path,
+        id_column: Option<&str>,
+        key_column: Option<&str>,
+    ) -> Result<Self, IoError> {
         let provenance = match Provenance::read(path) {
             Ok(p) => Some(p),
             Err(IoError::Provenance(ProvenanceError::Missing { .. })) => None,
@@ -58,6 +66,8 @@ impl EncodedInput {
                 .map(str::to_owned),
         };
         let id_index = id_name.as_deref().map(|n| reader.column_index(n)).transpose()?;
+        let key_index = key_column.map(|n| reader.column_index(n)).transpose()?;
+        let mut keys: Option<Vec<Option<String>>> = key_index.map(|_| Vec::new());
         let mut filters: Option<FilterArena> = None;
         let mut ids = Vec::new();
         for batch in reader {
@@ -79,6 +89,14 @@ impl EncodedInput {
                 None => filters.insert(new_arena(path, column, batch.first_row)?),
             };
             append_filters(arena, column, path, FILTER_COLUMN, batch.first_row)?;
+            if let (Some(k), Some(keys)) = (key_index, &mut keys) {
+                let mut text = Vec::new();
+                push_ids(path, batch.data.column(k), &mut text)?;
+                let column = batch.data.column(k);
+                keys.extend(
+                    text.into_iter().enumerate().map(|(r, v)| (!column.is_null(r)).then_some(v)),
+                );
+            }
             match id_index {
                 Some(i) => {
                     let column = batch.data.column(i);
@@ -112,7 +130,7 @@ impl EncodedInput {
                 })?
             }
         };
-        Ok(Self { path: path.to_owned(), filters, ids, id_column: id_name, provenance })
+        Ok(Self { path: path.to_owned(), filters, ids, id_column: id_name, keys, provenance })
     }
 }
 

@@ -34,7 +34,8 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     let reader =
         TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
     let format = Format::from_path(&args.output)?;
-    let spec = EncodeSpec::resolve(&encoder, &reader, args.id_column.as_deref(), format)?;
+    let spec = EncodeSpec::resolve(&encoder, &reader, args.id_column.as_deref(), format)?
+        .keep_columns(&reader, &args.keep_columns)?;
     let schema = spec.output_schema(&reader.schema(), input)?;
     let clk_column = schema.index_of("clk")?;
     let options = WriteOptions {

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use nordlink::link::{Candidate, Kernel, LshParams, candidates, candidates_lsh, greedy};
+use nordlink::link::{
+    Candidate, Kernel, LshParams, candidates, candidates_by_key, candidates_lsh, greedy,
+};
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::EncodedInput;
@@ -23,8 +25,12 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     }
     ensure_distinct(left_path, &[&args.output])?;
     ensure_distinct(right_path, &[&args.output])?;
-    let left = EncodedInput::read(left_path, args.id_column.as_deref())?;
-    let right = EncodedInput::read(right_path, args.id_column.as_deref())?;
+    let key_column = match &args.blocking {
+        Blocking::Column(name) => Some(name.as_str()),
+        _ => None,
+    };
+    let left = EncodedInput::read(left_path, args.id_column.as_deref(), key_column)?;
+    let right = EncodedInput::read(right_path, args.id_column.as_deref(), key_column)?;
     match (&left.provenance, &right.provenance) {
         (Some(a), Some(b)) => a.check_linkable_with(b).with_context(|| {
             format!(
@@ -65,7 +71,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         bail!("--recall must be at least 0 and below 1");
     }
     let use_lsh = match args.blocking {
-        Blocking::None => false,
+        Blocking::None | Blocking::Column(_) => false,
         Blocking::Lsh => true,
         Blocking::Auto => all_pairs > AUTO_ALL_PAIRS,
     };
@@ -74,6 +80,20 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     // An input without records has no filter length to check against; it links to nothing.
     let found = if left.ids.is_empty() || right.ids.is_empty() {
         Vec::new()
+    } else if let (Blocking::Column(name), Some(lk), Some(rk)) =
+        (&args.blocking, &left.keys, &right.keys)
+    {
+        let (found, stats) = candidates_by_key(
+            &left.filters,
+            &right.filters,
+            (lk, rk),
+            args.measure,
+            args.threshold,
+            kernel,
+        )?;
+        comparisons = stats.comparisons as f64;
+        blocking_used = format!("column {name:?} (reduction ratio {:.4})", stats.reduction_ratio());
+        found
     } else if use_lsh {
         let pops = left.filters.popcounts().iter().chain(right.filters.popcounts());
         let records = (left.ids.len() + right.ids.len()) as f64;

@@ -357,3 +357,54 @@ fn exact_blocking_on_a_column_carried_through_encode() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn anonlink_clk_json_inputs_are_named_by_position() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    for (input, json) in [("left.csv", "left.json"), ("right.csv", "right.json")] {
+        ok(
+            &d,
+            &[
+                "encode",
+                "--schema",
+                SCHEMA,
+                "--key",
+                "k.key",
+                "--input",
+                input,
+                "--output",
+                &format!("{input}.enc.parquet"),
+                "--anonlink-json",
+                json,
+            ],
+        );
+    }
+    let err =
+        ok(&d, &["link", "--input", "left.json", "--input", "right.json", "--output", "m.csv"]);
+    assert!(err.contains("no provenance") && err.contains("3 matches"), "{err}");
+    let rows = read_csv(&d.path("m.csv"));
+    let pairs: Vec<(&str, &str)> =
+        rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(pairs, [("0", "1"), ("1", "0"), ("2", "2")]);
+    d.write("bad.json", "{\"clks\": [\"gAE=\", 7]}");
+    let err =
+        fails(&d, &["link", "--input", "left.json", "--input", "bad.json", "--output", "b.csv"]);
+    assert!(err.contains("bad.json") && err.contains("anonlink"), "{err}");
+    let err = fails(
+        &d,
+        &[
+            "link",
+            "--input",
+            "left.json",
+            "--input",
+            "right.json",
+            "--output",
+            "b.csv",
+            "--id-column",
+            "x",
+        ],
+    );
+    assert!(err.contains("no columns"), "{err}");
+}

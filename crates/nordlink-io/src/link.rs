@@ -51,6 +51,17 @@ impl EncodedInput {
         id_column: Option<&str>,
         key_column: Option<&str>,
     ) -> Result<Self, IoError> {
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            if let Some(column) = id_column.or(key_column) {
+                return Err(IoError::MissingColumn {
+                    path: path.to_owned(),
+                    column: column.to_owned(),
+                    available: "anonlink CLK JSON has no columns; records are named 0, 1, ..."
+                        .into(),
+                });
+            }
+            return Self::read_clk_json(path);
+        }
         let provenance = match Provenance::read(path) {
             Ok(p) => Some(p),
             Err(IoError::Provenance(ProvenanceError::Missing { .. })) => None,
@@ -131,6 +142,62 @@ impl EncodedInput {
             }
         };
         Ok(Self { path: path.to_owned(), filters, ids, id_column: id_name, keys, provenance })
+    }
+}
+
+/// Longest anonlink CLK JSON file read: it is parsed in memory.
+const MAX_CLK_JSON: u64 = 2 << 30;
+
+impl EncodedInput {
+    /// anonlink's CLK JSON (`{"clks": ["<base64>", ...]}`): records are named by their
+    /// 0-based position, as anonlink names them; there is no provenance.
+    fn read_clk_json(path: &Path) -> Result<Self, IoError> {
+        #[derive(serde::Deserialize)]
+        struct Clks {
+            clks: Vec<String>,
+        }
+        let file_err = |source| IoError::File { path: path.to_owned(), source };
+        let file = std::fs::File::open(path).map_err(file_err)?;
+        if file.metadata().map_err(file_err)?.len() > MAX_CLK_JSON {
+            return Err(file_err(std::io::Error::other("larger than 2 GiB")));
+        }
+        let clks: Clks =
+            serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| IoError::Csv {
+                path: path.to_owned(),
+                row: None,
+                message: format!(
+                    "not anonlink CLK JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            })?;
+        let err = |row: usize, source| IoError::Filter {
+            path: path.to_owned(),
+            row: row as u64 + 1,
+            column: "clks".into(),
+            source,
+        };
+        let bytes = match clks.clks.first() {
+            Some(first) => base64::engine::general_purpose::STANDARD
+                .decode(first)
+                .map_err(|_| err(0, FilterError::Base64))?
+                .len(),
+            None => 1,
+        };
+        let mut filters =
+            FilterArena::with_capacity(8 * bytes, clks.clks.len()).map_err(|e| err(0, e))?;
+        for (i, text) in clks.clks.iter().enumerate() {
+            filters.push_base64(text).map_err(|e| err(i, e))?;
+        }
+        let ids = (0..clks.clks.len()).map(|i| i.to_string()).collect();
+        Ok(Self {
+            path: path.to_owned(),
+            filters,
+            ids,
+            id_column: None,
+            keys: None,
+            provenance: None,
+        })
     }
 }
 

@@ -80,6 +80,29 @@ fn links_two_registers_one_to_one_by_their_ids() {
         ],
     );
     assert!(read_csv(&d.path("all.csv")).len() > rows.len());
+    // The best one per left record, at that low threshold: one row per left record.
+    ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "left.parquet",
+            "--input",
+            "right.csv.out.csv",
+            "--output",
+            "top.csv",
+            "--solver",
+            "none",
+            "--threshold",
+            "0.3",
+            "--top-k",
+            "1",
+        ],
+    );
+    let top = read_csv(&d.path("top.csv"));
+    assert!(top.len() - 1 <= 4 && top[1..].iter().all(|r| r.len() == 3), "{top:?}");
+    let lefts: std::collections::HashSet<&str> = top[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(lefts.len(), top.len() - 1);
     // LSH blocking on request: same matches here, and the summary says what was used.
     let err = ok(
         &d,

@@ -104,6 +104,9 @@ pub(crate) struct LinkArgs {
     /// number of bands.
     #[arg(long, default_value_t = 0.995, value_name = "SHARE")]
     pub(crate) recall: f64,
+    /// Keep only the best K candidates of each left record (compares all pairs).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub(crate) top_k: Option<u32>,
     /// Column naming the records [default: `id` if present, else the row number].
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use nordlink::link::{
-    Candidate, Kernel, LshParams, candidates, candidates_by_key, candidates_lsh, greedy,
+    Candidate, Kernel, LshParams, candidates, candidates_by_key, candidates_lsh, greedy, top_k,
 };
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
@@ -73,8 +73,11 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let use_lsh = match args.blocking {
         Blocking::None | Blocking::Column(_) => false,
         Blocking::Lsh => true,
-        Blocking::Auto => all_pairs > AUTO_ALL_PAIRS,
+        Blocking::Auto => args.top_k.is_none() && all_pairs > AUTO_ALL_PAIRS,
     };
+    if args.top_k.is_some() && !matches!(args.blocking, Blocking::Auto | Blocking::None) {
+        bail!("--top-k compares all pairs; it does not combine with --blocking lsh or column");
+    }
     let mut blocking_used = String::from("none (all pairs)");
     let mut comparisons = all_pairs;
     // An input without records has no filter length to check against; it links to nothing.
@@ -117,6 +120,9 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
             stats.reduction_ratio()
         );
         found
+    } else if let Some(k) = args.top_k {
+        blocking_used = format!("none (all pairs, best {k} per left record)");
+        top_k(&left.filters, &right.filters, args.measure, args.threshold, k as usize, kernel)?
     } else {
         candidates(&left.filters, &right.filters, args.measure, args.threshold, kernel)?
     };

@@ -181,3 +181,25 @@ fn a_wrong_secret_kind_gets_a_hint_naming_the_flag() {
     assert!(err.contains("--secret FILE"), "{err}");
     assert_eq!(d.listing(), ["in.csv", "k.key"]);
 }
+
+#[test]
+fn outputs_and_their_sidecars_never_overwrite_a_key_or_schema() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.private("o.csv.provenance.json", KAT_KEY);
+    d.write("s.toml", "version = 1\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n");
+    d.write("in.csv", "sex\nF\n");
+    // The output's provenance sidecar would replace the key file.
+    let mut args = native("s.toml", "in.csv", "o.csv", &[]);
+    args[4] = "o.csv.provenance.json";
+    let err = fails(&d, &args);
+    assert!(err.contains("the input"), "{err}");
+    // Other outputs may not name the key or the schema either.
+    for extra in [["--anonlink-json", "k.key"], ["--rejects", "s.toml"]] {
+        let err = fails(&d, &native("s.toml", "in.csv", "out.parquet", &extra));
+        assert!(err.contains("the input"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(d.path("k.key")).unwrap(), KAT_KEY);
+    assert_eq!(std::fs::read_to_string(d.path("o.csv.provenance.json")).unwrap(), KAT_KEY);
+    assert_eq!(d.listing(), ["in.csv", "k.key", "o.csv.provenance.json", "s.toml"]);
+}

@@ -19,7 +19,12 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
             .into_iter()
             .flatten()
             .collect();
-    ensure_distinct(input, &outputs)?;
+    let reads: Vec<&Path> =
+        [Some(input), Some(args.schema.as_path()), args.key.as_deref(), args.secret.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+    ensure_distinct(&reads, &outputs)?;
     let secret = match (&args.key, &args.secret) {
         (Some(k), _) => SecretSource::KeyFile(k),
         (None, Some(s)) => SecretSource::ClkhashSecret(s),

@@ -13,7 +13,7 @@ use crate::flags::IdCheckArgs;
 pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let input = &args.input.input;
-    ensure_distinct(input, &[&args.output])?;
+    ensure_distinct(&[input], &[&args.output])?;
     let options =
         ParseOptions::with_reference_date(args.reference_date.unwrap_or_else(Date::today_utc));
     let read_options = ReadOptions { batch_size: args.input.batch_size as usize };

@@ -23,8 +23,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.threshold) {
         bail!("--threshold must be between 0 and 1");
     }
-    ensure_distinct(left_path, &[&args.output])?;
-    ensure_distinct(right_path, &[&args.output])?;
+    ensure_distinct(&[left_path, right_path], &[&args.output])?;
     let key_column = match &args.blocking {
         Blocking::Column(name) => Some(name.as_str()),
         _ => None,

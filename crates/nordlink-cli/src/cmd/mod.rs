@@ -15,7 +15,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use nordlink_io::arrow_array::RecordBatch;
 use nordlink_io::arrow_schema::SchemaRef;
-use nordlink_io::{Reject, RejectsWriter, TableWriter, WriteOptions};
+use nordlink_io::{Format, Provenance, Reject, RejectsWriter, TableWriter, WriteOptions};
 
 use anyhow::bail;
 
@@ -44,16 +44,23 @@ fn identity(path: &Path) -> PathBuf {
     }
 }
 
-/// Refuses outputs that name the input or each other: one would overwrite the other.
-fn ensure_distinct(input: &Path, outputs: &[&Path]) -> anyhow::Result<()> {
-    let mut seen = vec![(identity(input), input)];
+/// Refuses outputs that name a file the run reads (input, key, secret, schema) or each
+/// other: one would overwrite the other. A CSV output also writes, or removes a stale,
+/// `OUT.provenance.json` beside it, so that path counts as an output too.
+fn ensure_distinct(inputs: &[&Path], outputs: &[&Path]) -> anyhow::Result<()> {
+    let mut seen: Vec<(PathBuf, PathBuf, bool)> =
+        inputs.iter().map(|p| (identity(p), p.to_path_buf(), true)).collect();
     for &out in outputs {
-        let id = identity(out);
-        if let Some((_, earlier)) = seen.iter().find(|(other, _)| *other == id) {
-            let what = if *earlier == input { "the input" } else { "another output" };
-            bail!("{}: would overwrite {what} ({})", out.display(), earlier.display());
+        let sidecar = (Format::from_path(out).ok() == Some(Format::Csv))
+            .then(|| Provenance::sidecar_path(out));
+        for path in std::iter::once(out.to_path_buf()).chain(sidecar) {
+            let id = identity(&path);
+            if let Some((_, earlier, is_input)) = seen.iter().find(|(other, ..)| *other == id) {
+                let what = if *is_input { "the input" } else { "another output" };
+                bail!("{}: would overwrite {what} ({})", path.display(), earlier.display());
+            }
+            seen.push((id, path, false));
         }
-        seen.push((id, out));
     }
     Ok(())
 }

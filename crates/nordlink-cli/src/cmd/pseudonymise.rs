@@ -16,7 +16,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     let input = args.input.input.as_path();
     let outputs: Vec<&Path> =
         std::iter::once(args.output.as_path()).chain(args.rejects.as_deref()).collect();
-    ensure_distinct(input, &outputs)?;
+    ensure_distinct(&[input, &args.key.key], &outputs)?;
     let format = OutputFormat::new(args.encoding, args.bits)?;
     let derived = Derived {
         birth_date: args.derive.contains(&DeriveColumn::BirthDate),

@@ -16,8 +16,9 @@
 
 use std::collections::HashMap;
 
+use super::candidates::Scorer;
 use super::{Candidate, Kernel, LinkError, Measure};
-use crate::clk::FilterArena;
+use crate::clk::{FilterArena, FilterRef};
 
 /// Largest number of bands: beyond this, blocking costs more than it saves.
 pub const MAX_BANDS: usize = 512;
@@ -124,7 +125,12 @@ pub fn candidates_lsh(
     super::candidates::check(left, right, threshold)?;
     let bands = band_positions(params, left.bits());
     // One band's blocks: the left and right members of every key.
-    let band = |positions: &Vec<usize>| -> (Vec<Candidate>, u64) {
+    // A pair meeting in several bands is reported by the first of them only, so no band
+    // holds a duplicate and memory grows with distinct candidates, not with bands.
+    let first_meeting = |band: usize, a: FilterRef<'_>, b: FilterRef<'_>| {
+        !bands[..band].iter().any(|p| key(a.words(), p) == key(b.words(), p))
+    };
+    let band = |(n, positions): (usize, &Vec<usize>)| -> (Vec<Candidate>, u64) {
         let mut blocks: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
         for (j, f) in right.iter().enumerate() {
             let j = u32::try_from(j).unwrap_or(u32::MAX);
@@ -135,15 +141,16 @@ pub fn candidates_lsh(
                 block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
-        score_blocks(left, right, blocks.values(), (measure, threshold), kernel)
+        let report = |a: FilterRef<'_>, b: FilterRef<'_>| first_meeting(n, a, b);
+        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, report)
     };
     #[cfg(feature = "parallel")]
     let per_band: Vec<(Vec<Candidate>, u64)> = {
         use rayon::prelude::*;
-        bands.par_iter().map(band).collect()
+        bands.par_iter().enumerate().map(band).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().map(band).collect();
+    let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().enumerate().map(band).collect();
     Ok(merge(left, right, per_band))
 }
 
@@ -178,65 +185,58 @@ pub fn candidates_by_key<K: Eq + std::hash::Hash + Sync>(
             block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
-    let found = score_blocks(left, right, blocks.values(), (measure, threshold), kernel);
+    let found =
+        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, |_, _| true);
     Ok(merge(left, right, vec![found]))
 }
 
 /// Scores every left member of each block against the block's right members, gathered
-/// into one buffer so the kernel streams them; returns the candidates and the number of
-/// comparisons.
+/// into one buffer so the kernel streams them; a pair is reported when it scores at least
+/// the threshold and `report(i, j)` agrees. Returns the candidates and the comparisons.
 fn score_blocks<'a>(
     left: &FilterArena,
     right: &FilterArena,
     blocks: impl Iterator<Item = &'a (Vec<u32>, Vec<u32>)>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
+    report: impl Fn(FilterRef<'_>, FilterRef<'_>) -> bool,
 ) -> (Vec<Candidate>, u64) {
-    let bits = left.bits();
-    let words = left.words_per_filter();
-    let (alpha, beta) = measure.min_common(threshold, bits);
+    let mut scorer = Scorer::new(left, measure, threshold, kernel);
     let (mut out, mut comparisons) = (Vec::new(), 0u64);
-    let (mut gathered, mut needs, mut counts, mut passing) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut gathered, mut needs, mut members) = (Vec::new(), Vec::new(), Vec::new());
     for (lefts, rights) in blocks {
         if lefts.is_empty() || rights.is_empty() {
             continue;
         }
         gathered.clear();
         needs.clear();
-        for b in rights.iter().filter_map(|&j| right.get(j as usize)) {
+        members.clear();
+        for (&j, b) in rights.iter().filter_map(|j| Some((j, right.get(*j as usize)?))) {
             gathered.extend_from_slice(b.words());
-            needs.push(alpha * f64::from(b.popcount()));
+            needs.push(scorer.right_need(b.popcount()));
+            members.push((j, b));
         }
-        counts.resize(rights.len(), 0);
         for &i in lefts {
             let Some(a) = left.get(i as usize) else { continue };
-            let left_need = alpha * f64::from(a.popcount()) + beta - 1e-6;
-            passing.clear();
-            kernel.and_counts_passing(
-                a.words(),
-                &gathered,
-                words,
-                (left_need, &needs),
-                &mut counts,
-                &mut passing,
+            comparisons += members.len() as u64;
+            scorer.score(
+                a,
+                (&gathered, &needs),
+                |p| members[p].1.popcount(),
+                |p, score| {
+                    let (j, b) = members[p];
+                    if report(a, b) {
+                        out.push(Candidate { left: i, right: j, score });
+                    }
+                },
             );
-            comparisons += rights.len() as u64;
-            for &p in &passing {
-                let j = rights[p as usize];
-                let b_pop = right.popcounts()[j as usize];
-                let score = measure.score(counts[p as usize], a.popcount(), b_pop, bits);
-                if score >= threshold {
-                    out.push(Candidate { left: i, right: j, score });
-                }
-            }
         }
     }
     (out, comparisons)
 }
 
-/// Joins per-band (or per-key) results: candidates in order of left then right position,
-/// a pair found more than once reported once.
+/// Joins per-band (or per-key) results, which hold each pair at most once between them:
+/// candidates in order of left then right position.
 fn merge(
     left: &FilterArena,
     right: &FilterArena,
@@ -250,7 +250,7 @@ fn merge(
         stats.comparisons += comparisons;
     }
     out.sort_unstable_by_key(|c| (c.left, c.right));
-    out.dedup_by_key(|c| (c.left, c.right));
+    debug_assert!(out.windows(2).all(|w| (w[0].left, w[0].right) != (w[1].left, w[1].right)));
     (out, stats)
 }
 

@@ -8,6 +8,7 @@
 
 use super::{Kernel, Measure};
 use crate::clk::FilterArena;
+use crate::clk::FilterRef;
 
 /// Bytes of right-hand filters per tile: half a typical 1-2 MiB L2.
 const TILE_BYTES: usize = 256 * 1024;
@@ -68,50 +69,112 @@ pub(super) fn check(
     Ok(())
 }
 
-/// Calls `visit(i, j, common)` for every left record `i` in `rows` and every right
-/// record `j` whose common bit count could reach `threshold` under `measure`, tile by
-/// tile. The test is the threshold in count form (`Measure::min_common`), with a margin
-/// far larger than rounding error, so it never drops a pair that scores at least
-/// `threshold`; callers decide with the exact score. It subsumes the popcount bound
-/// (`c ≤ min(|a|, |b|)`), so that needs no test of its own.
+/// Scores one left filter against right filters stored back to back: the one inner step
+/// of every search (tiled all pairs, LSH blocks, key blocks). The threshold is tested in
+/// count form (`Measure::min_common`) inside the kernel, with a margin far larger than
+/// rounding error, so it never drops a pair that scores at least the threshold; the
+/// exact score decides for the pairs that pass. The count test subsumes the popcount
+/// bound (`c ≤ min(|a|, |b|)`).
+pub(super) struct Scorer {
+    measure: Measure,
+    threshold: f64,
+    kernel: Kernel,
+    bits: usize,
+    words: usize,
+    alpha: f64,
+    beta: f64,
+    counts: Vec<u32>,
+    passing: Vec<u32>,
+}
+
+impl Scorer {
+    pub(super) fn new(
+        left: &FilterArena,
+        measure: Measure,
+        threshold: f64,
+        kernel: Kernel,
+    ) -> Self {
+        let (alpha, beta) = measure.min_common(threshold, left.bits());
+        Self {
+            measure,
+            threshold,
+            kernel,
+            bits: left.bits(),
+            words: left.words_per_filter(),
+            alpha,
+            beta,
+            counts: Vec::new(),
+            passing: Vec::new(),
+        }
+    }
+
+    /// A right filter's share of the count a pair needs (computed once per filter).
+    pub(super) fn right_need(&self, popcount: u32) -> f64 {
+        self.alpha * f64::from(popcount)
+    }
+
+    /// Calls `found(p, score)` for every right filter `p` (position in `words`) scoring at
+    /// least the threshold against `a`; `needs[p]` is its [`right_need`](Self::right_need)
+    /// and `pops(p)` its popcount.
+    pub(super) fn score(
+        &mut self,
+        a: FilterRef<'_>,
+        (words, needs): (&[u64], &[f64]),
+        pops: impl Fn(usize) -> u32,
+        mut found: impl FnMut(usize, f64),
+    ) {
+        let n = needs.len();
+        self.counts.resize(n, 0);
+        self.passing.clear();
+        let left_need = self.alpha * f64::from(a.popcount()) + self.beta - 1e-6;
+        self.kernel.and_counts_passing(
+            a.words(),
+            words,
+            self.words,
+            (left_need, needs),
+            &mut self.counts,
+            &mut self.passing,
+        );
+        for &p in &self.passing {
+            let p = p as usize;
+            let score = self.measure.score(self.counts[p], a.popcount(), pops(p), self.bits);
+            if score >= self.threshold {
+                found(p, score);
+            }
+        }
+    }
+}
+
+/// Calls `visit(i, j, score)` for every left record `i` in `rows` and right record `j`
+/// scoring at least `threshold`, right tile by right tile.
 fn scan(
     left: &FilterArena,
     right: &FilterArena,
     rows: std::ops::Range<usize>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
-    mut visit: impl FnMut(usize, usize, u32),
+    mut visit: impl FnMut(usize, usize, f64),
 ) {
     let words = left.words_per_filter();
-    let (alpha, beta) = measure.min_common(threshold, left.bits());
     let tile = (TILE_BYTES / (8 * words)).max(1);
-    let mut counts = vec![0u32; tile];
-    let mut passing = Vec::new();
-    // The right filter's share of the count a pair needs, once per tile.
-    let mut right_need = vec![0f64; tile];
+    let mut scorer = Scorer::new(left, measure, threshold, kernel);
+    let mut needs = Vec::with_capacity(tile);
     for tile_start in (0..right.len()).step_by(tile) {
         let tile_end = (tile_start + tile).min(right.len());
         let tile_words = &right.words()[tile_start * words..tile_end * words];
-        let n = tile_end - tile_start;
-        for (r, &b) in right_need.iter_mut().zip(&right.popcounts()[tile_start..tile_end]) {
-            *r = alpha * f64::from(b);
-        }
+        let tile_pops = &right.popcounts()[tile_start..tile_end];
+        needs.clear();
+        needs.extend(tile_pops.iter().map(|&b| scorer.right_need(b)));
         for i in rows.clone() {
-            let query = &left.words()[i * words..(i + 1) * words];
-            let left_need = alpha * f64::from(left.popcounts()[i]) + beta - 1e-6;
-            passing.clear();
-            kernel.and_counts_passing(
-                query,
-                tile_words,
-                words,
-                (left_need, &right_need[..n]),
-                &mut counts[..n],
-                &mut passing,
+            let Some(a) = left.get(i) else { continue };
+            scorer.score(
+                a,
+                (tile_words, &needs),
+                |p| tile_pops[p],
+                |p, score| {
+                    visit(i, tile_start + p, score);
+                },
             );
-            for &j in &passing {
-                let j = j as usize;
-                visit(i, tile_start + j, counts[j]);
-            }
         }
     }
 }
@@ -152,15 +215,10 @@ pub fn candidates(
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
     check(left, right, threshold)?;
-    let bits = left.bits();
-    let (lp, rp) = (left.popcounts(), right.popcounts());
     Ok(by_blocks(left, |rows| {
         let mut out = Vec::new();
-        scan(left, right, rows, (measure, threshold), kernel, |i, j, common| {
-            let score = measure.score(common, lp[i], rp[j], bits);
-            if score >= threshold {
-                out.push(Candidate { left: position(i), right: position(j), score });
-            }
+        scan(left, right, rows, (measure, threshold), kernel, |i, j, score| {
+            out.push(Candidate { left: position(i), right: position(j), score });
         });
         // Tiles visit pairs in (tile, left, right) order; the contract is (left, right).
         out.sort_unstable_by_key(|c| (c.left, c.right));
@@ -182,16 +240,13 @@ pub fn top_k(
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
     check(left, right, threshold)?;
-    let bits = left.bits();
-    let (lp, rp) = (left.popcounts(), right.popcounts());
     Ok(by_blocks(left, |rows| {
         // Per left record of the block, its best k so far (k is small: a sorted insert
         // is cheapest).
         let first = rows.start;
         let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); rows.len()];
-        scan(left, right, rows, (measure, threshold), kernel, |i, j, common| {
-            let score = measure.score(common, lp[i], rp[j], bits);
-            if score < threshold || k == 0 {
+        scan(left, right, rows, (measure, threshold), kernel, |i, j, score| {
+            if k == 0 {
                 return;
             }
             let list = &mut best[i - first];

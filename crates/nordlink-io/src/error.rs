@@ -66,6 +66,17 @@ pub enum IoError {
     /// A file's provenance record is missing, malformed or of an unknown version.
     #[error(transparent)]
     Provenance(#[from] crate::ProvenanceError),
+    /// Two encoded inputs were not made alike (key, schema, length, ...).
+    #[error("{left} and {right} were not encoded alike; they cannot be linked: {source}",
+        left = .left.display(), right = .right.display())]
+    NotLinkable {
+        /// The first input.
+        left: PathBuf,
+        /// The second input.
+        right: PathBuf,
+        /// The entry that differs, with both values.
+        source: crate::Mismatch,
+    },
     /// A column the command needs is not in the file.
     #[error("{path}: no column named {column:?} (columns: {available})", path = .path.display())]
     MissingColumn {

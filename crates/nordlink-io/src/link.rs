@@ -141,7 +141,44 @@ impl EncodedInput {
                 })?
             }
         };
+        if let Some(recorded) = provenance.as_ref().and_then(|p| p.rows)
+            && recorded != ids.len() as u64
+        {
+            let found = ids.len() as u64;
+            return Err(
+                ProvenanceError::RowsMismatch { path: path.to_owned(), recorded, found }.into()
+            );
+        }
         Ok(Self { path: path.to_owned(), filters, ids, id_column: id_name, keys, provenance })
+    }
+}
+
+/// Checks that two inputs can be linked: both provenance records agree (construction,
+/// key, schema, context, length, hardening). Returns notes for inputs without a record,
+/// which cannot be checked.
+///
+/// # Errors
+/// [`IoError::NotLinkable`] naming both files, the entry and both values.
+pub fn check_linkable(left: &EncodedInput, right: &EncodedInput) -> Result<Vec<String>, IoError> {
+    match (&left.provenance, &right.provenance) {
+        (Some(a), Some(b)) => {
+            a.check_linkable_with(b).map_err(|source| IoError::NotLinkable {
+                left: left.path.clone(),
+                right: right.path.clone(),
+                source,
+            })?;
+            Ok(Vec::new())
+        }
+        _ => Ok([left, right]
+            .into_iter()
+            .filter(|input| input.provenance.is_none())
+            .map(|input| {
+                format!(
+                    "{} has no provenance record; nothing shows it was encoded like the other input",
+                    input.path.display()
+                )
+            })
+            .collect()),
     }
 }
 

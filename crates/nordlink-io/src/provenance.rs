@@ -104,6 +104,18 @@ pub enum ProvenanceError {
         /// What is wrong (names the entry, not more of the file).
         problem: String,
     },
+    /// The record counts another number of rows than the file holds: it belongs to
+    /// another version of the file (say, a sidecar left behind).
+    #[error("{path}: the provenance record describes {recorded} rows but the file has {found}; \
+             the record belongs to another version of the file", path = .path.display())]
+    RowsMismatch {
+        /// The data file.
+        path: PathBuf,
+        /// Rows the record states.
+        recorded: u64,
+        /// Rows read.
+        found: u64,
+    },
     /// Reading the file failed.
     #[error("{path}: {source}", path = .path.display())]
     Read {

@@ -259,8 +259,7 @@ fn lsh_blocking_finds_near_duplicates_and_skips_most_pairs() {
         right.push_words(&other).unwrap();
     }
     let truth = candidates(&left, &right, Measure::Dice, 0.8, Kernel::detect()).unwrap();
-    let mean = f64::from(left.popcounts().iter().sum::<u32>()) / left.len() as f64;
-    let params = LshParams::for_threshold(0.8, 0.995, 1024, mean);
+    let params = LshParams::for_inputs(&left, &right, 0.8, 0.995);
     let (found, stats) =
         candidates_lsh(&left, &right, Measure::Dice, 0.8, params, Kernel::detect()).unwrap();
     let recall = found.len() as f64 / truth.len() as f64;

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use nordlink::link::{
-    Candidate, Kernel, LshParams, candidates, candidates_by_key, candidates_lsh, greedy, top_k,
+    Candidate, Kernel, LshParams, candidates, candidates_by_key, candidates_lsh, check_threshold,
+    greedy, top_k,
 };
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
-use nordlink_io::link::EncodedInput;
+use nordlink_io::link::{EncodedInput, check_linkable};
 use nordlink_io::{TableWriter, WriteOptions};
 
 use super::ensure_distinct;
@@ -20,9 +21,8 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let [left_path, right_path] = args.input.as_slice() else {
         bail!("give exactly two --input files (multi-party linkage is not built yet)");
     };
-    if !(0.0..=1.0).contains(&args.threshold) {
-        bail!("--threshold must be between 0 and 1");
-    }
+    // Fail before reading inputs that may take a while.
+    check_threshold(args.threshold)?;
     ensure_distinct(&[left_path, right_path], &[&args.output])?;
     let key_column = match &args.blocking {
         Blocking::Column(name) => Some(name.as_str()),
@@ -30,37 +30,8 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     };
     let left = EncodedInput::read(left_path, args.id_column.as_deref(), key_column)?;
     let right = EncodedInput::read(right_path, args.id_column.as_deref(), key_column)?;
-    match (&left.provenance, &right.provenance) {
-        (Some(a), Some(b)) => a.check_linkable_with(b).with_context(|| {
-            format!(
-                "{} and {} were not encoded alike; they cannot be linked",
-                left_path.display(),
-                right_path.display()
-            )
-        })?,
-        (a, b) => {
-            for (p, input) in [(a, left_path), (b, right_path)] {
-                if p.is_none() {
-                    eprintln!(
-                        "nordlink: note: {} has no provenance record; nothing shows it was \
-                         encoded like the other input",
-                        input.display()
-                    );
-                }
-            }
-        }
-    }
-    for input in [&left, &right] {
-        if let Some(rows) = input.provenance.as_ref().and_then(|p| p.rows)
-            && rows != input.ids.len() as u64
-        {
-            bail!(
-                "{}: its provenance record describes {rows} rows but the file has {}; \
-                 the record belongs to another version of the file",
-                input.path.display(),
-                input.ids.len()
-            );
-        }
+    for note in check_linkable(&left, &right)? {
+        eprintln!("nordlink: note: {note}");
     }
     let kernel = Kernel::detect();
     // Past this many pairs, all-pairs takes more than a few seconds: block.
@@ -79,7 +50,8 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     }
     let mut blocking_used = String::from("none (all pairs)");
     let mut comparisons = all_pairs;
-    // An input without records has no filter length to check against; it links to nothing.
+    // A file without records has no filter length of its own (its arena's is a
+    // placeholder): it links to nothing, whatever the other input's length.
     let found = if left.ids.is_empty() || right.ids.is_empty() {
         Vec::new()
     } else if let (Blocking::Column(name), Some(lk), Some(rk)) =
@@ -97,11 +69,8 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         blocking_used = format!("column {name:?} (reduction ratio {:.4})", stats.reduction_ratio());
         found
     } else if use_lsh {
-        let pops = left.filters.popcounts().iter().chain(right.filters.popcounts());
-        let records = (left.ids.len() + right.ids.len()) as f64;
-        let mean = pops.map(|&p| f64::from(p)).sum::<f64>() / records;
         let params =
-            LshParams::for_threshold(args.threshold, args.recall, left.filters.bits(), mean);
+            LshParams::for_inputs(&left.filters, &right.filters, args.threshold, args.recall);
         let (found, stats) = candidates_lsh(
             &left.filters,
             &right.filters,

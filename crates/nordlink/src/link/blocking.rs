@@ -57,6 +57,22 @@ impl LshParams {
     }
 }
 
+impl LshParams {
+    /// [`for_threshold`](Self::for_threshold) with the length and mean popcount of these
+    /// two inputs.
+    pub fn for_inputs(
+        left: &FilterArena,
+        right: &FilterArena,
+        threshold: f64,
+        recall: f64,
+    ) -> Self {
+        let pops = left.popcounts().iter().chain(right.popcounts());
+        let records = (left.len() + right.len()).max(1) as f64;
+        let mean = pops.map(|&p| f64::from(p)).sum::<f64>() / records;
+        Self::for_threshold(threshold, recall, left.bits(), mean)
+    }
+}
+
 /// The bit positions of every band: a fixed pseudo-random choice (the same for both
 /// inputs, so equal filters always meet), drawn without repetition inside a band.
 fn band_positions(params: LshParams, bits: usize) -> Vec<Vec<usize>> {

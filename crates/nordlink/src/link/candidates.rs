@@ -50,16 +50,22 @@ pub enum LinkError {
     KeysMismatch,
 }
 
-/// The checks every search makes: same filter length, a threshold in 0..=1, and inputs
-/// whose positions fit in 32 bits.
+/// Checks a threshold: a number in 0..=1.
+///
+/// # Errors
+/// [`LinkError::BadThreshold`] otherwise (NaN included).
+pub fn check_threshold(threshold: f64) -> Result<(), LinkError> {
+    if (0.0..=1.0).contains(&threshold) { Ok(()) } else { Err(LinkError::BadThreshold(threshold)) }
+}
+
+/// The checks every search makes: a threshold in 0..=1, the same filter length, and
+/// inputs whose positions fit in 32 bits.
 pub(super) fn check(
     left: &FilterArena,
     right: &FilterArena,
     threshold: f64,
 ) -> Result<(), LinkError> {
-    if !(0.0..=1.0).contains(&threshold) {
-        return Err(LinkError::BadThreshold(threshold));
-    }
+    check_threshold(threshold)?;
     if left.bits() != right.bits() {
         return Err(LinkError::LengthMismatch { left: left.bits(), right: right.bits() });
     }

@@ -1,0 +1,115 @@
+//! Writes two synthetic registers of the same people and the true links between them, for
+//! linkage measurements: `LEFT.csv` (the people), `RIGHT.csv` (the same people under new
+//! ids, shuffled, corrupted as a clerk in another country would) and `TRUTH.csv`.
+//!
+//! ```sh
+//! cargo run --release -p nordlink-io --example synthetic_people -- /tmp/people 1000000
+//! ```
+//!
+//! Names are made of syllables (no real person), but drawn at realistic cardinalities
+//! and skew: 5 000 given names, 60 000 surnames and 2 000 places, each picked with a
+//! Zipf-like law (a few very common values, a long tail), birth dates 1930–2005.
+//! Corruption of the right register: a typo in 50 % of surnames and 30 % of given names,
+//! another place for 20 %, day and month swapped for 5 % (when still a date). Deterministic
+//! for a size. Until `nordlink synth` (issue 9) exists, this is the linkage benchmark data.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, reason = "an example program")]
+
+use std::io::Write;
+
+const SYLLABLES: [&str; 44] = [
+    "an", "ber", "ka", "li", "ma", "nor", "sa", "te", "vi", "jo", "hel", "ing", "rid", "sig",
+    "mar", "ta", "ole", "per", "kri", "sten", "bjø", "ås", "ö", "ä", "lu", "ni", "ko", "ri", "en",
+    "son", "sen", "dót", "tir", "ha", "gu", "ny", "ei", "ur", "ul", "ve", "da", "fa", "ro", "mi",
+];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*: reproducible, fast; no secrecy needed.
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    /// An index in 0..n, small ones far more often (rank-frequency close to Zipf's law).
+    fn zipf(&mut self, n: usize) -> usize {
+        let u = self.unit();
+        ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
+    }
+}
+
+fn names(rng: &mut Rng, n: usize, syllables: (usize, usize)) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let len = syllables.0 + rng.below(syllables.1 - syllables.0 + 1);
+            let s: String = (0..len).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+            let mut c = s.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn typo(rng: &mut Rng, s: &str) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    if chars.len() >= 3 {
+        let i = rng.below(chars.len());
+        chars[i] = "abdefghijklmnoprstuvy".chars().nth(rng.below(21)).unwrap();
+    }
+    chars.into_iter().collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: synthetic_people PREFIX PEOPLE";
+    let prefix = args.next().ok_or(usage)?;
+    let n: usize = args.next().ok_or(usage)?.parse()?;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+    let given = names(&mut rng, 5_000, (2, 3));
+    let surnames = names(&mut rng, 60_000, (2, 4));
+    let places = names(&mut rng, 2_000, (2, 3));
+    let header = "id,first_name,last_name,dob,sex,city\n";
+    let mut left = std::io::BufWriter::new(std::fs::File::create(format!("{prefix}-left.csv"))?);
+    let mut truth = std::io::BufWriter::new(std::fs::File::create(format!("{prefix}-truth.csv"))?);
+    left.write_all(header.as_bytes())?;
+    truth.write_all(b"left_id,right_id\n")?;
+    let mut right = Vec::with_capacity(n);
+    for i in 0..n {
+        let (g, s, c) = (
+            &given[rng.zipf(given.len())],
+            &surnames[rng.zipf(surnames.len())],
+            &places[rng.zipf(places.len())],
+        );
+        let (y, m, d) = (1930 + rng.below(76), 1 + rng.below(12), 1 + rng.below(28));
+        let sex = if rng.chance(0.5) { "F" } else { "M" };
+        writeln!(left, "{i},{g},{s},{y}-{m:02}-{d:02},{sex},{c}")?;
+        writeln!(truth, "{i},r{i}")?;
+        let s2 = if rng.chance(0.5) { typo(&mut rng, s) } else { s.clone() };
+        let g2 = if rng.chance(0.3) { typo(&mut rng, g) } else { g.clone() };
+        let c2 = if rng.chance(0.2) { places[rng.zipf(places.len())].clone() } else { c.clone() };
+        let (m2, d2) = if rng.chance(0.05) && d <= 12 { (d, m) } else { (m, d) };
+        right.push(format!("r{i},{g2},{s2},{y}-{m2:02}-{d2:02},{sex},{c2}\n"));
+    }
+    for i in (1..right.len()).rev() {
+        right.swap(i, rng.below(i + 1));
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(format!("{prefix}-right.csv"))?);
+    out.write_all(header.as_bytes())?;
+    for line in &right {
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()?;
+    left.flush()?;
+    truth.flush()?;
+    Ok(())
+}

@@ -23,22 +23,20 @@ fn registers(d: &Dir) {
 }
 
 fn encode(d: &Dir, key: &str, input: &str, output: &str) {
-    ok(
-        d,
-        &[
-            "encode",
-            "--schema",
-            SCHEMA,
-            "--key",
-            key,
-            "--input",
-            input,
-            "--output",
-            output,
-            "--id-column",
-            "id",
-        ],
-    );
+    ok(d, &encode_args(key, input, output, &["--id-column", "id"]));
+}
+
+/// `nordlink encode` of `input` under the example schema, with `extra` flags.
+fn encode_args<'a>(
+    key: &'a str,
+    input: &'a str,
+    output: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args =
+        vec!["encode", "--schema", SCHEMA, "--key", key, "--input", input, "--output", output];
+    args.extend_from_slice(extra);
+    args
 }
 
 #[test]
@@ -211,22 +209,7 @@ fn rows_set_aside_by_encode_keep_their_input_row_as_id() {
         .unwrap()
         .replace("1961-07-07,M", "1961-02-30,M");
     d.write("left.csv", left);
-    ok(
-        &d,
-        &[
-            "encode",
-            "--schema",
-            SCHEMA,
-            "--key",
-            "k.key",
-            "--input",
-            "left.csv",
-            "--output",
-            "l.parquet",
-            "--rejects",
-            "rej.csv",
-        ],
-    );
+    ok(&d, &encode_args("k.key", "left.csv", "l.parquet", &["--rejects", "rej.csv"]));
     encode(&d, "k.key", "right.csv", "r.parquet");
     ok(
         &d,
@@ -271,21 +254,7 @@ fn exact_blocking_on_a_column_carried_through_encode() {
     for (input, output) in [("left.csv", "l.parquet"), ("right.csv", "r.csv")] {
         ok(
             &d,
-            &[
-                "encode",
-                "--schema",
-                SCHEMA,
-                "--key",
-                "k.key",
-                "--input",
-                input,
-                "--output",
-                output,
-                "--id-column",
-                "id",
-                "--keep-column",
-                "dob",
-            ],
+            &encode_args("k.key", input, output, &["--id-column", "id", "--keep-column", "dob"]),
         );
     }
     let err = ok(
@@ -312,21 +281,7 @@ fn exact_blocking_on_a_column_carried_through_encode() {
     for (input, output) in [("left.csv", "l2.parquet"), ("right.csv", "r2.parquet")] {
         ok(
             &d,
-            &[
-                "encode",
-                "--schema",
-                SCHEMA,
-                "--key",
-                "k.key",
-                "--input",
-                input,
-                "--output",
-                output,
-                "--id-column",
-                "id",
-                "--keep-column",
-                "sex",
-            ],
+            &encode_args("k.key", input, output, &["--id-column", "id", "--keep-column", "sex"]),
         );
     }
     ok(
@@ -347,21 +302,7 @@ fn exact_blocking_on_a_column_carried_through_encode() {
     // A kept column may not shadow an output column; a bad --blocking value is refused.
     let err = fails(
         &d,
-        &[
-            "encode",
-            "--schema",
-            SCHEMA,
-            "--key",
-            "k.key",
-            "--input",
-            "left.csv",
-            "--output",
-            "x.csv",
-            "--id-column",
-            "id",
-            "--keep-column",
-            "id",
-        ],
+        &encode_args("k.key", "left.csv", "x.csv", &["--id-column", "id", "--keep-column", "id"]),
     );
     assert!(err.contains("\"id\""), "{err}");
     let o = nordlink(
@@ -389,19 +330,12 @@ fn anonlink_clk_json_inputs_are_named_by_position() {
     for (input, json) in [("left.csv", "left.json"), ("right.csv", "right.json")] {
         ok(
             &d,
-            &[
-                "encode",
-                "--schema",
-                SCHEMA,
-                "--key",
+            &encode_args(
                 "k.key",
-                "--input",
                 input,
-                "--output",
                 &format!("{input}.enc.parquet"),
-                "--anonlink-json",
-                json,
-            ],
+                &["--anonlink-json", json],
+            ),
         );
     }
     let err =

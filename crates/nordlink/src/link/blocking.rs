@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use super::candidates::Scorer;
+use super::candidates::{Budget, Scorer};
 use super::{Candidate, Kernel, LinkError, Measure};
 use crate::clk::{FilterArena, FilterRef};
 
@@ -151,6 +151,7 @@ pub fn candidates_lsh(
     let first_meeting = |band: usize, a: FilterRef<'_>, b: FilterRef<'_>| {
         !bands[..band].iter().any(|p| key(a.words(), p) == key(b.words(), p))
     };
+    let budget = Budget::default();
     let band = |(n, positions): (usize, &Vec<usize>)| -> (Vec<Candidate>, u64) {
         let mut blocks: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
         for (j, f) in right.iter().enumerate() {
@@ -163,7 +164,7 @@ pub fn candidates_lsh(
             }
         }
         let report = |a: FilterRef<'_>, b: FilterRef<'_>| first_meeting(n, a, b);
-        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, report)
+        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, &budget, report)
     };
     #[cfg(feature = "parallel")]
     let per_band: Vec<(Vec<Candidate>, u64)> = {
@@ -172,6 +173,7 @@ pub fn candidates_lsh(
     };
     #[cfg(not(feature = "parallel"))]
     let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().enumerate().map(band).collect();
+    budget.check()?;
     Ok(merge(left, right, per_band))
 }
 
@@ -206,8 +208,17 @@ pub fn candidates_by_key<K: Eq + std::hash::Hash + Sync>(
             block.0.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
-    let found =
-        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, |_, _| true);
+    let budget = Budget::default();
+    let found = score_blocks(
+        left,
+        right,
+        blocks.values(),
+        (measure, threshold),
+        kernel,
+        &budget,
+        |_, _| true,
+    );
+    budget.check()?;
     Ok(merge(left, right, vec![found]))
 }
 
@@ -220,9 +231,10 @@ fn score_blocks<'a>(
     blocks: impl Iterator<Item = &'a (Vec<u32>, Vec<u32>)>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
+    budget: &Budget,
     report: impl Fn(FilterRef<'_>, FilterRef<'_>) -> bool,
 ) -> (Vec<Candidate>, u64) {
-    let mut scorer = Scorer::new(left, measure, threshold, kernel);
+    let mut scorer = Scorer::new(left, (measure, threshold), kernel, budget);
     let (mut out, mut comparisons) = (Vec::new(), 0u64);
     let (mut gathered, mut needs, mut members) = (Vec::new(), Vec::new(), Vec::new());
     for (lefts, rights) in blocks {

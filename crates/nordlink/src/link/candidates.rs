@@ -45,6 +45,12 @@ pub enum LinkError {
     /// An input holds more records than positions can name (2^32).
     #[error("an input holds more than 2^32 records")]
     TooManyRecords,
+    /// More pairs score at least the threshold than one search keeps.
+    #[error("more than {limit} pairs score at least the threshold; raise the threshold")]
+    TooManyCandidates {
+        /// [`MAX_CANDIDATES`].
+        limit: u64,
+    },
     /// Blocking keys were given for another number of records than the input holds.
     #[error("blocking keys and records differ in number")]
     KeysMismatch,
@@ -75,13 +81,38 @@ pub(super) fn check(
     Ok(())
 }
 
+/// Most candidate pairs one search keeps: 2^27 (2 GiB of candidates). A threshold far
+/// below real matches would otherwise make the result grow with the product of the inputs.
+pub const MAX_CANDIDATES: u64 = 1 << 27;
+
+/// The candidates a search may still keep, shared by its threads.
+#[derive(Default)]
+pub(super) struct Budget(std::sync::atomic::AtomicU64);
+
+impl Budget {
+    /// Takes one candidate's place; `false` once the limit is reached.
+    fn take(&self) -> bool {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < MAX_CANDIDATES
+    }
+
+    /// The search's verdict: an error if candidates were dropped for want of room.
+    pub(super) fn check(&self) -> Result<(), LinkError> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) > MAX_CANDIDATES {
+            Err(LinkError::TooManyCandidates { limit: MAX_CANDIDATES })
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Scores one left filter against right filters stored back to back: the one inner step
 /// of every search (tiled all pairs, LSH blocks, key blocks). The threshold is tested in
 /// count form (`Measure::min_common`) inside the kernel, with a margin far larger than
 /// rounding error, so it never drops a pair that scores at least the threshold; the
 /// exact score decides for the pairs that pass. The count test subsumes the popcount
 /// bound (`c ≤ min(|a|, |b|)`).
-pub(super) struct Scorer {
+pub(super) struct Scorer<'b> {
+    budget: &'b Budget,
     measure: Measure,
     threshold: f64,
     kernel: Kernel,
@@ -93,15 +124,16 @@ pub(super) struct Scorer {
     passing: Vec<u32>,
 }
 
-impl Scorer {
+impl<'b> Scorer<'b> {
     pub(super) fn new(
         left: &FilterArena,
-        measure: Measure,
-        threshold: f64,
+        (measure, threshold): (Measure, f64),
         kernel: Kernel,
+        budget: &'b Budget,
     ) -> Self {
         let (alpha, beta) = measure.min_common(threshold, left.bits());
         Self {
+            budget,
             measure,
             threshold,
             kernel,
@@ -144,7 +176,7 @@ impl Scorer {
         for &p in &self.passing {
             let p = p as usize;
             let score = self.measure.score(self.counts[p], a.popcount(), pops(p), self.bits);
-            if score >= self.threshold {
+            if score >= self.threshold && self.budget.take() {
                 found(p, score);
             }
         }
@@ -159,11 +191,12 @@ fn scan(
     rows: std::ops::Range<usize>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
+    budget: &Budget,
     mut visit: impl FnMut(usize, usize, f64),
 ) {
     let words = left.words_per_filter();
     let tile = (TILE_BYTES / (8 * words)).max(1);
-    let mut scorer = Scorer::new(left, measure, threshold, kernel);
+    let mut scorer = Scorer::new(left, (measure, threshold), kernel, budget);
     let mut needs = Vec::with_capacity(tile);
     for tile_start in (0..right.len()).step_by(tile) {
         let tile_end = (tile_start + tile).min(right.len());
@@ -221,15 +254,18 @@ pub fn candidates(
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
     check(left, right, threshold)?;
-    Ok(by_blocks(left, |rows| {
+    let budget = Budget::default();
+    let found = by_blocks(left, |rows| {
         let mut out = Vec::new();
-        scan(left, right, rows, (measure, threshold), kernel, |i, j, score| {
+        scan(left, right, rows, (measure, threshold), kernel, &budget, |i, j, score| {
             out.push(Candidate { left: position(i), right: position(j), score });
         });
         // Tiles visit pairs in (tile, left, right) order; the contract is (left, right).
         out.sort_unstable_by_key(|c| (c.left, c.right));
         out
-    }))
+    });
+    budget.check()?;
+    Ok(found)
 }
 
 /// The best `k` right records for every left record (fewer where fewer score at least
@@ -246,12 +282,13 @@ pub fn top_k(
     kernel: Kernel,
 ) -> Result<Vec<Candidate>, LinkError> {
     check(left, right, threshold)?;
-    Ok(by_blocks(left, |rows| {
+    let budget = Budget::default();
+    let found = by_blocks(left, |rows| {
         // Per left record of the block, its best k so far (k is small: a sorted insert
         // is cheapest).
         let first = rows.start;
         let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); rows.len()];
-        scan(left, right, rows, (measure, threshold), kernel, |i, j, score| {
+        scan(left, right, rows, (measure, threshold), kernel, &budget, |i, j, score| {
             if k == 0 {
                 return;
             }
@@ -265,5 +302,22 @@ pub fn top_k(
             }
         });
         best.into_iter().flatten().collect()
-    }))
+    });
+    budget.check()?;
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_candidate_budget_stops_at_its_limit_and_reports_it() {
+        let budget = Budget(std::sync::atomic::AtomicU64::new(MAX_CANDIDATES - 1));
+        assert!(budget.check().is_ok());
+        assert!(budget.take());
+        assert!(budget.check().is_ok());
+        assert!(!budget.take());
+        assert_eq!(budget.check(), Err(LinkError::TooManyCandidates { limit: MAX_CANDIDATES }));
+    }
 }

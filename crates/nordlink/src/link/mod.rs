@@ -28,7 +28,7 @@ mod solve;
 pub use blocking::{
     BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_by_key, candidates_lsh,
 };
-pub use candidates::{Candidate, LinkError, candidates, check_threshold, top_k};
+pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_threshold, top_k};
 pub use evaluate::Quality;
 pub use kernel::Kernel;
 pub use measure::{Measure, UnknownMeasure};

@@ -205,6 +205,64 @@ proptest! {
     }
 }
 
+/// The best total score of a 1-to-1 subset of `cands`, by trying every subset of
+/// left records' choices (small inputs only), in units of 1/20.
+fn brute_force_best(cands: &[(u32, u32, u32)]) -> u32 {
+    fn go(lefts: &[u32], at: usize, cands: &[(u32, u32, u32)], used: &mut Vec<u32>) -> u32 {
+        let Some(&l) = lefts.get(at) else { return 0 };
+        // This left record unmatched...
+        let mut best = go(lefts, at + 1, cands, used);
+        // ...or matched to any free right record it has a pair with.
+        for &(_, r, s) in cands.iter().filter(|c| c.0 == l) {
+            if !used.contains(&r) {
+                used.push(r);
+                best = best.max(s + go(lefts, at + 1, cands, used));
+                used.pop();
+            }
+        }
+        best
+    }
+    let mut lefts: Vec<u32> = cands.iter().map(|c| c.0).collect();
+    lefts.sort_unstable();
+    lefts.dedup();
+    go(&lefts, 0, cands, &mut Vec::new())
+}
+
+proptest! {
+    #[test]
+    fn optimal_matching_is_one_to_one_and_beats_every_other(
+        pairs in prop::collection::vec((0u32..6, 0u32..6, 1u32..=20), 0..16),
+    ) {
+        use nordlink::link::{greedy, optimal};
+        let cands: Vec<Candidate> = pairs
+            .iter()
+            .map(|&(l, r, s)| Candidate { left: l, right: r, score: f64::from(s) / 20.0 })
+            .collect();
+        let m = optimal(&cands);
+        let lefts: std::collections::HashSet<u32> = m.iter().map(|c| c.left).collect();
+        let rights: std::collections::HashSet<u32> = m.iter().map(|c| c.right).collect();
+        prop_assert_eq!(lefts.len(), m.len());
+        prop_assert_eq!(rights.len(), m.len());
+        for x in &m {
+            prop_assert!(cands.contains(x));
+        }
+        // A repeated pair counts with its best score, as optimal takes it.
+        let mut best_of: std::collections::HashMap<(u32, u32), u32> = Default::default();
+        for &(l, r, s) in &pairs {
+            let e = best_of.entry((l, r)).or_default();
+            *e = (*e).max(s);
+        }
+        let unique: Vec<(u32, u32, u32)> = best_of.iter().map(|(&(l, r), &s)| (l, r, s)).collect();
+        let units = |m: &[Candidate]| m.iter().map(|c| (c.score * 20.0).round() as u32).sum::<u32>();
+        prop_assert_eq!(units(&m), brute_force_best(&unique));
+        prop_assert!(units(&m) >= units(&greedy(&cands)));
+        // The result does not depend on the order of the candidates.
+        let mut rev = cands.clone();
+        rev.reverse();
+        prop_assert_eq!(optimal(&rev), m);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 

@@ -6,7 +6,8 @@
 //!   (each justified by the kernel value's detection), the only `unsafe` in the crate.
 //! * [`Measure`]: Dice (default), Jaccard or Hamming similarity from that count and the
 //!   filters' popcounts, with the upper bound the popcounts alone allow.
-//! * [`greedy`]: 1-to-1 matches from candidates, best first.
+//! * [`greedy`] and [`optimal`]: 1-to-1 matches from candidates, best first or with the
+//!   largest total score; [`greedy_groups`]: groups across three or more inputs.
 //! * [`Quality`]: precision, recall and F1 against ground truth.
 //! * [`candidates`] and [`top_k`]: every pair at or above a threshold, or the best `k`
 //!   per record, comparing cache-sized tiles of one input against the other; every pair's
@@ -24,6 +25,7 @@ mod evaluate;
 mod kernel;
 mod measure;
 mod solve;
+mod threshold;
 
 pub use blocking::{
     BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_by_key, candidates_lsh,
@@ -32,4 +34,5 @@ pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_thr
 pub use evaluate::Quality;
 pub use kernel::Kernel;
 pub use measure::{Measure, UnknownMeasure};
-pub use solve::greedy;
+pub use solve::{Member, PairCandidate, Record, greedy, greedy_groups, optimal};
+pub use threshold::{AutoThreshold, DEFAULT_SAMPLE, ScoreProfile};

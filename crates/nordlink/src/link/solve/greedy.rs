@@ -1,6 +1,6 @@
-//! Turning candidate pairs into matches.
+//! Greedy 1-to-1 matching.
 
-use super::Candidate;
+use crate::link::Candidate;
 
 /// Greedy 1-to-1 matching: pairs in order of falling score, each accepted unless one of
 /// its records is already matched. Ties go to the lower left, then the lower right

@@ -195,6 +195,15 @@ fn evaluate_reports_precision_recall_and_f1() {
     assert!((json["f1"].as_f64().unwrap() - 4.0 / 7.0).abs() < 1e-12);
     let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "truth.csv"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("F1 0.5714"));
+    assert!(json.get("pairs_completeness").is_none());
+    // Candidates holding three of the four true links: pairs completeness 0.75.
+    d.write("c.csv", "left_id,right_id,score\n\"a,1\",b1,0.9\na2,b2,0.85\na4,b4,0.5\na4,b5,0.5\n");
+    let args = ["evaluate", "--matches", "m.csv", "--truth", "truth.csv", "--candidates", "c.csv"];
+    let o = nordlink(&d, &[&args[..], &["--json"]].concat());
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["pairs_completeness"].as_f64(), Some(0.75));
+    let o = nordlink(&d, &args);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("pairs completeness 0.7500"));
     let err = fails(&d, &["evaluate", "--matches", "missing.csv", "--truth", "truth.csv"]);
     assert!(err.contains("missing.csv"), "{err}");
 }
@@ -364,4 +373,160 @@ fn anonlink_clk_json_inputs_are_named_by_position() {
         ],
     );
     assert!(err.contains("no columns"), "{err}");
+}
+
+#[test]
+fn three_registers_link_into_groups_with_at_most_one_record_per_register() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    d.write(
+        "third.csv",
+        "id,first_name,last_name,dob,sex,city\n\
+         no1,Soren,Aero-Hansen,1961-07-07,M,Kobenhavn\n\
+         no2,Thordur,Gudmundsson,1975-12-01,M,Reykjavik\n\
+         no3,Kari,Nordmann,1990-01-01,F,Oslo\n",
+    );
+    for name in ["left", "right", "third"] {
+        encode(&d, "k.key", &format!("{name}.csv"), &format!("{name}.parquet"));
+    }
+    let three =
+        ["link", "--input", "left.parquet", "--input", "right.parquet", "--input", "third.parquet"];
+    let err = ok(&d, &[&three[..], &["--output", "g.csv"]].concat());
+    assert!(err.contains("4 x 3 x 3 records") && err.contains("groups"), "{err}");
+    let rows = read_csv(&d.path("g.csv"));
+    assert_eq!(rows[0], ["group", "input", "id", "score"]);
+    let mut groups: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+    for r in &rows[1..] {
+        groups.entry(r[0].as_str()).or_default().push((r[1].as_str(), r[2].as_str()));
+    }
+    let groups: Vec<Vec<(&str, &str)>> = groups.into_values().collect();
+    assert!(
+        groups.contains(&vec![("0", "dk,1"), ("1", "se2"), ("2", "no1")])
+            && groups.contains(&vec![("0", "dk3"), ("1", "se3"), ("2", "no2")])
+            && groups.contains(&vec![("0", "dk \"2\""), ("1", "se1")]),
+        "{groups:?}"
+    );
+    // Every group holds at most one record of each input.
+    for g in &groups {
+        let inputs: std::collections::HashSet<&str> = g.iter().map(|m| m.0).collect();
+        assert_eq!(inputs.len(), g.len(), "{g:?}");
+    }
+    let err = fails(&d, &[&three[..], &["--output", "o.csv", "--solver", "optimal"]].concat());
+    assert!(err.contains("three or more inputs"), "{err}");
+}
+
+#[test]
+fn the_optimal_solver_links_one_to_one() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    registers(&d);
+    encode(&d, "k.key", "left.csv", "left.parquet");
+    encode(&d, "k.key", "right.csv", "right.parquet");
+    let base = ["link", "--input", "left.parquet", "--input", "right.parquet"];
+    let err = ok(&d, &[&base[..], &["--output", "o.csv", "--solver", "optimal"]].concat());
+    assert!(err.contains("optimal 1-to-1"), "{err}");
+    ok(&d, &[&base[..], &["--output", "g.csv"]].concat());
+    // The best pairs here are also each other's only good ones: both solvers agree.
+    assert_eq!(read_csv(&d.path("o.csv")), read_csv(&d.path("g.csv")));
+}
+
+/// `n` people with random syllable names (common syllables far more often, as with real
+/// names, so some people have many look-alikes and others none), and a second register holding the first
+/// `shared` of them with a typo in every surname, plus people of its own; the truth file
+/// lists the shared ones.
+fn people(d: &Dir, n: usize, shared: usize) {
+    const S: [&str; 32] = [
+        "an", "ber", "ka", "li", "ma", "nor", "sa", "te", "vi", "jo", "hel", "ing", "rid", "sig",
+        "ol", "us", "mar", "ta", "per", "kri", "sten", "bjø", "ås", "lu", "ni", "ko", "ri", "en",
+        "ha", "gu", "ny", "ei",
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut below = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut person = || {
+        // Rank-frequency close to Zipf's law: 32^u - 1 for u uniform in 0..1.
+        let mut zipf =
+            || (32f64.powf(below(1 << 20) as f64 / f64::from(1 << 20)) as usize).min(32) - 1;
+        let mut name = |parts: usize| (0..parts).map(|_| S[zipf()]).collect::<String>();
+        let (given, surname, city) = (name(2), name(3), name(2));
+        let dob = format!("{}-{:02}-{:02}", 1940 + below(60), 1 + below(12), 1 + below(28));
+        (given, surname, dob, city)
+    };
+    let mut left = String::from("id,first_name,last_name,dob,sex,city\n");
+    let mut right = left.clone();
+    let mut truth = String::from("left_id,right_id\n");
+    for i in 0..n {
+        let (g, s, dob, city) = person();
+        left += &format!("l{i},{g},{s},{dob},F,{city}\n");
+        if i < shared {
+            let typo: String =
+                s.chars().enumerate().map(|(k, c)| if k == 2 { 'x' } else { c }).collect();
+            right += &format!("r{i},{g},{typo},{dob},F,{city}\n");
+            truth += &format!("l{i},r{i}\n");
+        }
+    }
+    for i in shared..n {
+        let (g, s, dob, city) = person();
+        right += &format!("r{i},{g},{s},{dob},F,{city}\n");
+    }
+    d.write("pl.csv", &left);
+    d.write("pr.csv", &right);
+    d.write("pt.csv", &truth);
+}
+
+#[test]
+fn an_automatic_threshold_links_well_and_the_histogram_shows_it() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    people(&d, 3000, 1500);
+    encode(&d, "k.key", "pl.csv", "pl.parquet");
+    encode(&d, "k.key", "pr.csv", "pr.parquet");
+    let err = ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "pl.parquet",
+            "--input",
+            "pr.parquet",
+            "--output",
+            "m.csv",
+            "--threshold",
+            "auto",
+            "--histogram",
+            "h.svg",
+        ],
+    );
+    assert!(err.contains("(auto from 3000 sampled records"), "{err}");
+    let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "pt.csv", "--json"]);
+    let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(q["f1"].as_f64().unwrap() > 0.95, "{q}\n{err}");
+    let svg = std::fs::read_to_string(d.path("h.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Best score of each of 3000 sampled"), "{svg}");
+
+    // Four records are too few to show two groups of scores.
+    registers(&d);
+    encode(&d, "k.key", "left.csv", "left.parquet");
+    encode(&d, "k.key", "right.csv", "right.parquet");
+    let err = fails(
+        &d,
+        &[
+            "link",
+            "--input",
+            "left.parquet",
+            "--input",
+            "right.parquet",
+            "--output",
+            "x.csv",
+            "--threshold",
+            "auto",
+        ],
+    );
+    assert!(err.contains("too few to choose a threshold"), "{err}");
+    assert!(!d.path("x.csv").exists());
 }

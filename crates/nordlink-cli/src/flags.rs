@@ -44,7 +44,12 @@ pub(crate) struct EvaluateArgs {
     /// The true links, in the same form (a header row is allowed).
     #[arg(long, value_name = "FILE")]
     pub(crate) truth: PathBuf,
-    /// Print one JSON object: precision, recall, f1, tp, fp, fn.
+    /// Candidate pairs in the same form (the output of `nordlink link --solver none`): also
+    /// report pairs completeness, the share of true links among them.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) candidates: Option<PathBuf>,
+    /// Print one JSON object: precision, recall, f1, tp, fp, fn (and
+    /// pairs_completeness).
     #[arg(long)]
     pub(crate) json: bool,
     /// The first row of both files is a header [default: guessed from the cells].
@@ -73,22 +78,35 @@ pub(crate) enum Blocking {
 pub(crate) enum Solver {
     /// Best pairs first, each record matched at most once.
     Greedy,
+    /// The largest total score with each record matched at most once.
+    Optimal,
     /// Every candidate pair.
     None,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct LinkArgs {
-    /// An encoded input (from `nordlink encode`, or a CSV with an id and a base64 `clk`
-    /// column); give it twice.
+    /// An encoded input (from `nordlink encode`, a CSV with an id and a base64 `clk`
+    /// column, or anonlink CLK JSON); give it twice, or more times for groups across
+    /// several registers.
     #[arg(long, value_name = "FILE", required = true)]
     pub(crate) input: Vec<PathBuf>,
-    /// Output file: .csv or .parquet, with `left_id`, `right_id`, `score`.
+    /// Output file: .csv or .parquet, with `left_id`, `right_id`, `score` (two inputs), or
+    /// `group`, `input`, `id`, `score` (one row per record of a group; more inputs).
     #[arg(long, value_name = "FILE")]
     pub(crate) output: PathBuf,
-    /// Lowest score of a match, 0..=1.
-    #[arg(long, default_value_t = 0.8)]
-    pub(crate) threshold: f64,
+    /// Lowest score of a match, 0..=1, or `auto`: chosen from the scores of a sample of
+    /// left records without ground truth (docs/linkage.md).
+    #[arg(long, default_value = "0.8", value_parser = parse_threshold, value_name = "T|auto")]
+    pub(crate) threshold: Threshold,
+    /// Left records sampled for `--threshold auto` and `--histogram` [default: as many as
+    /// 2 x 10^9 comparisons allow, at least 5 000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    pub(crate) auto_sample: Option<u32>,
+    /// Draw the best scores of a sample of left records, with the threshold marked, as
+    /// an SVG image.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) histogram: Option<PathBuf>,
     /// Similarity measure: dice, jaccard or hamming.
     #[arg(long, default_value = "dice", value_parser = parse_measure)]
     pub(crate) measure: nordlink::link::Measure,
@@ -300,6 +318,25 @@ fn parse_encoding(s: &str) -> Result<Encoding, String> {
 
 fn parse_measure(s: &str) -> Result<nordlink::link::Measure, String> {
     s.parse().map_err(|e: nordlink::link::UnknownMeasure| e.to_string())
+}
+
+/// A match threshold: a number, or chosen from the data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Threshold {
+    /// This score, 0..=1.
+    Fixed(f64),
+    /// Chosen from a sample's score distribution.
+    Auto,
+}
+
+fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    if s == "auto" {
+        return Ok(Threshold::Auto);
+    }
+    match s.parse::<f64>() {
+        Ok(t) if (0.0..=1.0).contains(&t) => Ok(Threshold::Fixed(t)),
+        _ => Err("expected a number from 0 to 1, or auto".into()),
+    }
 }
 
 fn parse_blocking(s: &str) -> Result<Blocking, String> {

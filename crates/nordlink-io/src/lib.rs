@@ -86,7 +86,7 @@ pub use provenance::{Mismatch, PROVENANCE_FORMAT, Provenance, ProvenanceError};
 pub use reader::{InputBatch, ReadOptions, TableReader};
 pub use rejects::{Reject, RejectsWriter, rejects_batch, rejects_schema};
 pub use text::text_column;
-pub use writer::{TableWriter, WriteOptions};
+pub use writer::{TableWriter, WriteOptions, write_atomically};
 
 /// Arrow and Parquet, re-exported so callers stay on the versions nordlink uses.
 pub use arrow_array;

@@ -292,7 +292,17 @@ impl TableWriter {
 /// Writes `OUT.provenance.json` atomically (temporary file, sync, rename); returns its path.
 fn write_sidecar(data: &Path, json: &str) -> Result<PathBuf, IoError> {
     let path = Provenance::sidecar_path(data);
-    let err = |source| IoError::File { path: path.clone(), source };
+    write_atomically(&path, json.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes a small file whole or not at all: a temporary file beside it (readable by its
+/// owner only, like every output), synced, then renamed over `path`.
+///
+/// # Errors
+/// [`IoError::File`] naming `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let err = |source| IoError::File { path: path.to_owned(), source };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -302,10 +312,10 @@ fn write_sidecar(data: &Path, json: &str) -> Result<PathBuf, IoError> {
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(err)?;
-    temp.write_all(json.as_bytes()).map_err(err)?;
+    temp.write_all(bytes).map_err(err)?;
     temp.as_file().sync_all().map_err(err)?;
-    temp.persist(&path).map_err(|e| err(e.error))?;
-    Ok(path)
+    temp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }
 
 fn csv_write_error(path: &Path, e: csv::Error) -> IoError {

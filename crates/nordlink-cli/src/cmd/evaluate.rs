@@ -46,9 +46,16 @@ pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let matches = pairs(&args.matches, header)?;
     let truth = pairs(&args.truth, header)?;
     let q = Quality::of(&matches, &truth);
+    // Pairs completeness is the recall of the candidate set.
+    let completeness = match &args.candidates {
+        Some(path) => Some(Quality::of(&pairs(path, header)?, &truth).recall()),
+        None => None,
+    };
     if args.json {
+        let extra =
+            completeness.map(|c| format!(", \"pairs_completeness\": {c}")).unwrap_or_default();
         println!(
-            "{{\"precision\": {}, \"recall\": {}, \"f1\": {}, \"tp\": {}, \"fp\": {}, \"fn\": {}}}",
+            "{{\"precision\": {}, \"recall\": {}, \"f1\": {}, \"tp\": {}, \"fp\": {}, \"fn\": {}{extra}}}",
             q.precision(),
             q.recall(),
             q.f1(),
@@ -57,6 +64,9 @@ pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
             q.false_negatives
         );
     } else {
+        if let Some(c) = completeness {
+            println!("pairs completeness {c:.4} (true links among the candidates)");
+        }
         println!(
             "true positives {}, false positives {}, false negatives {}\nprecision {:.4}, recall {:.4}, F1 {:.4}",
             q.true_positives,

@@ -3,6 +3,7 @@
 mod encode;
 mod evaluate;
 mod hints;
+mod histogram;
 mod id_check;
 mod key;
 mod link;

@@ -234,7 +234,7 @@ fn score_blocks<'a>(
     budget: &Budget,
     report: impl Fn(FilterRef<'_>, FilterRef<'_>) -> bool,
 ) -> (Vec<Candidate>, u64) {
-    let mut scorer = Scorer::new(left, (measure, threshold), kernel, budget);
+    let mut scorer = Scorer::new(left, (measure, threshold), kernel, Some(budget));
     let (mut out, mut comparisons) = (Vec::new(), 0u64);
     let (mut gathered, mut needs, mut members) = (Vec::new(), Vec::new(), Vec::new());
     for (lefts, rights) in blocks {

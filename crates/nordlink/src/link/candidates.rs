@@ -54,6 +54,9 @@ pub enum LinkError {
     /// Blocking keys were given for another number of records than the input holds.
     #[error("blocking keys and records differ in number")]
     KeysMismatch,
+    /// A filter could not be copied (a sample of an input).
+    #[error(transparent)]
+    Filter(#[from] crate::clk::FilterError),
 }
 
 /// Checks a threshold: a number in 0..=1.
@@ -112,7 +115,8 @@ impl Budget {
 /// exact score decides for the pairs that pass. The count test subsumes the popcount
 /// bound (`c ≤ min(|a|, |b|)`).
 pub(super) struct Scorer<'b> {
-    budget: &'b Budget,
+    /// Counts every pair found; `None` when the caller keeps a bounded number itself.
+    budget: Option<&'b Budget>,
     measure: Measure,
     threshold: f64,
     kernel: Kernel,
@@ -129,7 +133,7 @@ impl<'b> Scorer<'b> {
         left: &FilterArena,
         (measure, threshold): (Measure, f64),
         kernel: Kernel,
-        budget: &'b Budget,
+        budget: Option<&'b Budget>,
     ) -> Self {
         let (alpha, beta) = measure.min_common(threshold, left.bits());
         Self {
@@ -176,7 +180,7 @@ impl<'b> Scorer<'b> {
         for &p in &self.passing {
             let p = p as usize;
             let score = self.measure.score(self.counts[p], a.popcount(), pops(p), self.bits);
-            if score >= self.threshold && self.budget.take() {
+            if score >= self.threshold && self.budget.is_none_or(Budget::take) {
                 found(p, score);
             }
         }
@@ -191,7 +195,7 @@ fn scan(
     rows: std::ops::Range<usize>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
-    budget: &Budget,
+    budget: Option<&Budget>,
     mut visit: impl FnMut(usize, usize, f64),
 ) {
     let words = left.words_per_filter();
@@ -257,7 +261,7 @@ pub fn candidates(
     let budget = Budget::default();
     let found = by_blocks(left, |rows| {
         let mut out = Vec::new();
-        scan(left, right, rows, (measure, threshold), kernel, &budget, |i, j, score| {
+        scan(left, right, rows, (measure, threshold), kernel, Some(&budget), |i, j, score| {
             out.push(Candidate { left: position(i), right: position(j), score });
         });
         // Tiles visit pairs in (tile, left, right) order; the contract is (left, right).
@@ -288,7 +292,9 @@ pub fn top_k(
         // is cheapest).
         let first = rows.start;
         let mut best: Vec<Vec<Candidate>> = vec![Vec::new(); rows.len()];
-        scan(left, right, rows, (measure, threshold), kernel, &budget, |i, j, score| {
+        // Only the pairs kept count against the budget: a low threshold costs time here,
+        // not memory.
+        scan(left, right, rows, (measure, threshold), kernel, None, |i, j, score| {
             if k == 0 {
                 return;
             }
@@ -296,7 +302,7 @@ pub fn top_k(
             let c = Candidate { left: position(i), right: position(j), score };
             let at = list
                 .partition_point(|x| x.score > score || (x.score == score && x.right < c.right));
-            if at < k {
+            if at < k && (list.len() == k || budget.take()) {
                 list.insert(at, c);
                 list.truncate(k);
             }

@@ -15,8 +15,8 @@ const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 50.0;
-const BOTTOM: f64 = 60.0;
+const TOP: f64 = 62.0;
+const BOTTOM: f64 = 72.0;
 
 /// Counts per bin of 0.01 from `start` to 1 (scores of 1 in the last bin); scores below
 /// `start` (and records without one) are not counted.
@@ -116,14 +116,14 @@ pub(super) fn svg(profile: &ScoreProfile, threshold: f64, how: &str) -> String {
         s,
         r##"<line x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{bottom}" stroke="#c53030" stroke-width="2" stroke-dasharray="6 3"/>
 <text x="{tx:.1}" y="{label_y}" fill="#c53030" text-anchor="middle">{threshold:.3}</text>
-<text x="{cx}" y="{}" text-anchor="middle">best score (records at or above the threshold in blue)</text>
+<text x="{cx}" y="{}" text-anchor="middle">best score (bars; at or above the threshold in blue)</text>
 <text transform="translate(18 {cy}) rotate(-90)" text-anchor="middle">records (log scale)</text>
-<text x="{}" y="{}" fill="#dd6b20" text-anchor="end">second-best scores (what a non-match scores)</text>
+<text x="{}" y="{}" fill="#dd6b20" text-anchor="middle">line: second-best scores (what a non-match scores)</text>
 </svg>
 "##,
         HEIGHT - 14.0,
-        LEFT + plot_w - 4.0,
-        TOP + 14.0,
+        LEFT + plot_w / 2.0,
+        HEIGHT - 34.0,
         tx = x(threshold.max(lo)),
         bottom = TOP + plot_h,
         label_y = TOP - 2.0,

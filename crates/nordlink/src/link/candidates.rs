@@ -126,6 +126,8 @@ pub(super) struct Scorer<'b> {
     beta: f64,
     counts: Vec<u32>,
     passing: Vec<u32>,
+    counts2: Vec<u32>,
+    passing2: Vec<u32>,
 }
 
 impl<'b> Scorer<'b> {
@@ -147,6 +149,8 @@ impl<'b> Scorer<'b> {
             beta,
             counts: Vec::new(),
             passing: Vec::new(),
+            counts2: Vec::new(),
+            passing2: Vec::new(),
         }
     }
 
@@ -185,6 +189,44 @@ impl<'b> Scorer<'b> {
             }
         }
     }
+
+    /// [`score`](Self::score) for two left filters at once (`found(0 or 1, p, score)`),
+    /// which the AVX-512 kernel does in one pass over the right filters.
+    pub(super) fn score2(
+        &mut self,
+        ab: [FilterRef<'_>; 2],
+        (words, needs): (&[u64], &[f64]),
+        pops: impl Fn(usize) -> u32,
+        mut found: impl FnMut(usize, usize, f64),
+    ) {
+        let n = needs.len();
+        self.counts.resize(n, 0);
+        self.counts2.resize(n, 0);
+        self.passing.clear();
+        self.passing2.clear();
+        let need = |f: FilterRef<'_>| self.alpha * f64::from(f.popcount()) + self.beta - 1e-6;
+        let left_needs = [need(ab[0]), need(ab[1])];
+        self.kernel.and_counts_passing2(
+            [ab[0].words(), ab[1].words()],
+            words,
+            self.words,
+            (left_needs, needs),
+            [&mut self.counts, &mut self.counts2],
+            [&mut self.passing, &mut self.passing2],
+        );
+        for (which, (counts, passing)) in
+            [(&self.counts, &self.passing), (&self.counts2, &self.passing2)].into_iter().enumerate()
+        {
+            let a = ab[which];
+            for &p in passing {
+                let p = p as usize;
+                let score = self.measure.score(counts[p], a.popcount(), pops(p), self.bits);
+                if score >= self.threshold && self.budget.is_none_or(Budget::take) {
+                    found(which, p, score);
+                }
+            }
+        }
+    }
 }
 
 /// Calls `visit(i, j, score)` for every left record `i` in `rows` and right record `j`
@@ -208,16 +250,29 @@ fn scan(
         let tile_pops = &right.popcounts()[tile_start..tile_end];
         needs.clear();
         needs.extend(tile_pops.iter().map(|&b| scorer.right_need(b)));
-        for i in rows.clone() {
-            let Some(a) = left.get(i) else { continue };
-            scorer.score(
-                a,
-                (tile_words, &needs),
-                |p| tile_pops[p],
-                |p, score| {
-                    visit(i, tile_start + p, score);
-                },
-            );
+        // Left records two at a time: the AVX-512 kernel reads the tile once for both.
+        let mut i = rows.start;
+        while i < rows.end {
+            let pair = (i + 1 < rows.end).then(|| left.get(i).zip(left.get(i + 1))).flatten();
+            if let Some((a, b)) = pair {
+                scorer.score2(
+                    [a, b],
+                    (tile_words, &needs),
+                    |p| tile_pops[p],
+                    |which, p, score| visit(i + which, tile_start + p, score),
+                );
+                i += 2;
+                continue;
+            }
+            if let Some(a) = left.get(i) {
+                scorer.score(
+                    a,
+                    (tile_words, &needs),
+                    |p| tile_pops[p],
+                    |p, score| visit(i, tile_start + p, score),
+                );
+            }
+            i += 1;
         }
     }
 }

@@ -142,4 +142,52 @@ impl Kernel {
             }
         }
     }
+
+    /// [`and_counts_passing`](Self::and_counts_passing) for two queries against the same
+    /// candidates. AVX-512 loads each candidate once for both; the other kernels run the
+    /// queries one after the other.
+    pub fn and_counts_passing2(
+        self,
+        queries: [&[u64]; 2],
+        candidates: &[u64],
+        words: usize,
+        (left_needs, right_need): ([f64; 2], &[f64]),
+        outs: [&mut [u32]; 2],
+        passing: [&mut Vec<u32>; 2],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.0 == Isa::Avx512 {
+            // SAFETY: an Avx512 kernel is only made after detecting AVX-512F and VPOPCNTDQ.
+            #[allow(unsafe_code)]
+            unsafe {
+                arch::x86_64::avx512::and_counts_passing2(
+                    queries,
+                    candidates,
+                    words,
+                    (left_needs, right_need),
+                    outs,
+                    passing,
+                );
+            }
+            return;
+        }
+        let [out_a, out_b] = outs;
+        let [pass_a, pass_b] = passing;
+        self.and_counts_passing(
+            queries[0],
+            candidates,
+            words,
+            (left_needs[0], right_need),
+            out_a,
+            pass_a,
+        );
+        self.and_counts_passing(
+            queries[1],
+            candidates,
+            words,
+            (left_needs[1], right_need),
+            out_b,
+            pass_b,
+        );
+    }
 }

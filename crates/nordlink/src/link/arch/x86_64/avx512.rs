@@ -161,3 +161,131 @@ pub(in crate::link) unsafe fn and_counts_passing(
         }
     }
 }
+
+/// Stores eight counts at `out[j..j + 8]` and, with a test, appends every `j + k` whose
+/// count reaches `left_need + right_need[j + k]` to `passing`.
+///
+/// # Safety
+/// `j + 8 <= out.len()` and, with a test, `j + 8 <= right_need.len()`; the CPU must
+/// support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn finish8(
+    sums: __m256i,
+    j: usize,
+    out: &mut [u32],
+    test: Option<(f64, &[f64], &mut Vec<u32>)>,
+) {
+    // SAFETY: j + 8 <= out.len() (the caller's contract): the store writes out[j..j + 8].
+    unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(j).cast::<__m256i>(), sums) };
+    if let Some((left_need, right_need, passing)) = test {
+        // SAFETY: j + 8 <= right_need.len() (the caller's contract).
+        let right = unsafe { _mm512_loadu_pd(right_need.as_ptr().add(j)) };
+        let need = _mm512_add_pd(_mm512_set1_pd(left_need), right);
+        let mut hits = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(_mm512_cvtepi32_pd(sums), need);
+        while hits != 0 {
+            // j + bit < out.len() <= u32::MAX positions (checked by callers).
+            passing.push(u32::try_from(j).unwrap_or(u32::MAX) + hits.trailing_zeros());
+            hits &= hits - 1;
+        }
+    }
+}
+
+/// [`and_counts_passing`] for two queries at once: each candidate word is loaded once
+/// and counted against both, halving the cache traffic per pair, which bounds the
+/// one-query kernel (two 64-byte loads per pair of 1024-bit filters).
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 VPOPCNTDQ.
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+pub(in crate::link) unsafe fn and_counts_passing2(
+    queries: [&[u64]; 2],
+    candidates: &[u64],
+    words: usize,
+    (needs, right_need): ([f64; 2], &[f64]),
+    outs: [&mut [u32]; 2],
+    passing: [&mut Vec<u32>; 2],
+) {
+    let words = words.max(1);
+    let [out_a, out_b] = outs;
+    let [pass_a, pass_b] = passing;
+    let n = out_a.len().min(out_b.len()).min(candidates.len() / words).min(right_need.len());
+    if queries[0].len() < words || queries[1].len() < words {
+        // A short query compares only the words both have: the one-query path does that.
+        for (q, out, need, pass) in
+            [(queries[0], out_a, needs[0], pass_a), (queries[1], out_b, needs[1], pass_b)]
+        {
+            // SAFETY: the caller guarantees the features (this function's own contract).
+            unsafe {
+                and_counts_passing(
+                    q,
+                    candidates,
+                    words,
+                    &mut out[..n],
+                    Some((need, right_need, pass)),
+                )
+            };
+        }
+        return;
+    }
+    let mut j = 0;
+    while j + 8 <= n {
+        let mut pa = [_mm512_setzero_si512(); 8];
+        let mut pb = [_mm512_setzero_si512(); 8];
+        let mut i = 0;
+        while i < words {
+            let take = (words - i).min(8);
+            let mask = u8::MAX >> (8 - take);
+            // SAFETY: lanes i..i + take lie inside both queries (each holds at least
+            // `words` words) and inside candidate j + k (j + k < n <= candidates.len() /
+            // words); masked-off lanes are not read.
+            let (qa, qb) = unsafe {
+                (
+                    _mm512_maskz_loadu_epi64(mask, queries[0].as_ptr().add(i).cast()),
+                    _mm512_maskz_loadu_epi64(mask, queries[1].as_ptr().add(i).cast()),
+                )
+            };
+            for k in 0..8 {
+                // SAFETY: as above, for candidate j + k.
+                let c = unsafe {
+                    _mm512_maskz_loadu_epi64(
+                        mask,
+                        candidates.as_ptr().add((j + k) * words + i).cast(),
+                    )
+                };
+                pa[k] = _mm512_add_epi64(pa[k], _mm512_popcnt_epi64(_mm512_and_si512(qa, c)));
+                pb[k] = _mm512_add_epi64(pb[k], _mm512_popcnt_epi64(_mm512_and_si512(qb, c)));
+            }
+            i += 8;
+        }
+        // SAFETY: j + 8 <= n, which is at most both outputs' and right_need's lengths.
+        unsafe {
+            finish8(
+                _mm512_cvtepi64_epi32(reduce8(pa)),
+                j,
+                out_a,
+                Some((needs[0], right_need, &mut *pass_a)),
+            );
+            finish8(
+                _mm512_cvtepi64_epi32(reduce8(pb)),
+                j,
+                out_b,
+                Some((needs[1], right_need, &mut *pass_b)),
+            );
+        }
+        j += 8;
+    }
+    for (t, c) in candidates[j * words..].chunks_exact(words).enumerate().take(n - j) {
+        for (q, out, need, pass) in [
+            (queries[0], &mut *out_a, needs[0], &mut *pass_a),
+            (queries[1], &mut *out_b, needs[1], &mut *pass_b),
+        ] {
+            // SAFETY: this function runs only where the features are available.
+            let count = unsafe { and_count(q, c) };
+            out[j + t] = count;
+            if f64::from(count) >= need + right_need[j + t] {
+                pass.push(u32::try_from(j + t).unwrap_or(u32::MAX));
+            }
+        }
+    }
+}

@@ -85,28 +85,6 @@ proptest! {
             for (c, w) in cands.chunks_exact(words).zip(&want) {
                 prop_assert_eq!(k.and_count(query, c), *w, "{}", k.name());
             }
-            // Two queries at once: the second is the reversed first (other counts), with
-            // its own need.
-            let other: Vec<u64> = query.iter().rev().copied().collect();
-            let want2: Vec<u32> =
-                cands.chunks_exact(words).map(|c| Kernel::scalar().and_count(&other, c)).collect();
-            let passing2_want: Vec<u32> = (0..n as u32)
-                .filter(|&j| f64::from(want2[j as usize]) >= 1.0 + right_need[j as usize])
-                .collect();
-            let (mut out_a, mut out_b) = (vec![u32::MAX; n], vec![u32::MAX; n]);
-            let (mut pass_a, mut pass_b) = (Vec::new(), Vec::new());
-            k.and_counts_passing2(
-                [query, &other],
-                cands,
-                words,
-                ([0.0, 1.0], &right_need),
-                [&mut out_a, &mut out_b],
-                [&mut pass_a, &mut pass_b],
-            );
-            prop_assert_eq!(&out_a, &want, "{}", k.name());
-            prop_assert_eq!(&out_b, &want2, "{}", k.name());
-            prop_assert_eq!(&pass_a, &passing_want, "{}", k.name());
-            prop_assert_eq!(&pass_b, &passing2_want, "{}", k.name());
         }
     }
 

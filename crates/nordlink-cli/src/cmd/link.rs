@@ -56,10 +56,14 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         Blocking::Column(name) => Some(name.as_str()),
         _ => None,
     };
+    let bar = super::progress::phases();
     let inputs = args
         .input
         .iter()
-        .map(|p| EncodedInput::read(p, args.id_column.as_deref(), key_column))
+        .map(|p| {
+            bar.set_message(format!("reading {}", p.display()));
+            EncodedInput::read(p, args.id_column.as_deref(), key_column)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for other in &inputs[1..] {
         for note in check_linkable(&inputs[0], other)? {
@@ -74,45 +78,51 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         Solver::None => "no",
     };
 
-    let (matches, n_candidates, comparisons, blocking, thresholds) =
-        if let [left, right] = &inputs[..] {
-            let (threshold, how, profile) = choose_threshold(left, right, args, kernel)?;
-            if let (Some(path), Some(profile)) = (&args.histogram, &profile) {
-                super::histogram::write(path, profile, threshold, &how)?;
-            }
-            let found = search(left, right, args, threshold, kernel)?;
-            let n = found.pairs.len();
-            let mut matches = match args.solver {
-                Solver::Greedy => greedy(&found.pairs),
-                Solver::Optimal => optimal(&found.pairs),
-                Solver::None => found.pairs,
-            };
-            matches.sort_by_key(|m| (m.left, m.right));
-            write_pairs(args, left, right, &matches)?;
-            (matches.len(), n, found.comparisons, found.blocking, format!("{threshold} ({how})"))
-        } else {
-            let mut pairs = Vec::new();
-            let (mut comparisons, mut blocking, mut thresholds) = (0.0, Vec::new(), Vec::new());
-            for (i, left) in inputs.iter().enumerate() {
-                for (j, right) in inputs.iter().enumerate().skip(i + 1) {
-                    let (threshold, how, _) = choose_threshold(left, right, args, kernel)?;
-                    let found = search(left, right, args, threshold, kernel)?;
-                    comparisons += found.comparisons;
-                    blocking.push(format!("{i}-{j}: {}", found.blocking));
-                    thresholds.push(format!("{i}-{j}: {threshold} ({how})"));
-                    let record = |input, at| Record { input: position(input), position: at };
-                    pairs.extend(found.pairs.into_iter().map(|c| PairCandidate {
-                        a: record(i, c.left),
-                        b: record(j, c.right),
-                        score: c.score,
-                    }));
-                }
-            }
-            let groups = greedy_groups(&pairs);
-            write_groups(args, &inputs, &groups)?;
-            (groups.len(), pairs.len(), comparisons, blocking.join("; "), thresholds.join("; "))
+    let (matches, n_candidates, comparisons, blocking, thresholds) = if let [left, right] =
+        &inputs[..]
+    {
+        let (threshold, how, profile) = choose_threshold(left, right, args, kernel, &bar)?;
+        if let (Some(path), Some(profile)) = (&args.histogram, &profile) {
+            super::histogram::write(path, profile, threshold, &how)?;
+        }
+        bar.set_message(format!("comparing at threshold {threshold}"));
+        let found = search(left, right, args, threshold, kernel)?;
+        bar.set_message(format!("matching {} candidates", found.pairs.len()));
+        let n = found.pairs.len();
+        let mut matches = match args.solver {
+            Solver::Greedy => greedy(&found.pairs),
+            Solver::Optimal => optimal(&found.pairs),
+            Solver::None => found.pairs,
         };
+        matches.sort_by_key(|m| (m.left, m.right));
+        write_pairs(args, left, right, &matches)?;
+        (matches.len(), n, found.comparisons, found.blocking, format!("{threshold} ({how})"))
+    } else {
+        let mut pairs = Vec::new();
+        let (mut comparisons, mut blocking, mut thresholds) = (0.0, Vec::new(), Vec::new());
+        for (i, left) in inputs.iter().enumerate() {
+            for (j, right) in inputs.iter().enumerate().skip(i + 1) {
+                let (threshold, how, _) = choose_threshold(left, right, args, kernel, &bar)?;
+                bar.set_message(format!("comparing inputs {i} and {j} at threshold {threshold}"));
+                let found = search(left, right, args, threshold, kernel)?;
+                comparisons += found.comparisons;
+                blocking.push(format!("{i}-{j}: {}", found.blocking));
+                thresholds.push(format!("{i}-{j}: {threshold} ({how})"));
+                let record = |input, at| Record { input: position(input), position: at };
+                pairs.extend(found.pairs.into_iter().map(|c| PairCandidate {
+                    a: record(i, c.left),
+                    b: record(j, c.right),
+                    score: c.score,
+                }));
+            }
+        }
+        bar.set_message(format!("grouping {} candidates", pairs.len()));
+        let groups = greedy_groups(&pairs);
+        write_groups(args, &inputs, &groups)?;
+        (groups.len(), pairs.len(), comparisons, blocking.join("; "), thresholds.join("; "))
+    };
 
+    bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let sizes: Vec<String> = inputs.iter().map(|i| i.ids.len().to_string()).collect();
     eprintln!(
@@ -136,9 +146,12 @@ fn choose_threshold(
     right: &EncodedInput,
     args: &LinkArgs,
     kernel: Kernel,
+    bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<(f64, String, Option<ScoreProfile>)> {
     let wanted = args.threshold == Threshold::Auto || args.histogram.is_some();
+    let started = Instant::now();
     let profile = if wanted && !left.ids.is_empty() && !right.ids.is_empty() {
+        bar.set_message("sampling scores to choose the threshold");
         Some(ScoreProfile::measure(
             &left.filters,
             &right.filters,
@@ -163,11 +176,14 @@ fn choose_threshold(
                 );
             };
             let how = format!(
-                "auto from {sampled} sampled records: {:.0} % estimated without a match, \
-                 estimated F1 {:.3}",
+                "auto from {sampled} sampled records in {:.1} s: {:.0} % estimated without a \
+                 match, estimated F1 {:.3}",
+                started.elapsed().as_secs_f64(),
                 auto.unmatched_share * 100.0,
                 auto.estimated_f1
             );
+            // The search at this threshold may take a while: say it now.
+            bar.suspend(|| eprintln!("nordlink link: threshold {} ({how})", auto.threshold));
             if sampled < 1000 {
                 eprintln!(
                     "nordlink: note: {sampled} records are few for an automatic threshold: it \

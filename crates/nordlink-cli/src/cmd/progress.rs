@@ -22,3 +22,17 @@ pub(super) fn rows(total: Option<u64>) -> ProgressBar {
         ),
     }
 }
+
+/// A spinner naming the current phase of a long step, with the time spent, ticking on
+/// its own (the search reports no progress of its own); hidden when not a terminal.
+pub(super) fn phases() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}

@@ -6,12 +6,16 @@
 //! per block instead of once per left filter. Only pairs whose common-bit count can reach
 //! the threshold are scored (the threshold in count form, no division in the hot loop).
 
+use super::kernel::to_word_major;
 use super::{Kernel, Measure};
 use crate::clk::FilterArena;
 use crate::clk::FilterRef;
 
 /// Bytes of right-hand filters per tile: half a typical 1-2 MiB L2.
 const TILE_BYTES: usize = 256 * 1024;
+
+/// Left filters scored together against a tile (each tile word loaded once for all).
+const GROUP: usize = 4;
 
 /// Left filters compared with one tile before moving on.
 const BLOCK: usize = 256;
@@ -126,8 +130,9 @@ pub(super) struct Scorer<'b> {
     beta: f64,
     counts: Vec<u32>,
     passing: Vec<u32>,
-    counts2: Vec<u32>,
-    passing2: Vec<u32>,
+    /// Per query of a group scored together.
+    group_counts: [Vec<u32>; GROUP],
+    group_passing: [Vec<u32>; GROUP],
 }
 
 impl<'b> Scorer<'b> {
@@ -149,8 +154,8 @@ impl<'b> Scorer<'b> {
             beta,
             counts: Vec::new(),
             passing: Vec::new(),
-            counts2: Vec::new(),
-            passing2: Vec::new(),
+            group_counts: Default::default(),
+            group_passing: Default::default(),
         }
     }
 
@@ -190,43 +195,67 @@ impl<'b> Scorer<'b> {
         }
     }
 
-    /// [`score`](Self::score) for two left filters at once (`found(0 or 1, p, score)`),
-    /// which the AVX-512 kernel does in one pass over the right filters.
-    pub(super) fn score2(
+    /// [`score`](Self::score) for [`GROUP`] left filters at once (`found(which, p,
+    /// score)`): with a word-major tile, AVX-512 loads each tile word once for all.
+    pub(super) fn score_group(
         &mut self,
-        ab: [FilterRef<'_>; 2],
-        (words, needs): (&[u64], &[f64]),
+        group: [FilterRef<'_>; GROUP],
+        (tile, needs): (Tile<'_>, &[f64]),
         pops: impl Fn(usize) -> u32,
         mut found: impl FnMut(usize, usize, f64),
     ) {
         let n = needs.len();
-        self.counts.resize(n, 0);
-        self.counts2.resize(n, 0);
-        self.passing.clear();
-        self.passing2.clear();
-        let need = |f: FilterRef<'_>| self.alpha * f64::from(f.popcount()) + self.beta - 1e-6;
-        let left_needs = [need(ab[0]), need(ab[1])];
-        self.kernel.and_counts_passing2(
-            [ab[0].words(), ab[1].words()],
-            words,
-            self.words,
-            (left_needs, needs),
-            [&mut self.counts, &mut self.counts2],
-            [&mut self.passing, &mut self.passing2],
-        );
-        for (which, (counts, passing)) in
-            [(&self.counts, &self.passing), (&self.counts2, &self.passing2)].into_iter().enumerate()
-        {
-            let a = ab[which];
-            for &p in passing {
+        for (c, p) in self.group_counts.iter_mut().zip(&mut self.group_passing) {
+            c.resize(n, 0);
+            p.clear();
+        }
+        let left_needs = group.map(|f| self.alpha * f64::from(f.popcount()) + self.beta - 1e-6);
+        let queries = group.map(|f| f.words());
+        match tile {
+            Tile::WordMajor(tile) => {
+                let outs = self.group_counts.each_mut().map(Vec::as_mut_slice);
+                self.kernel.and_counts_passing_word_major_n(
+                    queries,
+                    tile,
+                    (self.words, n),
+                    (left_needs, needs),
+                    outs,
+                    self.group_passing.each_mut(),
+                );
+            }
+            Tile::BackToBack(words) => {
+                for q in 0..GROUP {
+                    self.kernel.and_counts_passing(
+                        queries[q],
+                        words,
+                        self.words,
+                        (left_needs[q], needs),
+                        &mut self.group_counts[q],
+                        &mut self.group_passing[q],
+                    );
+                }
+            }
+        }
+        for (which, a) in group.iter().enumerate() {
+            for &p in &self.group_passing[which] {
                 let p = p as usize;
-                let score = self.measure.score(counts[p], a.popcount(), pops(p), self.bits);
+                let count = self.group_counts[which][p];
+                let score = self.measure.score(count, a.popcount(), pops(p), self.bits);
                 if score >= self.threshold && self.budget.is_none_or(Budget::take) {
                     found(which, p, score);
                 }
             }
         }
     }
+}
+
+/// Right filters of a tile, as the kernel reads them.
+#[derive(Clone, Copy)]
+pub(super) enum Tile<'a> {
+    /// Each filter's words together, filter after filter.
+    BackToBack(&'a [u64]),
+    /// Laid out by [`to_word_major`].
+    WordMajor(&'a [u64]),
 }
 
 /// Calls `visit(i, j, score)` for every left record `i` in `rows` and right record `j`
@@ -244,24 +273,38 @@ fn scan(
     let tile = (TILE_BYTES / (8 * words)).max(1);
     let mut scorer = Scorer::new(left, (measure, threshold), kernel, budget);
     let mut needs = Vec::with_capacity(tile);
+    let word_major = kernel.word_major();
+    let mut transposed = Vec::new();
     for tile_start in (0..right.len()).step_by(tile) {
         let tile_end = (tile_start + tile).min(right.len());
         let tile_words = &right.words()[tile_start * words..tile_end * words];
         let tile_pops = &right.popcounts()[tile_start..tile_end];
         needs.clear();
         needs.extend(tile_pops.iter().map(|&b| scorer.right_need(b)));
-        // Left records two at a time: the AVX-512 kernel reads the tile once for both.
+        let layout = if word_major {
+            to_word_major(tile_words, words, &mut transposed);
+            Tile::WordMajor(&transposed)
+        } else {
+            Tile::BackToBack(tile_words)
+        };
+        // Left records a group at a time: the AVX-512 kernel reads the tile once for all.
         let mut i = rows.start;
         while i < rows.end {
-            let pair = (i + 1 < rows.end).then(|| left.get(i).zip(left.get(i + 1))).flatten();
-            if let Some((a, b)) = pair {
-                scorer.score2(
-                    [a, b],
-                    (tile_words, &needs),
+            let group = (i + GROUP <= rows.end).then(|| {
+                let g: [Option<FilterRef<'_>>; GROUP] = std::array::from_fn(|k| left.get(i + k));
+                match g {
+                    [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+                    _ => None,
+                }
+            });
+            if let Some(Some(group)) = group {
+                scorer.score_group(
+                    group,
+                    (layout, &needs),
                     |p| tile_pops[p],
                     |which, p, score| visit(i + which, tile_start + p, score),
                 );
-                i += 2;
+                i += GROUP;
                 continue;
             }
             if let Some(a) = left.get(i) {

@@ -143,27 +143,80 @@ impl Kernel {
         }
     }
 
-    /// [`and_counts_passing`](Self::and_counts_passing) for two queries against the same
-    /// candidates. AVX-512 loads each candidate once for both; the other kernels run the
-    /// queries one after the other.
-    pub fn and_counts_passing2(
+    /// Whether [`and_counts_passing_word_major`](Self::and_counts_passing_word_major) is
+    /// this kernel's fastest way over a tile (AVX-512: no horizontal sums).
+    pub(super) fn word_major(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.0 == Isa::Avx512 {
+            return true;
+        }
+        false
+    }
+
+    /// As [`and_counts_passing`](Self::and_counts_passing), over `n` candidates laid out
+    /// by [`to_word_major`].
+    pub(super) fn and_counts_passing_word_major(
         self,
-        queries: [&[u64]; 2],
-        candidates: &[u64],
-        words: usize,
-        (left_needs, right_need): ([f64; 2], &[f64]),
-        outs: [&mut [u32]; 2],
-        passing: [&mut Vec<u32>; 2],
+        query: &[u64],
+        tile: &[u64],
+        (words, n): (usize, usize),
+        (left_need, right_need): (f64, &[f64]),
+        out: &mut [u32],
+        passing: &mut Vec<u32>,
     ) {
         #[cfg(target_arch = "x86_64")]
         if self.0 == Isa::Avx512 {
             // SAFETY: an Avx512 kernel is only made after detecting AVX-512F and VPOPCNTDQ.
             #[allow(unsafe_code)]
             unsafe {
-                arch::x86_64::avx512::and_counts_passing2(
+                arch::x86_64::avx512::and_counts_passing_word_major(
+                    query,
+                    tile,
+                    (words, n),
+                    (left_need, right_need),
+                    out,
+                    passing,
+                );
+            }
+            return;
+        }
+        // Portable: gather each candidate back and count it.
+        let words = words.max(1);
+        let n = n.min(tile.len() / (8 * words) * 8).min(out.len()).min(right_need.len());
+        let mut candidate = vec![0u64; words];
+        for j in 0..n {
+            let (g, k) = (j / 8, j % 8);
+            for (w, word) in candidate.iter_mut().enumerate() {
+                *word = tile[(g * words + w) * 8 + k];
+            }
+            let count = self.and_count(query, &candidate);
+            out[j] = count;
+            if f64::from(count) >= left_need + right_need[j] {
+                passing.push(u32::try_from(j).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
+    /// [`and_counts_passing_word_major`](Self::and_counts_passing_word_major) for `Q`
+    /// queries against the same tile (AVX-512 loads each tile word once for all).
+    pub(super) fn and_counts_passing_word_major_n<const Q: usize>(
+        self,
+        queries: [&[u64]; Q],
+        tile: &[u64],
+        (words, n): (usize, usize),
+        (left_needs, right_need): ([f64; Q], &[f64]),
+        outs: [&mut [u32]; Q],
+        passing: [&mut Vec<u32>; Q],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.0 == Isa::Avx512 {
+            // SAFETY: an Avx512 kernel is only made after detecting AVX-512F and VPOPCNTDQ.
+            #[allow(unsafe_code)]
+            unsafe {
+                arch::x86_64::avx512::and_counts_passing_word_major_n(
                     queries,
-                    candidates,
-                    words,
+                    tile,
+                    (words, n),
                     (left_needs, right_need),
                     outs,
                     passing,
@@ -171,23 +224,81 @@ impl Kernel {
             }
             return;
         }
-        let [out_a, out_b] = outs;
-        let [pass_a, pass_b] = passing;
-        self.and_counts_passing(
-            queries[0],
-            candidates,
-            words,
-            (left_needs[0], right_need),
-            out_a,
-            pass_a,
-        );
-        self.and_counts_passing(
-            queries[1],
-            candidates,
-            words,
-            (left_needs[1], right_need),
-            out_b,
-            pass_b,
-        );
+        for (((q, out), need), pass) in queries.into_iter().zip(outs).zip(left_needs).zip(passing) {
+            self.and_counts_passing_word_major(q, tile, (words, n), (need, right_need), out, pass);
+        }
+    }
+}
+
+/// Lays out filters stored back to back (`words` words each) word-major in groups of
+/// eight, the last group padded with zero words, into `out` (replacing its contents).
+pub(super) fn to_word_major(filters: &[u64], words: usize, out: &mut Vec<u64>) {
+    let words = words.max(1);
+    let n = filters.len() / words;
+    out.clear();
+    out.resize(n.div_ceil(8) * 8 * words, 0);
+    for (j, filter) in filters.chunks_exact(words).enumerate() {
+        let (g, k) = (j / 8, j % 8);
+        for (w, &word) in filter.iter().enumerate() {
+            out[(g * words + w) * 8 + k] = word;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_word_major_layout_counts_like_the_scalar_kernel(
+            words in 1usize..=20,
+            n in 0usize..=21,
+            seed in prop::collection::vec(any::<u64>(), 22 * 20),
+        ) {
+            let query = &seed[..words];
+            let cands = &seed[words..words * (n + 1)];
+            let want: Vec<u32> =
+                cands.chunks_exact(words).map(|c| Kernel::scalar().and_count(query, c)).collect();
+            let right_need: Vec<f64> =
+                want.iter().enumerate().map(|(j, &w)| f64::from(w) - 1.5 + (j % 3) as f64).collect();
+            let passing_want: Vec<u32> = (0..n as u32)
+                .filter(|&j| f64::from(want[j as usize]) >= 0.5 + right_need[j as usize])
+                .collect();
+            let mut tile = Vec::new();
+            to_word_major(cands, words, &mut tile);
+            prop_assert_eq!(tile.len() % (8 * words), 0);
+            for k in Kernel::available() {
+                let mut out = vec![u32::MAX; n];
+                let mut passing = Vec::new();
+                k.and_counts_passing_word_major(
+                    query, &tile, (words, n), (0.5, &right_need), &mut out, &mut passing,
+                );
+                prop_assert_eq!(&out, &want, "{}", k.name());
+                prop_assert_eq!(&passing, &passing_want, "{}", k.name());
+                // Two queries: the first and its reverse, with another need.
+                let other: Vec<u64> = query.iter().rev().copied().collect();
+                let want2: Vec<u32> =
+                    cands.chunks_exact(words).map(|c| Kernel::scalar().and_count(&other, c)).collect();
+                let passing2_want: Vec<u32> = (0..n as u32)
+                    .filter(|&j| f64::from(want2[j as usize]) >= 1.0 + right_need[j as usize])
+                    .collect();
+                let (mut out_a, mut out_b) = (vec![u32::MAX; n], vec![u32::MAX; n]);
+                let (mut pass_a, mut pass_b) = (Vec::new(), Vec::new());
+                k.and_counts_passing_word_major_n(
+                    [query, &other],
+                    &tile,
+                    (words, n),
+                    ([0.5, 1.0], &right_need),
+                    [&mut out_a, &mut out_b],
+                    [&mut pass_a, &mut pass_b],
+                );
+                prop_assert_eq!(&out_a, &want, "{}", k.name());
+                prop_assert_eq!(&out_b, &want2, "{}", k.name());
+                prop_assert_eq!(&pass_a, &passing_want, "{}", k.name());
+                prop_assert_eq!(&pass_b, &passing2_want, "{}", k.name());
+            }
+        }
     }
 }

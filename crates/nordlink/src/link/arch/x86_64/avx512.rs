@@ -4,8 +4,8 @@ use std::arch::x86_64::{
     __m256i, __m512i, _CMP_GE_OQ, _mm256_storeu_si256, _mm512_add_epi64, _mm512_add_pd,
     _mm512_and_si512, _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_epi32,
     _mm512_loadu_pd, _mm512_loadu_si512, _mm512_maskz_loadu_epi64, _mm512_popcnt_epi64,
-    _mm512_reduce_add_epi64, _mm512_set1_pd, _mm512_setzero_si512, _mm512_shuffle_i64x2,
-    _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
+    _mm512_reduce_add_epi64, _mm512_set1_epi64, _mm512_set1_pd, _mm512_setzero_si512,
+    _mm512_shuffle_i64x2, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
 };
 
 /// `|a AND b|` over `n = min(a.len(), b.len())` words.
@@ -191,100 +191,127 @@ unsafe fn finish8(
     }
 }
 
-/// [`and_counts_passing`] for two queries at once: each candidate word is loaded once
-/// and counted against both, halving the cache traffic per pair, which bounds the
-/// one-query kernel (two 64-byte loads per pair of 1024-bit filters).
+/// [`and_counts_passing`] over candidates stored word-major in groups of eight (word `w`
+/// of candidates `8g..8g + 8` side by side at `tile[(g * words + w) * 8..]`, the last group
+/// padded with zero words): lane `k` of one accumulator counts candidate `8g + k`, so no
+/// horizontal reduction is needed. Counts `n` candidates (at most as many as `tile`,
+/// `out` and `right_need` hold).
 ///
 /// # Safety
 /// The CPU must support AVX-512F and AVX-512 VPOPCNTDQ.
 #[target_feature(enable = "avx512f,avx512vpopcntdq")]
-pub(in crate::link) unsafe fn and_counts_passing2(
-    queries: [&[u64]; 2],
-    candidates: &[u64],
-    words: usize,
-    (needs, right_need): ([f64; 2], &[f64]),
-    outs: [&mut [u32]; 2],
-    passing: [&mut Vec<u32>; 2],
+pub(in crate::link) unsafe fn and_counts_passing_word_major(
+    query: &[u64],
+    tile: &[u64],
+    (words, n): (usize, usize),
+    (left_need, right_need): (f64, &[f64]),
+    out: &mut [u32],
+    passing: &mut Vec<u32>,
 ) {
     let words = words.max(1);
-    let [out_a, out_b] = outs;
-    let [pass_a, pass_b] = passing;
-    let n = out_a.len().min(out_b.len()).min(candidates.len() / words).min(right_need.len());
-    if queries[0].len() < words || queries[1].len() < words {
-        // A short query compares only the words both have: the one-query path does that.
-        for (q, out, need, pass) in
-            [(queries[0], out_a, needs[0], pass_a), (queries[1], out_b, needs[1], pass_b)]
-        {
+    let n = n.min(tile.len() / (8 * words) * 8).min(out.len()).min(right_need.len());
+    // A shorter query counts over the words it has, as `and_count` does.
+    let used = words.min(query.len());
+    for g in 0..n.div_ceil(8) {
+        let base = g * words * 8;
+        let mut acc = _mm512_setzero_si512();
+        for (w, &q) in query[..used].iter().enumerate() {
+            // Bit pattern kept: the cast reinterprets, it does not convert.
+            #[allow(clippy::cast_possible_wrap)]
+            let q = _mm512_set1_epi64(q as i64);
+            // SAFETY: base + 8w + 8 <= (g + 1) * words * 8 <= tile.len(), since
+            // g < n / 8 rounded up and n <= tile.len() / (8 * words) * 8.
+            let c =
+                unsafe { _mm512_loadu_si512(tile.as_ptr().add(base + w * 8).cast::<__m512i>()) };
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(q, c)));
+        }
+        // Counts fit in 32 bits (at most 2^24 bits per filter): narrowing keeps them.
+        let sums = _mm512_cvtepi64_epi32(acc);
+        let j = g * 8;
+        if j + 8 <= n {
+            // SAFETY: j + 8 <= n <= out.len(), right_need.len().
+            unsafe { finish8(sums, j, out, Some((left_need, right_need, &mut *passing))) };
+        } else {
+            let mut lanes = [0u32; 8];
+            // SAFETY: the store writes the eight u32 of `lanes`.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast::<__m256i>(), sums) };
+            for (k, &count) in lanes.iter().enumerate().take(n - j) {
+                out[j + k] = count;
+                if f64::from(count) >= left_need + right_need[j + k] {
+                    passing.push(u32::try_from(j + k).unwrap_or(u32::MAX));
+                }
+            }
+        }
+    }
+}
+
+/// [`and_counts_passing_word_major`] for `Q` queries: each tile word is loaded once for
+/// all of them. `n` is the number of candidates, as there.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 VPOPCNTDQ.
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+pub(in crate::link) unsafe fn and_counts_passing_word_major_n<const Q: usize>(
+    queries: [&[u64]; Q],
+    tile: &[u64],
+    (words, n): (usize, usize),
+    (needs, right_need): ([f64; Q], &[f64]),
+    outs: [&mut [u32]; Q],
+    passing: [&mut Vec<u32>; Q],
+) {
+    let words = words.max(1);
+    let mut n = n.min(tile.len() / (8 * words) * 8).min(right_need.len());
+    for out in &outs {
+        n = n.min(out.len());
+    }
+    if queries.iter().any(|q| q.len() < words) {
+        for q in 0..Q {
             // SAFETY: the caller guarantees the features (this function's own contract).
             unsafe {
-                and_counts_passing(
-                    q,
-                    candidates,
-                    words,
-                    &mut out[..n],
-                    Some((need, right_need, pass)),
-                )
-            };
+                and_counts_passing_word_major(
+                    queries[q],
+                    tile,
+                    (words, n),
+                    (needs[q], right_need),
+                    outs[q],
+                    passing[q],
+                );
+            }
         }
         return;
     }
-    let mut j = 0;
-    while j + 8 <= n {
-        let mut pa = [_mm512_setzero_si512(); 8];
-        let mut pb = [_mm512_setzero_si512(); 8];
-        let mut i = 0;
-        while i < words {
-            let take = (words - i).min(8);
-            let mask = u8::MAX >> (8 - take);
-            // SAFETY: lanes i..i + take lie inside both queries (each holds at least
-            // `words` words) and inside candidate j + k (j + k < n <= candidates.len() /
-            // words); masked-off lanes are not read.
-            let (qa, qb) = unsafe {
-                (
-                    _mm512_maskz_loadu_epi64(mask, queries[0].as_ptr().add(i).cast()),
-                    _mm512_maskz_loadu_epi64(mask, queries[1].as_ptr().add(i).cast()),
-                )
-            };
-            for k in 0..8 {
-                // SAFETY: as above, for candidate j + k.
-                let c = unsafe {
-                    _mm512_maskz_loadu_epi64(
-                        mask,
-                        candidates.as_ptr().add((j + k) * words + i).cast(),
-                    )
-                };
-                pa[k] = _mm512_add_epi64(pa[k], _mm512_popcnt_epi64(_mm512_and_si512(qa, c)));
-                pb[k] = _mm512_add_epi64(pb[k], _mm512_popcnt_epi64(_mm512_and_si512(qb, c)));
+    for g in 0..n.div_ceil(8) {
+        let base = g * words * 8;
+        let mut acc = [_mm512_setzero_si512(); Q];
+        for w in 0..words {
+            // SAFETY: base + 8w + 8 <= (g + 1) * words * 8 <= tile.len() (as in the
+            // one-query version).
+            let c =
+                unsafe { _mm512_loadu_si512(tile.as_ptr().add(base + w * 8).cast::<__m512i>()) };
+            for (acc, query) in acc.iter_mut().zip(&queries) {
+                // Bit pattern kept: the cast reinterprets, it does not convert.
+                #[allow(clippy::cast_possible_wrap)]
+                let q = _mm512_set1_epi64(query[w] as i64);
+                *acc = _mm512_add_epi64(*acc, _mm512_popcnt_epi64(_mm512_and_si512(q, c)));
             }
-            i += 8;
         }
-        // SAFETY: j + 8 <= n, which is at most both outputs' and right_need's lengths.
-        unsafe {
-            finish8(
-                _mm512_cvtepi64_epi32(reduce8(pa)),
-                j,
-                out_a,
-                Some((needs[0], right_need, &mut *pass_a)),
-            );
-            finish8(
-                _mm512_cvtepi64_epi32(reduce8(pb)),
-                j,
-                out_b,
-                Some((needs[1], right_need, &mut *pass_b)),
-            );
-        }
-        j += 8;
-    }
-    for (t, c) in candidates[j * words..].chunks_exact(words).enumerate().take(n - j) {
-        for (q, out, need, pass) in [
-            (queries[0], &mut *out_a, needs[0], &mut *pass_a),
-            (queries[1], &mut *out_b, needs[1], &mut *pass_b),
-        ] {
-            // SAFETY: this function runs only where the features are available.
-            let count = unsafe { and_count(q, c) };
-            out[j + t] = count;
-            if f64::from(count) >= need + right_need[j + t] {
-                pass.push(u32::try_from(j + t).unwrap_or(u32::MAX));
+        let j = g * 8;
+        for q in 0..Q {
+            let sums = _mm512_cvtepi64_epi32(acc[q]);
+            let (out, pass) = (&mut *outs[q], &mut *passing[q]);
+            if j + 8 <= n {
+                // SAFETY: j + 8 <= n <= out.len(), right_need.len().
+                unsafe { finish8(sums, j, out, Some((needs[q], right_need, pass))) };
+            } else {
+                let mut lanes = [0u32; 8];
+                // SAFETY: the store writes the eight u32 of `lanes`.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast::<__m256i>(), sums) };
+                for (k, &count) in lanes.iter().enumerate().take(n - j) {
+                    out[j + k] = count;
+                    if f64::from(count) >= needs[q] + right_need[j + k] {
+                        pass.push(u32::try_from(j + k).unwrap_or(u32::MAX));
+                    }
+                }
             }
         }
     }

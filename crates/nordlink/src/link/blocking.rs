@@ -16,7 +16,8 @@
 
 use std::collections::HashMap;
 
-use super::candidates::{Budget, Scorer};
+use super::candidates::{Budget, Scorer, position};
+use super::kernel::to_word_major;
 use super::{Candidate, Kernel, LinkError, Measure};
 use crate::clk::{FilterArena, FilterRef};
 
@@ -237,6 +238,7 @@ fn score_blocks<'a>(
     let mut scorer = Scorer::new(left, (measure, threshold), kernel, Some(budget));
     let (mut out, mut comparisons) = (Vec::new(), 0u64);
     let (mut gathered, mut needs, mut members) = (Vec::new(), Vec::new(), Vec::new());
+    let mut transposed = Vec::new();
     for (lefts, rights) in blocks {
         if lefts.is_empty() || rights.is_empty() {
             continue;
@@ -249,21 +251,26 @@ fn score_blocks<'a>(
             needs.push(scorer.right_need(b.popcount()));
             members.push((j, b));
         }
-        for &i in lefts {
-            let Some(a) = left.get(i as usize) else { continue };
-            comparisons += members.len() as u64;
-            scorer.score(
-                a,
-                (&gathered, &needs),
-                |p| members[p].1.popcount(),
-                |p, score| {
-                    let (j, b) = members[p];
-                    if report(a, b) {
-                        out.push(Candidate { left: i, right: j, score });
-                    }
-                },
-            );
-        }
+        // Big enough blocks are transposed once for the grouped word-major kernel.
+        let layout = (kernel.word_major() && lefts.len() >= 8).then(|| {
+            to_word_major(&gathered, left.words_per_filter(), &mut transposed);
+            transposed.as_slice()
+        });
+        let named = lefts.iter().filter_map(|&i| Some((i as usize, left.get(i as usize)?)));
+        comparisons += (lefts.len() * members.len()) as u64;
+        scorer.score_many(
+            named,
+            (&gathered, layout, &needs),
+            |p| members[p].1.popcount(),
+            |i, p, score| {
+                let (j, b) = members[p];
+                if let Some(a) = left.get(i)
+                    && report(a, b)
+                {
+                    out.push(Candidate { left: position(i), right: j, score });
+                }
+            },
+        );
     }
     (out, comparisons)
 }

@@ -196,11 +196,12 @@ impl<'b> Scorer<'b> {
     }
 
     /// [`score`](Self::score) for [`GROUP`] left filters at once (`found(which, p,
-    /// score)`): with a word-major tile, AVX-512 loads each tile word once for all.
+    /// score)`) against a tile laid out by [`to_word_major`]: AVX-512 loads each tile
+    /// word once for all.
     pub(super) fn score_group(
         &mut self,
         group: [FilterRef<'_>; GROUP],
-        (tile, needs): (Tile<'_>, &[f64]),
+        (tile, needs): (&[u64], &[f64]),
         pops: impl Fn(usize) -> u32,
         mut found: impl FnMut(usize, usize, f64),
     ) {
@@ -211,31 +212,15 @@ impl<'b> Scorer<'b> {
         }
         let left_needs = group.map(|f| self.alpha * f64::from(f.popcount()) + self.beta - 1e-6);
         let queries = group.map(|f| f.words());
-        match tile {
-            Tile::WordMajor(tile) => {
-                let outs = self.group_counts.each_mut().map(Vec::as_mut_slice);
-                self.kernel.and_counts_passing_word_major_n(
-                    queries,
-                    tile,
-                    (self.words, n),
-                    (left_needs, needs),
-                    outs,
-                    self.group_passing.each_mut(),
-                );
-            }
-            Tile::BackToBack(words) => {
-                for q in 0..GROUP {
-                    self.kernel.and_counts_passing(
-                        queries[q],
-                        words,
-                        self.words,
-                        (left_needs[q], needs),
-                        &mut self.group_counts[q],
-                        &mut self.group_passing[q],
-                    );
-                }
-            }
-        }
+        let outs = self.group_counts.each_mut().map(Vec::as_mut_slice);
+        self.kernel.and_counts_passing_word_major_n(
+            queries,
+            tile,
+            (self.words, n),
+            (left_needs, needs),
+            outs,
+            self.group_passing.each_mut(),
+        );
         for (which, a) in group.iter().enumerate() {
             for &p in &self.group_passing[which] {
                 let p = p as usize;
@@ -249,13 +234,36 @@ impl<'b> Scorer<'b> {
     }
 }
 
-/// Right filters of a tile, as the kernel reads them.
-#[derive(Clone, Copy)]
-pub(super) enum Tile<'a> {
-    /// Each filter's words together, filter after filter.
-    BackToBack(&'a [u64]),
-    /// Laid out by [`to_word_major`].
-    WordMajor(&'a [u64]),
+impl Scorer<'_> {
+    /// Scores every `(i, filter)` of `lefts` against one tile of right filters, given
+    /// back to back and (for kernels that prefer it) also word-major: left filters go
+    /// [`GROUP`] at a time through the word-major kernel, the rest one by one.
+    /// `visit(i, p, score)` gets each pair at or above the threshold.
+    pub(super) fn score_many<'f>(
+        &mut self,
+        lefts: impl Iterator<Item = (usize, FilterRef<'f>)>,
+        (back_to_back, word_major, needs): (&[u64], Option<&[u64]>, &[f64]),
+        pops: impl Fn(usize) -> u32 + Copy,
+        mut visit: impl FnMut(usize, usize, f64),
+    ) {
+        let mut pending: Vec<(usize, FilterRef<'f>)> = Vec::with_capacity(GROUP);
+        for (i, f) in lefts {
+            pending.push((i, f));
+            if let (Some(tile), [a, b, c, d]) = (word_major, pending.as_slice()) {
+                let ids = [a.0, b.0, c.0, d.0];
+                self.score_group([a.1, b.1, c.1, d.1], (tile, needs), pops, |which, p, score| {
+                    visit(ids[which], p, score)
+                });
+                pending.clear();
+            } else if word_major.is_none() {
+                self.score(f, (back_to_back, needs), pops, |p, score| visit(i, p, score));
+                pending.clear();
+            }
+        }
+        for (i, f) in pending {
+            self.score(f, (back_to_back, needs), pops, |p, score| visit(i, p, score));
+        }
+    }
 }
 
 /// Calls `visit(i, j, score)` for every left record `i` in `rows` and right record `j`
@@ -283,40 +291,17 @@ fn scan(
         needs.extend(tile_pops.iter().map(|&b| scorer.right_need(b)));
         let layout = if word_major {
             to_word_major(tile_words, words, &mut transposed);
-            Tile::WordMajor(&transposed)
+            Some(transposed.as_slice())
         } else {
-            Tile::BackToBack(tile_words)
+            None
         };
-        // Left records a group at a time: the AVX-512 kernel reads the tile once for all.
-        let mut i = rows.start;
-        while i < rows.end {
-            let group = (i + GROUP <= rows.end).then(|| {
-                let g: [Option<FilterRef<'_>>; GROUP] = std::array::from_fn(|k| left.get(i + k));
-                match g {
-                    [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
-                    _ => None,
-                }
-            });
-            if let Some(Some(group)) = group {
-                scorer.score_group(
-                    group,
-                    (layout, &needs),
-                    |p| tile_pops[p],
-                    |which, p, score| visit(i + which, tile_start + p, score),
-                );
-                i += GROUP;
-                continue;
-            }
-            if let Some(a) = left.get(i) {
-                scorer.score(
-                    a,
-                    (tile_words, &needs),
-                    |p| tile_pops[p],
-                    |p, score| visit(i, tile_start + p, score),
-                );
-            }
-            i += 1;
-        }
+        let lefts = rows.clone().filter_map(|i| Some((i, left.get(i)?)));
+        scorer.score_many(
+            lefts,
+            (tile_words, layout, &needs),
+            |p| tile_pops[p],
+            |i, p, score| visit(i, tile_start + p, score),
+        );
     }
 }
 
@@ -338,7 +323,7 @@ pub(super) fn by_blocks<T: Send>(
     parts.into_iter().flatten().collect()
 }
 
-fn position(i: usize) -> u32 {
+pub(super) fn position(i: usize) -> u32 {
     // Inputs were checked to hold at most 2^32 records.
     u32::try_from(i).unwrap_or(u32::MAX)
 }

@@ -285,6 +285,22 @@ proptest! {
         // Each band compares a pair at most once.
         prop_assert!(stats.comparisons <= bands as u64 * stats.all_pairs);
         prop_assert_eq!(stats.all_pairs, (l.len() * r.len()) as u64);
+        // Keeping the best k per left record gives exactly the best k of those pairs.
+        for k in [1usize, 2, 5] {
+            let (best, _) = nordlink::link::candidates_lsh_best(
+                &l, &r, (Measure::Dice, t), params, Kernel::detect(), k,
+            ).unwrap();
+            let mut want = got.clone();
+            want.sort_by(|a, b| a.left.cmp(&b.left).then(b.score.total_cmp(&a.score)).then(a.right.cmp(&b.right)));
+            let mut per_left = std::collections::HashMap::<u32, usize>::new();
+            want.retain(|c| {
+                let n = per_left.entry(c.left).or_default();
+                *n += 1;
+                *n <= k
+            });
+            want.sort_by_key(|c| (c.left, c.right));
+            prop_assert_eq!(&best, &want, "k = {}", k);
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Instant;
 use anyhow::bail;
 use nordlink::link::{
     Candidate, DEFAULT_SAMPLE, Kernel, LshParams, Member, PairCandidate, Record, ScoreProfile,
-    candidates, candidates_by_key, candidates_lsh, greedy, greedy_groups, optimal, top_k,
+    candidates, candidates_by_key, candidates_lsh, candidates_lsh_best, greedy, greedy_groups,
+    optimal, top_k,
 };
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
@@ -15,6 +16,10 @@ use nordlink_io::{TableWriter, WriteOptions};
 
 use super::ensure_distinct;
 use crate::flags::{Blocking, LinkArgs, Solver, Threshold};
+
+/// Pairs kept per left record under LSH for a 1-to-1 solver: a record whose 16 best
+/// partners are all matched to others first is far rarer than a typo.
+const BEST_PER_RECORD: usize = 16;
 
 /// Past this many pairs, all-pairs takes more than a few seconds: `auto` blocks.
 const AUTO_ALL_PAIRS: f64 = 2e9;
@@ -238,13 +243,29 @@ fn search(
     }
     if use_lsh {
         let params = LshParams::for_inputs(&left.filters, &right.filters, threshold, args.recall);
-        let (pairs, stats) =
-            candidates_lsh(&left.filters, &right.filters, measure, threshold, params, kernel)?;
+        // A 1-to-1 solver of two inputs uses only each record's best few pairs: keeping
+        // no more bounds memory where a low threshold lets many look-alikes through.
+        let one_to_one = args.input.len() == 2 && args.solver != Solver::None;
+        let ((pairs, stats), kept) = if one_to_one {
+            let found = candidates_lsh_best(
+                &left.filters,
+                &right.filters,
+                (measure, threshold),
+                params,
+                kernel,
+                BEST_PER_RECORD,
+            )?;
+            (found, format!(", best {BEST_PER_RECORD} per left record kept"))
+        } else {
+            let found =
+                candidates_lsh(&left.filters, &right.filters, measure, threshold, params, kernel)?;
+            (found, String::new())
+        };
         return Ok(Found {
             pairs,
             comparisons: stats.comparisons as f64,
             blocking: format!(
-                "lsh ({} bands x {} bits, target recall {}; reduction ratio {:.4})",
+                "lsh ({} bands x {} bits, target recall {}; reduction ratio {:.4}{kept})",
                 params.bands,
                 params.bits_per_band,
                 args.recall,

@@ -144,6 +144,50 @@ pub fn candidates_lsh(
     params: LshParams,
     kernel: Kernel,
 ) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
+    lsh(left, right, (measure, threshold), params, kernel, None)
+}
+
+/// As [`candidates_lsh`], keeping only the best `k` pairs of each left record (ties to
+/// the lower right position): exactly the best `k` of what [`candidates_lsh`] returns,
+/// in memory that grows with `k` times the left input, not with the pairs above the
+/// threshold. For 1-to-1 solvers at thresholds low enough for many look-alikes to pass.
+///
+/// # Errors
+/// As [`candidates_lsh`].
+pub fn candidates_lsh_best(
+    left: &FilterArena,
+    right: &FilterArena,
+    (measure, threshold): (Measure, f64),
+    params: LshParams,
+    kernel: Kernel,
+    k: usize,
+) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
+    let (mut found, stats) = lsh(left, right, (measure, threshold), params, kernel, Some(k))?;
+    // Each band kept its best k per left record, and a pair is reported by one band only:
+    // the best k overall are among them.
+    found.sort_by(|a, b| {
+        a.left.cmp(&b.left).then(b.score.total_cmp(&a.score)).then(a.right.cmp(&b.right))
+    });
+    let mut out: Vec<Candidate> = Vec::with_capacity(found.len());
+    let mut run = 0;
+    for c in found {
+        run = if out.last().is_some_and(|l| l.left == c.left) { run + 1 } else { 0 };
+        if run < k {
+            out.push(c);
+        }
+    }
+    out.sort_unstable_by_key(|c| (c.left, c.right));
+    Ok((out, stats))
+}
+
+fn lsh(
+    left: &FilterArena,
+    right: &FilterArena,
+    (measure, threshold): (Measure, f64),
+    params: LshParams,
+    kernel: Kernel,
+    best: Option<usize>,
+) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
     super::candidates::check(left, right, threshold)?;
     let bands = band_positions(params, left.bits());
     // One band's blocks: the left and right members of every key.
@@ -165,7 +209,10 @@ pub fn candidates_lsh(
             }
         }
         let report = |a: FilterRef<'_>, b: FilterRef<'_>| first_meeting(n, a, b);
-        score_blocks(left, right, blocks.values(), (measure, threshold), kernel, &budget, report)
+        // A left record meets its band's pairs in one block, so its kept pairs do not
+        // depend on the order of blocks.
+        let blocks = blocks.values();
+        score_blocks(left, right, blocks, (measure, threshold), kernel, (&budget, best), report)
     };
     #[cfg(feature = "parallel")]
     let per_band: Vec<(Vec<Candidate>, u64)> = {
@@ -216,7 +263,7 @@ pub fn candidates_by_key<K: Eq + std::hash::Hash + Sync>(
         blocks.values(),
         (measure, threshold),
         kernel,
-        &budget,
+        (&budget, None),
         |_, _| true,
     );
     budget.check()?;
@@ -232,11 +279,15 @@ fn score_blocks<'a>(
     blocks: impl Iterator<Item = &'a (Vec<u32>, Vec<u32>)>,
     (measure, threshold): (Measure, f64),
     kernel: Kernel,
-    budget: &Budget,
+    (budget, best): (&Budget, Option<usize>),
     report: impl Fn(FilterRef<'_>, FilterRef<'_>) -> bool,
 ) -> (Vec<Candidate>, u64) {
-    let mut scorer = Scorer::new(left, (measure, threshold), kernel, Some(budget));
+    // Keeping the best few per left record, pairs count against the budget once kept.
+    let scorer_budget = if best.is_some() { None } else { Some(budget) };
+    let mut scorer = Scorer::new(left, (measure, threshold), kernel, scorer_budget);
     let (mut out, mut comparisons) = (Vec::new(), 0u64);
+    // Per left member of the current block, its best pairs so far (with `best`).
+    let mut kept: Vec<Vec<Candidate>> = Vec::new();
     let (mut gathered, mut needs, mut members) = (Vec::new(), Vec::new(), Vec::new());
     let mut transposed = Vec::new();
     for (lefts, rights) in blocks {
@@ -258,19 +309,40 @@ fn score_blocks<'a>(
         });
         let named = lefts.iter().filter_map(|&i| Some((i as usize, left.get(i as usize)?)));
         comparisons += (lefts.len() * members.len()) as u64;
+        kept.clear();
+        kept.resize(if best.is_some() { lefts.len() } else { 0 }, Vec::new());
         scorer.score_many(
             named,
             (&gathered, layout, &needs),
             |p| members[p].1.popcount(),
             |i, p, score| {
                 let (j, b) = members[p];
-                if let Some(a) = left.get(i)
-                    && report(a, b)
-                {
-                    out.push(Candidate { left: position(i), right: j, score });
+                let Some(a) = left.get(i) else { return };
+                if !report(a, b) {
+                    return;
+                }
+                let c = Candidate { left: position(i), right: j, score };
+                let Some(k) = best else {
+                    out.push(c);
+                    return;
+                };
+                // Left members of a block are in ascending order.
+                let Ok(slot) = lefts.binary_search(&c.left) else { return };
+                let list = &mut kept[slot];
+                let at = list.partition_point(|x| {
+                    x.score > score || (x.score == score && x.right < c.right)
+                });
+                if at < k {
+                    list.insert(at, c);
+                    list.truncate(k);
                 }
             },
         );
+        for c in kept.iter().flatten() {
+            if budget.take() {
+                out.push(*c);
+            }
+        }
     }
     (out, comparisons)
 }

@@ -98,7 +98,7 @@ pub(super) struct Budget(std::sync::atomic::AtomicU64);
 
 impl Budget {
     /// Takes one candidate's place; `false` once the limit is reached.
-    fn take(&self) -> bool {
+    pub(super) fn take(&self) -> bool {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < MAX_CANDIDATES
     }
 

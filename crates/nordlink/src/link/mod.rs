@@ -29,6 +29,7 @@ mod threshold;
 
 pub use blocking::{
     BlockingStats, LshParams, MAX_BAND_BITS, MAX_BANDS, candidates_by_key, candidates_lsh,
+    candidates_lsh_best,
 };
 pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_threshold, top_k};
 pub use evaluate::Quality;

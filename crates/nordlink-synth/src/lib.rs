@@ -4,6 +4,9 @@
 //!
 //! * [`names`]: per-country name lists shipped with the crate (from Faker, MIT; sources
 //!   and changes in `data/names/SOURCES.md`), and weighted picking from them.
+//! * [`ids`]: valid national identifiers for a birth date and sex, for all seven
+//!   countries, checked by nordlink's own parser as they are made.
 #![forbid(unsafe_code)]
 
+pub mod ids;
 pub mod names;

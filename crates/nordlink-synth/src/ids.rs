@@ -1,0 +1,253 @@
+//! Valid national identifiers for synthetic people.
+//!
+//! Each country's number is built as a prefix that carries the birth date, the century
+//! marker and the sex digit, followed by the check characters; the check characters are
+//! found by trying each in turn against nordlink's own parser (`nordlink::id`), which is
+//! tested against the national rules and independent implementations. So no check-digit
+//! rule is written twice, and every identifier generated is valid by construction: the
+//! parser accepted it with the intended birth date and sex.
+
+use nordlink::Date;
+use nordlink::id::{Kind, ParseOptions, Scheme, Sex, parse_with};
+
+use crate::names::Country;
+
+/// Random numbers for the generator: anything that yields uniform `u64`s.
+pub trait Random {
+    /// The next uniform 64-bit value.
+    fn next_u64(&mut self) -> u64;
+
+    /// Uniform in `0..n` (`n > 0`; the tiny modulo bias is irrelevant for test data).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// The scheme of a country's identifiers.
+pub const fn scheme(country: Country) -> Scheme {
+    match country {
+        Country::Dk => Scheme::Dk,
+        Country::Se => Scheme::Se,
+        Country::No => Scheme::No,
+        Country::Fi => Scheme::Fi,
+        Country::Is => Scheme::Is,
+        Country::Ee => Scheme::Ee,
+        Country::Lt => Scheme::Lt,
+    }
+}
+
+/// Prefixes tried before giving up: a prefix fails only when no check character fits it
+/// (Danish modulus-11 numbers, Norwegian control digits), which happens for a minority.
+const ATTEMPTS: usize = 200;
+
+/// A valid personal identifier of `country` for someone born on `born` with `sex`, with
+/// random serial digits; `None` when the country's scheme cannot express the date (for
+/// example a Danish birth year outside 1858–2057).
+pub fn person_id(country: Country, born: Date, sex: Sex, rng: &mut impl Random) -> Option<String> {
+    // The Swedish parser reads the century from the 12-digit form; the reference date only
+    // matters for 10-digit numbers, which are not generated.
+    let options = ParseOptions::with_reference_date(born);
+    for _ in 0..ATTEMPTS {
+        let (head, tail) = prefix(country, born, sex, rng)?;
+        for check in checks(country) {
+            let candidate = format!("{head}{check}{tail}");
+            let Ok(id) = parse_with(scheme(country), &candidate, &options) else { continue };
+            // Icelandic numbers carry no sex.
+            let sex_ok = id.sex().is_none_or(|s| s == sex);
+            if id.birth_date() == Some(born) && sex_ok && is_person(id.kind()) {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// Kinds that name an ordinary resident person (not coordination, help or synthetic
+/// numbers, which the generator will add at their own rates).
+const fn is_person(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::DkCpr
+            | Kind::DkCprNoMod11
+            | Kind::SePersonnummer
+            | Kind::NoFnr
+            | Kind::FiHetu
+            | Kind::IsPerson
+            | Kind::EeIsikukood
+            | Kind::LtAsmensKodas
+    )
+}
+
+/// The check characters to try, in order.
+fn checks(country: Country) -> Vec<String> {
+    match country {
+        // Two Norwegian control digits.
+        Country::No => (0..100).map(|n| format!("{n:02}")).collect(),
+        // The Finnish control character.
+        Country::Fi => "0123456789ABCDEFHJKLMNPRSTUVWXY".chars().map(String::from).collect(),
+        _ => (0..10).map(|n| n.to_string()).collect(),
+    }
+}
+
+fn digit(rng: &mut impl Random, n: u64) -> u64 {
+    rng.below(n)
+}
+
+/// One of `choices`, uniformly.
+fn one_of(rng: &mut impl Random, choices: &[u64]) -> u64 {
+    let at = usize::try_from(rng.below(choices.len() as u64)).unwrap_or(0);
+    choices.get(at).copied().unwrap_or(0)
+}
+
+/// An odd or even digit for the sex (odd male, even female, in every scheme here).
+fn sex_digit(rng: &mut impl Random, sex: Sex) -> u64 {
+    2 * rng.below(5) + u64::from(sex == Sex::Male)
+}
+
+/// Everything but the check characters: what comes before them and (in Iceland, where
+/// the century digit follows the check digit) after them.
+fn prefix(
+    country: Country,
+    born: Date,
+    sex: Sex,
+    rng: &mut impl Random,
+) -> Option<(String, String)> {
+    let (y, m, d) = (u64::from(born.year()), born.month(), born.day());
+    let yy = y % 100;
+    let date6 = format!("{d:02}{m:02}{yy:02}");
+    let head = match country {
+        Country::Dk => {
+            // The 7th digit with YY gives the century (cpr.dk; see docs/identifiers.md).
+            let seventh = match y {
+                1858..=1899 => 5 + digit(rng, 4),
+                1900..=1936 => digit(rng, 4),
+                1937..=1999 => one_of(rng, &[0, 1, 2, 3, 4, 9]),
+                2000..=2036 => one_of(rng, &[4, 5, 6, 7, 8, 9]),
+                2037..=2057 => 5 + digit(rng, 4),
+                _ => return None,
+            };
+            // The last digit is the check and carries the sex: tried by `checks`, so the
+            // serial's own digits are free.
+            format!("{date6}-{seventh}{:02}", digit(rng, 100))
+        }
+        Country::Se => {
+            if !(1800..=2099).contains(&y) {
+                return None;
+            }
+            format!("{y:04}{m:02}{d:02}-{:02}{}", digit(rng, 100), sex_digit(rng, sex))
+        }
+        Country::No => {
+            // Individual numbers by birth year (Skatteetaten).
+            let individual = match y {
+                1854..=1899 => 500 + digit(rng, 250),
+                1900..=1939 => digit(rng, 500),
+                1940..=1999 => {
+                    if rng.below(10) == 0 {
+                        900 + digit(rng, 100)
+                    } else {
+                        digit(rng, 500)
+                    }
+                }
+                2000..=2039 => 500 + digit(rng, 500),
+                _ => return None,
+            };
+            // The third individual digit carries the sex.
+            let individual = individual / 10 * 10 + sex_digit(rng, sex);
+            format!("{date6}{individual:03}")
+        }
+        Country::Fi => {
+            let sign = match y {
+                1800..=1899 => '+',
+                1900..=1999 => '-',
+                2000..=2099 => 'A',
+                _ => return None,
+            };
+            // Permanent individual numbers (002-899); the last digit carries the sex.
+            let n = (2 + digit(rng, 88)) * 10 + sex_digit(rng, sex);
+            format!("{date6}{sign}{n:03}")
+        }
+        Country::Is => {
+            // Kennitala: DDMMYY-RR then the check digit, then the century digit; no sex.
+            let century = match y {
+                1800..=1899 => 8,
+                1900..=1999 => 9,
+                2000..=2099 => 0,
+                _ => return None,
+            };
+            let head = format!("{date6}-{:02}", 20 + digit(rng, 80));
+            return Some((head, century.to_string()));
+        }
+        Country::Ee | Country::Lt => {
+            // The first digit gives century and sex: 1/2 1800s, 3/4 1900s, 5/6 2000s.
+            let base = match y {
+                1800..=1899 => 1,
+                1900..=1999 => 3,
+                2000..=2099 => 5,
+                _ => return None,
+            };
+            let first = base + u64::from(sex == Sex::Female);
+            format!("{first}{yy:02}{m:02}{d:02}{:03}", digit(rng, 1000))
+        }
+    };
+    Some((head, String::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nordlink::id::parse;
+
+    /// xorshift64*: reproducible, no secrecy needed.
+    struct Xs(u64);
+
+    impl Random for Xs {
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    #[test]
+    fn every_country_gives_valid_numbers_with_the_intended_date_and_sex() {
+        let mut rng = Xs(0x1234_5678_9ABC_DEF1);
+        for country in Country::ALL {
+            let mut kinds = std::collections::HashSet::new();
+            for i in 0..2_000u32 {
+                let year = 1900 + u16::try_from(i % 120).unwrap();
+                let born = Date::new(
+                    year,
+                    1 + u8::try_from(i % 12).unwrap(),
+                    1 + u8::try_from(i % 28).unwrap(),
+                )
+                .unwrap();
+                let sex = if i % 2 == 0 { Sex::Female } else { Sex::Male };
+                let id = person_id(country, born, sex, &mut rng)
+                    .unwrap_or_else(|| panic!("{country:?} {year}"));
+                // Parsed on its own, with today's options: the 12-digit Swedish form and
+                // every other scheme name their century.
+                let parsed = parse(scheme(country), &id).unwrap();
+                assert_eq!(parsed.birth_date(), Some(born), "{country:?}");
+                if country != Country::Is {
+                    assert_eq!(parsed.sex(), Some(sex), "{country:?}");
+                }
+                kinds.insert(parsed.kind());
+            }
+            // Denmark issues numbers with and without the modulus-11 check; both appear.
+            if country == Country::Dk {
+                assert!(kinds.contains(&Kind::DkCpr) && kinds.contains(&Kind::DkCprNoMod11));
+            } else {
+                assert_eq!(kinds.len(), 1, "{country:?}: {kinds:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn dates_a_scheme_cannot_express_give_none() {
+        let mut rng = Xs(7);
+        let old = Date::new(1850, 1, 1).unwrap();
+        assert_eq!(person_id(Country::Dk, old, Sex::Male, &mut rng), None);
+        assert_eq!(person_id(Country::No, old, Sex::Male, &mut rng), None);
+    }
+}

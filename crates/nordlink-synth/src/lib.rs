@@ -6,7 +6,10 @@
 //!   and changes in `data/names/SOURCES.md`), and weighted picking from them.
 //! * [`ids`]: valid national identifiers for a birth date and sex, for all seven
 //!   countries, checked by nordlink's own parser as they are made.
+//! * [`person`]: synthetic people (names, sex, birth date, place, identifier) with the
+//!   choices behind them.
 #![forbid(unsafe_code)]
 
 pub mod ids;
 pub mod names;
+pub mod person;

@@ -97,6 +97,8 @@ pub struct NameList {
     names: Vec<&'static str>,
     /// Running sums of the weights, for picking by binary search.
     cumulative: Vec<f64>,
+    /// Whether the weights differ (real frequencies) or are all equal (a plain list).
+    frequencies: bool,
 }
 
 impl NameList {
@@ -119,6 +121,8 @@ impl NameList {
         let mut names = Vec::new();
         let mut cumulative = Vec::new();
         let mut total = 0.0;
+        let mut first = None;
+        let mut frequencies = false;
         for line in text.lines() {
             let Some((name, weight)) = line.split_once('\t') else { continue };
             let Ok(weight) = weight.parse::<f64>() else { continue };
@@ -126,11 +130,17 @@ impl NameList {
             if name.is_empty() || weight.is_nan() || weight <= 0.0 {
                 continue;
             }
+            frequencies |= *first.get_or_insert(weight) != weight;
             total += weight;
             names.push(name);
             cumulative.push(total);
         }
-        Self { names, cumulative }
+        Self { names, cumulative, frequencies }
+    }
+
+    /// Whether the list carries real frequencies (its weights differ), not a plain list.
+    pub fn has_frequencies(&self) -> bool {
+        self.frequencies
     }
 
     /// The names, heaviest first.

@@ -8,8 +8,11 @@
 //!   countries, checked by nordlink's own parser as they are made.
 //! * [`person`]: synthetic people (names, sex, birth date, place, identifier) with the
 //!   choices behind them.
+//! * [`corrupt`]: the corruption model (typos, transliteration, swapped names, dropped
+//!   middle names, transposed or impossible dates, moves, missing values) at four levels.
 #![forbid(unsafe_code)]
 
+pub mod corrupt;
 pub mod ids;
 pub mod names;
 pub mod person;

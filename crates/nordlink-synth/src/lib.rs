@@ -10,9 +10,12 @@
 //!   choices behind them.
 //! * [`corrupt`]: the corruption model (typos, transliteration, swapped names, dropped
 //!   middle names, transposed or impossible dates, moves, missing values) at four levels.
+//! * [`population`]: registers of several countries with people who moved between them,
+//!   and the true links.
 #![forbid(unsafe_code)]
 
 pub mod corrupt;
 pub mod ids;
 pub mod names;
 pub mod person;
+pub mod population;

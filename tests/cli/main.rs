@@ -20,3 +20,6 @@ mod encode;
 
 // `nordlink link` (issue 8).
 mod link;
+
+// `nordlink synth` (issue 9).
+mod synth;

@@ -33,6 +33,72 @@ pub(crate) enum Command {
     Link(LinkArgs),
     /// Compare links with the true links: precision, recall, F1.
     Evaluate(EvaluateArgs),
+    /// Write synthetic registers of several countries, with people who moved between
+    /// them, and the true links (test data: no real person).
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SynthArgs {
+    /// Residents per register.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub(crate) people: u32,
+    /// The countries, comma-separated: dk, se, no, fi, is, ee, lt.
+    #[arg(long, value_name = "LIST", default_value = "dk,se,no,fi,is,ee,lt", value_parser = parse_countries)]
+    pub(crate) registers: Countries,
+    /// Share of each register's residents also registered in another country.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    pub(crate) overlap: f64,
+    /// How the second registration differs: none, low, default or high.
+    #[arg(long, value_enum, default_value_t = Corruption::Default)]
+    pub(crate) corruption: Corruption,
+    /// The same seed gives the same registers.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Where to write `<country>.csv` (or .parquet) and `truth.csv`; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+    /// File format of the registers.
+    #[arg(long, value_enum, default_value_t = SynthFormat::Csv)]
+    pub(crate) format: SynthFormat,
+}
+
+/// A list of countries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Countries(pub(crate) Vec<nordlink_synth::names::Country>);
+
+fn parse_countries(s: &str) -> Result<Countries, String> {
+    use nordlink_synth::names::Country;
+    s.split(',')
+        .map(|c| {
+            Country::ALL.into_iter().find(|k| k.code() == c.trim().to_ascii_lowercase()).ok_or_else(
+                || format!("unknown country {c:?} (expected dk, se, no, fi, is, ee, lt)"),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Countries)
+}
+
+/// Corruption level of the second registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Corruption {
+    /// An exact copy.
+    None,
+    /// A careful register.
+    Low,
+    /// Another country's register.
+    Default,
+    /// A poorly kept register.
+    High,
+}
+
+/// Register file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SynthFormat {
+    /// CSV with a header.
+    Csv,
+    /// Parquet.
+    Parquet,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod key;
 mod link;
 mod progress;
 mod pseudonymise;
+mod synth;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,6 +31,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(&args),
         Command::Link(args) => link::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Synth(args) => synth::run(&args),
     }
 }
 

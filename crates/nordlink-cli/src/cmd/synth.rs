@@ -1,0 +1,88 @@
+//! `nordlink synth`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use nordlink_io::arrow_array::{ArrayRef, RecordBatch, StringArray};
+use nordlink_io::arrow_schema::{DataType, Field, Schema};
+use nordlink_io::{TableWriter, WriteOptions};
+use nordlink_synth::corrupt::Level;
+use nordlink_synth::population::{Row, Spec, generate};
+
+use crate::flags::{Corruption, SynthArgs, SynthFormat};
+
+pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let spec = Spec {
+        people: args.people as usize,
+        registers: args.registers.0.clone(),
+        movers: args.overlap,
+        corruption: match args.corruption {
+            Corruption::None => Level::None,
+            Corruption::Low => Level::Low,
+            Corruption::Default => Level::Default,
+            Corruption::High => Level::High,
+        },
+        seed: args.seed,
+    };
+    let population = generate(&spec)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("{}: cannot create the directory", args.out_dir.display()))?;
+    let extension = match args.format {
+        SynthFormat::Csv => "csv",
+        SynthFormat::Parquet => "parquet",
+    };
+    for (country, rows) in spec.registers.iter().zip(&population.registers) {
+        let path = args.out_dir.join(format!("{}.{extension}", country.code()));
+        write(&path, &register_batch(rows)?)?;
+    }
+    let truth = population.truth.iter();
+    let code = |i: usize| spec.registers[i].code();
+    let columns: Vec<(&str, Vec<String>)> = vec![
+        ("left_register", truth.clone().map(|l| code(l.home).to_owned()).collect()),
+        ("left_id", truth.clone().map(|l| l.home_id.clone()).collect()),
+        ("right_register", truth.clone().map(|l| code(l.abroad).to_owned()).collect()),
+        ("right_id", truth.map(|l| l.abroad_id.clone()).collect()),
+    ];
+    write(&args.out_dir.join("truth.csv"), &batch(columns)?)?;
+    let rows: usize = population.registers.iter().map(Vec::len).sum();
+    eprintln!(
+        "nordlink synth: {} registers, {rows} rows ({} residents each, {} moved abroad) in \
+         {:.2} s -> {}",
+        spec.registers.len(),
+        spec.people,
+        population.truth.len(),
+        started.elapsed().as_secs_f64(),
+        args.out_dir.display()
+    );
+    Ok(())
+}
+
+fn register_batch(rows: &[Row]) -> anyhow::Result<RecordBatch> {
+    let col = |f: fn(&Row) -> &str| rows.iter().map(|r| f(r).to_owned()).collect::<Vec<_>>();
+    batch(vec![
+        ("id", col(|r| &r.id)),
+        ("given_name", col(|r| &r.record.given)),
+        ("surname", col(|r| &r.record.surname)),
+        ("birth_date", col(|r| &r.record.born)),
+        ("sex", col(|r| &r.record.sex)),
+        ("municipality", col(|r| &r.record.place)),
+    ])
+}
+
+fn batch(columns: Vec<(&str, Vec<String>)>) -> anyhow::Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(
+        columns.iter().map(|(n, _)| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> =
+        columns.into_iter().map(|(_, v)| Arc::new(StringArray::from(v)) as ArrayRef).collect();
+    Ok(RecordBatch::try_new(schema, arrays)?)
+}
+
+fn write(path: &std::path::Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let mut writer = TableWriter::create_with(path, batch.schema(), &WriteOptions::default())?;
+    writer.write(batch)?;
+    writer.finish()?;
+    Ok(())
+}

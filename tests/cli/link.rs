@@ -503,11 +503,33 @@ fn an_automatic_threshold_links_well_and_the_histogram_shows_it() {
         ],
     );
     assert!(err.contains("(auto from 3000 sampled records"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
     let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "pt.csv", "--json"]);
     let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(q["f1"].as_f64().unwrap() > 0.95, "{q}\n{err}");
     let svg = std::fs::read_to_string(d.path("h.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Best score of each of 3000 sampled"), "{svg}");
+
+    // With few true pairs (a tenth of the records), the method's known weakness is
+    // said out loud.
+    people(&d, 3000, 300);
+    encode(&d, "k.key", "pl.csv", "pl.parquet");
+    encode(&d, "k.key", "pr.csv", "pr.parquet");
+    let err = ok(
+        &d,
+        &[
+            "link",
+            "--input",
+            "pl.parquet",
+            "--input",
+            "pr.parquet",
+            "--output",
+            "m.csv",
+            "--threshold",
+            "auto",
+        ],
+    );
+    assert!(err.contains("warning: most sampled records seem to have no match"), "{err}");
 
     // Four records are too few to show two groups of scores.
     registers(&d);

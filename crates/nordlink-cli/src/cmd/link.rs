@@ -189,6 +189,15 @@ fn choose_threshold(
             );
             // The search at this threshold may take a while: say it now.
             bar.suspend(|| eprintln!("nordlink link: threshold {} ({how})", auto.threshold));
+            if auto.unmatched_share > 0.5 {
+                bar.suspend(|| {
+                    eprintln!(
+                        "nordlink: warning: most sampled records seem to have no match; the \
+                         automatic threshold then tends to come out low (docs/linkage.md): \
+                         check it with --histogram, or give a number"
+                    );
+                });
+            }
             if sampled < 1000 {
                 eprintln!(
                     "nordlink: note: {sampled} records are few for an automatic threshold: it \

@@ -32,6 +32,28 @@ fn synth_writes_registers_and_truth_deterministically() {
         assert_ne!(link[0], link[2]);
         assert!(of(&link[0]).contains(&link[1]) && of(&link[2]).contains(&link[3]), "{link:?}");
     }
+    // The per-pair truth is what `nordlink evaluate` reads: judged against itself, perfect;
+    // and it holds exactly the dk-se links of the combined file.
+    let pair = read_csv(&d.path("a/truth-dk-se.csv"));
+    assert_eq!(pair[0], ["left_id", "right_id"]);
+    let dk_se = truth[1..]
+        .iter()
+        .filter(|l| matches!((l[0].as_str(), l[2].as_str()), ("dk", "se") | ("se", "dk")));
+    assert_eq!(pair.len() - 1, dk_se.count());
+    for p in &pair[1..] {
+        assert!(dk_ids.contains(&p[0]) && se_ids.contains(&p[1]), "{p:?}");
+    }
+    let o = nordlink(
+        &d,
+        &["evaluate", "--matches", "a/truth-dk-se.csv", "--truth", "a/truth-dk-se.csv", "--json"],
+    );
+    let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(q["f1"].as_f64(), Some(1.0), "{q}");
+    // A second run into the same directory replaces nothing.
+    let before = std::fs::read(d.path("a/truth.csv")).unwrap();
+    let err = fails(&d, &[&args[..], &["--out-dir", "a", "--seed", "9"]].concat());
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(d.path("a/truth.csv")).unwrap(), before);
     // Every Danish identifier is valid: `id check` agrees.
     ok(
         &d,
@@ -54,5 +76,8 @@ fn synth_refuses_bad_arguments() {
     assert!(err.contains("share of movers"), "{err}");
     let err = fails(&d, &["synth", "--people", "10", "--registers", "dk,dk", "--out-dir", "o"]);
     assert!(err.contains("at most once"), "{err}");
+    // Seven registers of 10 M residents would not fit in memory: refused up front.
+    let err = fails(&d, &["synth", "--people", "10000000", "--out-dir", "o"]);
+    assert!(err.contains("rows in all"), "{err}");
     assert!(!d.path("o").exists() || std::fs::read_dir(d.path("o")).unwrap().next().is_none());
 }

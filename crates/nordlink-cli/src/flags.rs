@@ -55,7 +55,9 @@ pub(crate) struct SynthArgs {
     /// The same seed gives the same registers.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
-    /// Where to write `<country>.csv` (or .parquet) and `truth.csv`; created if missing.
+    /// Where to write `<country>.csv` (or .parquet), `truth.csv` and one
+    /// `truth-<a>-<b>.csv` per pair of registers; created if missing. Files already there
+    /// are never replaced.
     #[arg(long, value_name = "DIR")]
     pub(crate) out_dir: PathBuf,
     /// File format of the registers.
@@ -63,17 +65,16 @@ pub(crate) struct SynthArgs {
     pub(crate) format: SynthFormat,
 }
 
-/// A list of countries.
+/// A list of countries (identifier schemes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Countries(pub(crate) Vec<nordlink_synth::names::Country>);
+pub(crate) struct Countries(pub(crate) Vec<Scheme>);
 
 fn parse_countries(s: &str) -> Result<Countries, String> {
-    use nordlink_synth::names::Country;
     s.split(',')
         .map(|c| {
-            Country::ALL.into_iter().find(|k| k.code() == c.trim().to_ascii_lowercase()).ok_or_else(
-                || format!("unknown country {c:?} (expected dk, se, no, fi, is, ee, lt)"),
-            )
+            c.trim()
+                .parse::<Scheme>()
+                .map_err(|_| format!("unknown country {c:?} (expected dk, se, no, fi, is, ee, lt)"))
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Countries)

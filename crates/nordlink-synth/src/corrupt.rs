@@ -5,7 +5,7 @@
 //! ([`Level::rates`]); the default level is meant to look like the same person registered
 //! in another country, `high` like a poorly kept register.
 
-use crate::ids::Random;
+use crate::random::Random;
 
 /// A record's fields as text, as a register writes them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,33 +85,29 @@ impl Level {
     }
 }
 
-fn chance(rng: &mut impl Random, p: f64) -> bool {
-    p > 0.0 && ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
-}
-
 /// Corrupts `record` in place by `level`; `other_place` is where the person may have
 /// moved. Returns how many operations applied.
 pub fn corrupt(record: &mut Record, level: Level, other_place: &str, rng: &mut impl Random) -> u32 {
     let r = level.rates();
     let mut applied = 0;
     let mut apply = |done: bool| applied += u32::from(done);
-    if chance(rng, r.drop_middle)
+    if rng.chance(r.drop_middle)
         && let Some((first, _)) = record.given.split_once(' ')
     {
         record.given = first.to_owned();
         apply(true);
     }
-    if chance(rng, r.given_typo) {
+    if rng.chance(r.given_typo) {
         let t = typo(&record.given, rng);
         apply(t != record.given);
         record.given = t;
     }
-    if chance(rng, r.surname_typo) {
+    if rng.chance(r.surname_typo) {
         let t = typo(&record.surname, rng);
         apply(t != record.surname);
         record.surname = t;
     }
-    if chance(rng, r.transliterate) {
+    if rng.chance(r.transliterate) {
         let (g, s, p) = (
             transliterate(&record.given),
             transliterate(&record.surname),
@@ -120,31 +116,31 @@ pub fn corrupt(record: &mut Record, level: Level, other_place: &str, rng: &mut i
         apply(g != record.given || s != record.surname || p != record.place);
         (record.given, record.surname, record.place) = (g, s, p);
     }
-    if chance(rng, r.swap_names) {
+    if rng.chance(r.swap_names) {
         std::mem::swap(&mut record.given, &mut record.surname);
         apply(record.given != record.surname);
     }
-    if chance(rng, r.swap_day_month)
+    if rng.chance(r.swap_day_month)
         && let Some(swapped) = swap_day_month(&record.born)
     {
         record.born = swapped;
         apply(true);
     }
-    if chance(rng, r.impossible_date)
+    if rng.chance(r.impossible_date)
         && let Some(bad) = impossible(&record.born)
     {
         record.born = bad;
         apply(true);
     }
-    if chance(rng, r.moved) && !other_place.is_empty() && other_place != record.place {
+    if rng.chance(r.moved) && !other_place.is_empty() && other_place != record.place {
         record.place = other_place.to_owned();
         apply(true);
     }
-    if chance(rng, r.missing_given) && !record.given.is_empty() {
+    if rng.chance(r.missing_given) && !record.given.is_empty() {
         record.given.clear();
         apply(true);
     }
-    if chance(rng, r.missing_place) && !record.place.is_empty() {
+    if rng.chance(r.missing_place) && !record.place.is_empty() {
         record.place.clear();
         apply(true);
     }
@@ -318,17 +314,7 @@ pub fn impossible(date: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Xs(u64);
-
-    impl Random for Xs {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
+    use crate::random::SeededRng;
 
     fn record() -> Record {
         Record {
@@ -347,7 +333,7 @@ mod tests {
         assert_eq!(swap_day_month("1961-07-13"), None);
         assert_eq!(impossible("1980-02-10").as_deref(), Some("1980-02-31"));
         assert_eq!(impossible("1980-01-10"), None);
-        let mut rng = Xs(3);
+        let mut rng = SeededRng::new(3);
         for _ in 0..200 {
             let t = typo("Nordmann", &mut rng);
             assert_ne!(t, "Nordmann");
@@ -358,7 +344,7 @@ mod tests {
 
     #[test]
     fn levels_apply_in_proportion_and_none_copies_exactly() {
-        let mut rng = Xs(11);
+        let mut rng = SeededRng::new(11);
         let mut r = record();
         assert_eq!(corrupt(&mut r, Level::None, "Aarhus", &mut rng), 0);
         assert_eq!(r, record());

@@ -10,6 +10,7 @@
 //!   choices behind them.
 //! * [`corrupt`]: the corruption model (typos, transliteration, swapped names, dropped
 //!   middle names, transposed or impossible dates, moves, missing values) at four levels.
+//! * [`random`]: the seeded random stream everything draws from.
 //! * [`population`]: registers of several countries with people who moved between them,
 //!   and the true links.
 #![forbid(unsafe_code)]
@@ -19,3 +20,4 @@ pub mod ids;
 pub mod names;
 pub mod person;
 pub mod population;
+pub mod random;

@@ -2,43 +2,7 @@
 
 use std::sync::OnceLock;
 
-/// A country whose registers nordlink synthesises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Country {
-    /// Denmark.
-    Dk,
-    /// Sweden.
-    Se,
-    /// Norway.
-    No,
-    /// Finland.
-    Fi,
-    /// Iceland.
-    Is,
-    /// Estonia.
-    Ee,
-    /// Lithuania.
-    Lt,
-}
-
-impl Country {
-    /// All seven, in a fixed order.
-    pub const ALL: [Self; 7] =
-        [Self::Dk, Self::Se, Self::No, Self::Fi, Self::Is, Self::Ee, Self::Lt];
-
-    /// The two-letter code (`dk`, `se`, ...), also the data folder's name.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Dk => "dk",
-            Self::Se => "se",
-            Self::No => "no",
-            Self::Fi => "fi",
-            Self::Is => "is",
-            Self::Ee => "ee",
-            Self::Lt => "lt",
-        }
-    }
-}
+use nordlink::id::Scheme;
 
 /// Which list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,7 +35,7 @@ impl List {
 }
 
 /// The embedded TSV text of a list, when the country has one.
-fn text(country: Country, list: List) -> Option<&'static str> {
+fn text(country: Scheme, list: List) -> Option<&'static str> {
     macro_rules! lists {
         ($($cc:literal: [$($file:literal),*]),* $(,)?) => {
             match (country.code(), list.file()) {
@@ -103,10 +67,10 @@ pub struct NameList {
 
 impl NameList {
     /// The list, or `None` where the country has none (see `data/names/SOURCES.md`).
-    pub fn get(country: Country, list: List) -> Option<&'static NameList> {
-        static LISTS: OnceLock<Vec<((Country, List), NameList)>> = OnceLock::new();
+    pub fn get(country: Scheme, list: List) -> Option<&'static NameList> {
+        static LISTS: OnceLock<Vec<((Scheme, List), NameList)>> = OnceLock::new();
         let all = LISTS.get_or_init(|| {
-            Country::ALL
+            Scheme::ALL
                 .iter()
                 .flat_map(|&c| List::ALL.iter().map(move |&l| (c, l)))
                 .filter_map(|(c, l)| Some(((c, l), NameList::parse(text(c, l)?))))
@@ -175,7 +139,7 @@ mod tests {
     #[test]
     fn every_shipped_list_is_clean() {
         let mut lists = 0;
-        for country in Country::ALL {
+        for country in Scheme::ALL {
             for list in List::ALL {
                 let Some(text) = text(country, list) else { continue };
                 lists += 1;
@@ -200,7 +164,7 @@ mod tests {
         // Four lists per country.
         assert_eq!(lists, 28);
         // Every country has given names of both sexes and places.
-        for country in Country::ALL {
+        for country in Scheme::ALL {
             for list in [List::GivenFemale, List::GivenMale, List::Places] {
                 assert!(NameList::get(country, list).is_some(), "{country:?} {list:?}");
             }
@@ -211,7 +175,7 @@ mod tests {
     fn picks_follow_the_weights() {
         // Swedish surnames carry real frequencies: the first is far more common than the
         // 400th, and picks at evenly spaced points reproduce that.
-        let list = NameList::get(Country::Se, List::Surnames).unwrap();
+        let list = NameList::get(Scheme::Se, List::Surnames).unwrap();
         let mut counts = std::collections::HashMap::new();
         for i in 0..100_000 {
             *counts.entry(list.pick((f64::from(i) + 0.5) / 100_000.0)).or_insert(0u32) += 1;
@@ -222,7 +186,7 @@ mod tests {
         assert_eq!(list.pick(0.0), list.names()[0]);
         assert_eq!(list.pick(1.0), *list.names().last().unwrap());
         // Uniform weights: every name comes up about equally.
-        let no = NameList::get(Country::No, List::GivenFemale).unwrap();
+        let no = NameList::get(Scheme::No, List::GivenFemale).unwrap();
         let mut counts = std::collections::HashMap::new();
         for i in 0..10_000 {
             *counts.entry(no.pick((f64::from(i) + 0.5) / 10_000.0)).or_insert(0u32) += 1;

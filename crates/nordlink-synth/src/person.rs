@@ -19,14 +19,16 @@
 use nordlink::Date;
 use nordlink::id::Sex;
 
-use crate::ids::{Random, person_id};
-use crate::names::{Country, List, NameList};
+use crate::ids::person_id;
+use crate::names::{List, NameList};
+use crate::random::Random;
+use nordlink::id::Scheme;
 
 /// One synthetic person, as registered in one country.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Person {
     /// The country of the register.
-    pub country: Country,
+    pub country: Scheme,
     /// A valid personal identifier of that country.
     pub national_id: String,
     /// Given names, first name first (one or two).
@@ -43,7 +45,7 @@ pub struct Person {
 
 /// Draws people for one country.
 pub struct People {
-    country: Country,
+    country: Scheme,
     given_female: &'static NameList,
     given_male: &'static NameList,
     surnames: Option<&'static NameList>,
@@ -55,7 +57,7 @@ pub struct People {
 
 impl People {
     /// A generator for `country`; `None` only if a shipped list were missing.
-    pub fn new(country: Country, rng: &mut impl Random) -> Option<Self> {
+    pub fn new(country: Scheme, rng: &mut impl Random) -> Option<Self> {
         let get = |list| NameList::get(country, list);
         let lists = [
             get(List::GivenFemale),
@@ -86,7 +88,7 @@ impl People {
         let first = pick(given_list, order, rng);
         let mut given = vec![first.to_owned()];
         let second_rate = match self.country {
-            Country::Is | Country::Ee | Country::Lt => 10,
+            Scheme::Is | Scheme::Ee | Scheme::Lt => 10,
             _ => 30,
         };
         if rng.below(100) < second_rate {
@@ -96,7 +98,7 @@ impl People {
             }
         }
         let surname = match self.country {
-            Country::Is => {
+            Scheme::Is => {
                 let father = pick(self.given_male, &self.order[1], rng);
                 let patronymic = patronymic(father, sex);
                 match self.middle {
@@ -109,7 +111,7 @@ impl People {
             _ => {
                 let list = self.surnames?;
                 let name = pick(list, &self.order[2], rng);
-                if self.country == Country::Lt && sex == Sex::Female {
+                if self.country == Scheme::Lt && sex == Sex::Female {
                     lithuanian_feminine(name, rng.below(2) == 0)
                 } else {
                     name.to_owned()
@@ -132,15 +134,10 @@ fn shuffled(n: usize, rng: &mut impl Random) -> Vec<usize> {
     v
 }
 
-/// Uniform in [0, 1).
-fn unit(rng: &mut impl Random) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// A name from `list`: by its frequencies when it has them, else by rank-frequency law
 /// over `order`.
 fn pick(list: &'static NameList, order: &[usize], rng: &mut impl Random) -> &'static str {
-    let u = unit(rng);
+    let u = rng.unit();
     if list.has_frequencies() {
         return list.pick(u);
     }
@@ -152,7 +149,7 @@ fn pick(list: &'static NameList, order: &[usize], rng: &mut impl Random) -> &'st
 }
 
 fn birth_date(rng: &mut impl Random) -> Date {
-    // Days from 1930-01-01 to 2005-12-31; a fixed 28-day month tail keeps it simple.
+    // Uniform over 1930-01-01..2005-12-31 by rejection: impossible dates are drawn again.
     loop {
         let year = 1930 + u16::try_from(rng.below(76)).unwrap_or(0);
         let month = 1 + u8::try_from(rng.below(12)).unwrap_or(0);
@@ -200,17 +197,7 @@ fn lithuanian_feminine(surname: &str, married: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Xs(u64);
-
-    impl Random for Xs {
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
+    use crate::random::SeededRng;
 
     #[test]
     fn icelandic_patronymics_and_lithuanian_feminine_surnames() {
@@ -229,9 +216,9 @@ mod tests {
 
     #[test]
     fn people_are_valid_deterministic_and_skewed() {
-        for country in Country::ALL {
+        for country in Scheme::ALL {
             let make = || {
-                let mut rng = Xs(42);
+                let mut rng = SeededRng::new(42);
                 let people = People::new(country, &mut rng).unwrap();
                 (0..3000).map(|_| people.next(&mut rng).unwrap()).collect::<Vec<_>>()
             };
@@ -239,7 +226,7 @@ mod tests {
             assert_eq!(a, make(), "{country:?}: same seed, same people");
             let mut counts = std::collections::HashMap::new();
             for p in &a {
-                let id = nordlink::id::parse(crate::ids::scheme(country), &p.national_id)
+                let id = nordlink::id::parse(country, &p.national_id)
                     .unwrap_or_else(|e| panic!("{country:?}: {e}"));
                 assert_eq!(id.birth_date(), Some(p.born));
                 assert!(!p.surname.is_empty() && !p.given[0].is_empty());

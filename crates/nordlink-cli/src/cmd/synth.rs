@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use nordlink_io::arrow_array::{ArrayRef, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::{TableWriter, WriteOptions};
@@ -26,16 +26,50 @@ pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
         },
         seed: args.seed,
     };
-    let population = generate(&spec)?;
-    std::fs::create_dir_all(&args.out_dir)
-        .with_context(|| format!("{}: cannot create the directory", args.out_dir.display()))?;
     let extension = match args.format {
         SynthFormat::Csv => "csv",
         SynthFormat::Parquet => "parquet",
     };
+    let register_path =
+        |c: &nordlink::id::Scheme| args.out_dir.join(format!("{}.{extension}", c.code()));
+    let pair_path = |a: usize, b: usize| {
+        let (a, b) = (spec.registers[a].code(), spec.registers[b].code());
+        args.out_dir.join(format!("truth-{a}-{b}.csv"))
+    };
+    let n = spec.registers.len();
+    let mut targets: Vec<std::path::PathBuf> = spec.registers.iter().map(register_path).collect();
+    targets.push(args.out_dir.join("truth.csv"));
+    targets
+        .extend((0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).map(|(a, b)| pair_path(a, b)));
+    // A run never replaces files: an earlier run's truth beside new registers would lie.
+    if let Some(existing) = targets.iter().find(|p| p.exists()) {
+        bail!("{}: already exists; give an empty or new --out-dir", existing.display());
+    }
+    let population = generate(&spec)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("{}: cannot create the directory", args.out_dir.display()))?;
     for (country, rows) in spec.registers.iter().zip(&population.registers) {
-        let path = args.out_dir.join(format!("{}.{extension}", country.code()));
-        write(&path, &register_batch(rows)?)?;
+        write(&register_path(country), &register_batch(rows)?)?;
+    }
+    // Per pair of registers, the true links as `nordlink evaluate` reads them: the first
+    // register's id (in --registers order), then the second's.
+    for a in 0..n {
+        for b in a + 1..n {
+            let pairs: Vec<(String, String)> = population
+                .truth
+                .iter()
+                .filter_map(|l| match (l.home, l.abroad) {
+                    (h, o) if (h, o) == (a, b) => Some((l.home_id.clone(), l.abroad_id.clone())),
+                    (h, o) if (h, o) == (b, a) => Some((l.abroad_id.clone(), l.home_id.clone())),
+                    _ => None,
+                })
+                .collect();
+            let columns = vec![
+                ("left_id", pairs.iter().map(|p| p.0.clone()).collect()),
+                ("right_id", pairs.into_iter().map(|p| p.1).collect()),
+            ];
+            write(&pair_path(a, b), &batch(columns)?)?;
+        }
     }
     let truth = population.truth.iter();
     let code = |i: usize| spec.registers[i].code();

@@ -17,7 +17,8 @@
 //! off by one for 5 %, given name and surname swapped for 5 %, and the given name missing
 //! for 5 %. OVERLAP (default 1) is the share of left people also in the right register;
 //! the right register is filled up to PEOPLE with people of its own. Deterministic for
-//! the arguments. Until `nordlink synth` (issue 9) exists, this is the linkage benchmark data.
+//! the arguments. The linkage measurements in docs/performance.md use it; `nordlink synth`
+//! makes per-country registers with movers.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation, reason = "an example program")]
 
 use std::io::Write;

@@ -507,6 +507,24 @@ fn an_automatic_threshold_links_well_and_the_histogram_shows_it() {
     let o = nordlink(&d, &["evaluate", "--matches", "m.csv", "--truth", "pt.csv", "--json"]);
     let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(q["f1"].as_f64().unwrap() > 0.95, "{q}\n{err}");
+    // Only an .svg name is accepted, so an input's provenance sidecar cannot be replaced.
+    let err = fails(
+        &d,
+        &[
+            "link",
+            "--input",
+            "pl.parquet",
+            "--input",
+            "pr.parquet",
+            "--output",
+            "m2.csv",
+            "--threshold",
+            "0.8",
+            "--histogram",
+            "pl.csv.provenance.json",
+        ],
+    );
+    assert!(err.contains("name it FILE.svg"), "{err}");
     let svg = std::fs::read_to_string(d.path("h.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Best score of each of 3000 sampled"), "{svg}");
 

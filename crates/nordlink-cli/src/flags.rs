@@ -167,8 +167,9 @@ pub(crate) struct LinkArgs {
     #[arg(long, default_value = "0.8", value_parser = parse_threshold, value_name = "T|auto")]
     pub(crate) threshold: Threshold,
     /// Left records sampled for `--threshold auto` and `--histogram` [default: as many as
-    /// 2 x 10^9 comparisons allow, at least 5 000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    /// 2 x 10^9 comparisons allow, at least 5 000]; each costs one comparison per right
+    /// record.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
     pub(crate) auto_sample: Option<u32>,
     /// Draw the best scores of a sample of left records, with the threshold marked, as
     /// an SVG image.

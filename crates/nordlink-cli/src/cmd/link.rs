@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::bail;
 use nordlink::link::{
-    Candidate, DEFAULT_SAMPLE, Kernel, LshParams, Member, PairCandidate, Record, ScoreProfile,
-    candidates, candidates_by_key, candidates_lsh, candidates_lsh_best, greedy, greedy_groups,
-    optimal, top_k,
+    Candidate, DEFAULT_SAMPLE, Kernel, LshParams, MAX_OPTIMAL_COMPONENT, Member, PairCandidate,
+    Record, ScoreProfile, candidates, candidates_by_key, candidates_lsh, candidates_lsh_best,
+    greedy, greedy_groups, optimal_bounded, top_k,
 };
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
@@ -53,6 +53,12 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     if multi && args.histogram.is_some() {
         bail!("--histogram needs exactly two inputs");
     }
+    // An image path that cannot be mistaken for data, a key or a provenance sidecar.
+    if let Some(path) = &args.histogram
+        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        bail!("{}: --histogram writes an SVG image; name it FILE.svg", path.display());
+    }
     let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(args.histogram.as_deref());
@@ -96,7 +102,19 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         let n = found.pairs.len();
         let mut matches = match args.solver {
             Solver::Greedy => greedy(&found.pairs),
-            Solver::Optimal => optimal(&found.pairs),
+            Solver::Optimal => {
+                let (matches, greedy_components) = optimal_bounded(&found.pairs);
+                if greedy_components > 0 {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "nordlink: note: {greedy_components} connected group(s) of more \
+                             than {MAX_OPTIMAL_COMPONENT} candidate pairs matched greedily \
+                             (the exact solver would take too long; raise the threshold)"
+                        );
+                    });
+                }
+                matches
+            }
             Solver::None => found.pairs,
         };
         matches.sort_by_key(|m| (m.left, m.right));

@@ -35,5 +35,8 @@ pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_thr
 pub use evaluate::Quality;
 pub use kernel::Kernel;
 pub use measure::{Measure, UnknownMeasure};
-pub use solve::{Member, PairCandidate, Record, greedy, greedy_groups, optimal};
+pub use solve::{
+    MAX_OPTIMAL_COMPONENT, Member, PairCandidate, Record, greedy, greedy_groups, optimal,
+    optimal_bounded,
+};
 pub use threshold::{AutoThreshold, DEFAULT_SAMPLE, ScoreProfile};

@@ -11,4 +11,4 @@ mod optimal;
 
 pub use greedy::greedy;
 pub use groups::{Member, PairCandidate, Record, greedy_groups};
-pub use optimal::optimal;
+pub use optimal::{MAX_OPTIMAL_COMPONENT, optimal, optimal_bounded};

@@ -27,6 +27,19 @@ const SCALE: f64 = 4_294_967_296.0;
 /// left, then right position. When the same pair appears more than once, its highest
 /// score counts.
 pub fn optimal(candidates: &[Candidate]) -> Vec<Candidate> {
+    optimal_bounded(candidates).0
+}
+
+/// Pairs in one connected component beyond which [`optimal_bounded`] matches it greedily:
+/// the exact solver's time grows with matches times pairs, minutes for one component of
+/// this size made of near-identical records, and such a component means the threshold is
+/// far below the matches anyway.
+pub const MAX_OPTIMAL_COMPONENT: usize = 20_000;
+
+/// [`optimal`] with bounded time: a connected component of more than
+/// [`MAX_OPTIMAL_COMPONENT`] pairs is matched by [`greedy`](crate::link::greedy)
+/// instead. Returns the matches and how many components were matched greedily.
+pub fn optimal_bounded(candidates: &[Candidate]) -> (Vec<Candidate>, usize) {
     let lefts = sorted_unique(candidates.iter().map(|c| c.left));
     let rights = sorted_unique(candidates.iter().map(|c| c.right));
     let dense = |ids: &[u32], id: u32| ids.binary_search(&id).unwrap_or_default();
@@ -52,6 +65,7 @@ pub fn optimal(candidates: &[Candidate]) -> Vec<Candidate> {
     by_component.sort_unstable();
 
     let mut out = Vec::new();
+    let mut greedy_components = 0;
     let mut solver = Solver::default();
     for component in by_component.chunk_by(|a, b| a.0 == b.0) {
         if let [(_, _, _, k)] = component {
@@ -60,12 +74,18 @@ pub fn optimal(candidates: &[Candidate]) -> Vec<Candidate> {
             }
             continue;
         }
+        if component.len() > MAX_OPTIMAL_COMPONENT {
+            let pairs: Vec<Candidate> = component.iter().map(|&(.., k)| candidates[k]).collect();
+            out.extend(crate::link::greedy(&pairs));
+            greedy_components += 1;
+            continue;
+        }
         let pairs: Vec<(usize, usize, usize)> =
             component.iter().map(|&(_, l, r, k)| (l, r, k)).collect();
         out.extend(solver.solve(&pairs, candidates).into_iter().map(|k| candidates[k]));
     }
     out.sort_by_key(|c| (c.left, c.right));
-    out
+    (out, greedy_components)
 }
 
 fn sorted_unique(ids: impl Iterator<Item = u32>) -> Vec<u32> {
@@ -258,6 +278,20 @@ mod tests {
         let cands = [c(5, 7, 0.8), c(0, 0, 0.6), c(0, 0, 0.7), c(9, 9, 0.0), c(1, 1, 0.9)];
         assert_eq!(optimal(&cands), [c(0, 0, 0.7), c(1, 1, 0.9), c(5, 7, 0.8)]);
         assert!(optimal(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_giant_component_is_matched_greedily_and_counted() {
+        // One component: every left record pairs with rights i and i + 1.
+        let n = u32::try_from(MAX_OPTIMAL_COMPONENT / 2 + 1).unwrap();
+        let cands: Vec<Candidate> = (0..n).flat_map(|i| [c(i, i, 0.9), c(i, i + 1, 0.8)]).collect();
+        let (m, greedy_components) = optimal_bounded(&cands);
+        assert_eq!(greedy_components, 1);
+        let mut g = crate::link::greedy(&cands);
+        g.sort_by_key(|c| (c.left, c.right));
+        assert_eq!(m, g);
+        // Small components are still solved exactly.
+        assert_eq!(optimal_bounded(&cands[..4]).1, 0);
     }
 
     #[test]

@@ -162,22 +162,24 @@ pub fn candidates_lsh_best(
     kernel: Kernel,
     k: usize,
 ) -> Result<(Vec<Candidate>, BlockingStats), LinkError> {
-    let (mut found, stats) = lsh(left, right, (measure, threshold), params, kernel, Some(k))?;
-    // Each band kept its best k per left record, and a pair is reported by one band only:
-    // the best k overall are among them.
-    found.sort_by(|a, b| {
+    lsh(left, right, (measure, threshold), params, kernel, Some(k))
+}
+
+/// The best `k` pairs of each left record among `found` (ties to the lower right
+/// position). A pair is reported by one band only, so the best `k` of two bands' best `k`
+/// are the best `k` of both.
+fn best_per_left(mut found: Vec<Candidate>, k: usize) -> Vec<Candidate> {
+    found.sort_unstable_by(|a, b| {
         a.left.cmp(&b.left).then(b.score.total_cmp(&a.score)).then(a.right.cmp(&b.right))
     });
-    let mut out: Vec<Candidate> = Vec::with_capacity(found.len());
     let mut run = 0;
-    for c in found {
-        run = if out.last().is_some_and(|l| l.left == c.left) { run + 1 } else { 0 };
-        if run < k {
-            out.push(c);
-        }
-    }
-    out.sort_unstable_by_key(|c| (c.left, c.right));
-    Ok((out, stats))
+    let mut last = None;
+    found.retain(|c| {
+        run = if last == Some(c.left) { run + 1 } else { 0 };
+        last = Some(c.left);
+        run < k
+    });
+    found
 }
 
 fn lsh(
@@ -214,13 +216,30 @@ fn lsh(
         let blocks = blocks.values();
         score_blocks(left, right, blocks, (measure, threshold), kernel, (&budget, best), report)
     };
+    // Keeping the best k, bands are folded into one running best k per left record as
+    // they finish, so memory stays near k per record whatever the number of bands.
+    let fold = |k: usize| {
+        move |a: (Vec<Candidate>, u64), b: (Vec<Candidate>, u64)| {
+            (best_per_left([a.0, b.0].concat(), k), a.1 + b.1)
+        }
+    };
     #[cfg(feature = "parallel")]
     let per_band: Vec<(Vec<Candidate>, u64)> = {
         use rayon::prelude::*;
-        bands.par_iter().enumerate().map(band).collect()
+        let bands = bands.par_iter().enumerate().map(band);
+        match best {
+            Some(k) => vec![bands.reduce(|| (Vec::new(), 0), fold(k))],
+            None => bands.collect(),
+        }
     };
     #[cfg(not(feature = "parallel"))]
-    let per_band: Vec<(Vec<Candidate>, u64)> = bands.iter().enumerate().map(band).collect();
+    let per_band: Vec<(Vec<Candidate>, u64)> = {
+        let bands = bands.iter().enumerate().map(band);
+        match best {
+            Some(k) => vec![bands.fold((Vec::new(), 0), fold(k))],
+            None => bands.collect(),
+        }
+    };
     budget.check()?;
     Ok(merge(left, right, per_band))
 }
@@ -338,11 +357,9 @@ fn score_blocks<'a>(
                 }
             },
         );
-        for c in kept.iter().flatten() {
-            if budget.take() {
-                out.push(*c);
-            }
-        }
+        // Bounded by k per left record per band, folded across bands by the caller: not
+        // charged to the budget, which is for searches that keep every pair.
+        out.extend(kept.iter().flatten());
     }
     (out, comparisons)
 }

@@ -202,7 +202,7 @@ pub fn typo(text: &str, rng: &mut impl Random) -> String {
     match rng.below(3) {
         0 => {
             // A slip to a neighbouring key, keeping the case.
-            let at = usize::try_from(rng.below(chars.len() as u64)).unwrap_or(0);
+            let at = rng.index(chars.len());
             let lower = chars[at].to_lowercase().next().unwrap_or(chars[at]);
             let Some((_, near)) = KEYBOARD.iter().find(|(c, _)| *c == lower) else {
                 // A letter off the table (å, ð, ...): dropped instead.
@@ -215,7 +215,7 @@ pub fn typo(text: &str, rng: &mut impl Random) -> String {
             };
             let near: Vec<char> = near.chars().collect();
             let mut out = chars.clone();
-            let pick = near[usize::try_from(rng.below(near.len() as u64)).unwrap_or(0)];
+            let pick = near[rng.index(near.len())];
             out[at] = if chars[at].is_uppercase() {
                 pick.to_uppercase().next().unwrap_or(pick)
             } else {
@@ -232,7 +232,7 @@ pub fn typo(text: &str, rng: &mut impl Random) -> String {
 fn replace_one(text: &str, table: &[(&str, &str)], rng: &mut impl Random) -> Option<String> {
     let applicable: Vec<&(&str, &str)> =
         table.iter().filter(|(from, _)| text.contains(from)).collect();
-    let (from, to) = applicable.get(usize::try_from(rng.below(applicable.len() as u64)).ok()?)?;
+    let (from, to) = applicable.get(rng.index(applicable.len().max(1)))?;
     Some(text.replacen(from, to, 1))
 }
 
@@ -241,7 +241,7 @@ fn replace_one(text: &str, table: &[(&str, &str)], rng: &mut impl Random) -> Opt
 fn transposed(chars: &[char], rng: &mut impl Random) -> String {
     let spots: Vec<usize> = (0..chars.len() - 1).filter(|&i| chars[i] != chars[i + 1]).collect();
     let mut out = chars.to_vec();
-    match spots.get(usize::try_from(rng.below(spots.len() as u64)).unwrap_or(0)) {
+    match spots.get(rng.index(spots.len())) {
         Some(&at) => out.swap(at, at + 1),
         None => {
             out.pop();

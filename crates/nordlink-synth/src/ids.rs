@@ -71,7 +71,7 @@ fn digit(rng: &mut impl Random, n: u64) -> u64 {
 
 /// One of `choices`, uniformly.
 fn one_of(rng: &mut impl Random, choices: &[u64]) -> u64 {
-    let at = usize::try_from(rng.below(choices.len() as u64)).unwrap_or(0);
+    let at = rng.index(choices.len());
     choices.get(at).copied().unwrap_or(0)
 }
 

@@ -124,13 +124,10 @@ impl People {
     }
 }
 
-/// A permutation of `0..n` (Fisher–Yates).
+/// A permutation of `0..n`.
 fn shuffled(n: usize, rng: &mut impl Random) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = usize::try_from(rng.below(i as u64 + 1)).unwrap_or(0);
-        v.swap(i, j);
-    }
+    rng.shuffle(&mut v);
     v
 }
 

@@ -151,7 +151,7 @@ pub fn generate(spec: &Spec) -> Result<Population, SpecError> {
                 continue;
             }
             let others = spec.registers.len() - 1;
-            let pick = usize::try_from(rng.below(others as u64)).unwrap_or(0);
+            let pick = rng.index(others);
             let abroad = if pick >= home { pick + 1 } else { pick };
             let country = spec.registers[abroad];
             let Some(abroad_id) = person_id(country, person.born, person.sex, &mut rng) else {
@@ -173,10 +173,7 @@ pub fn generate(spec: &Spec) -> Result<Population, SpecError> {
         }
     }
     for rows in &mut registers {
-        for i in (1..rows.len()).rev() {
-            let j = usize::try_from(rng.below(i as u64 + 1)).unwrap_or(0);
-            rows.swap(i, j);
-        }
+        rng.shuffle(rows);
     }
     Ok(Population { registers, truth })
 }

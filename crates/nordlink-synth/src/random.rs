@@ -11,6 +11,19 @@ pub trait Random {
         self.next_u64() % n.max(1)
     }
 
+    /// Uniform in `0..n` as an index (`n > 0`).
+    fn index(&mut self, n: usize) -> usize {
+        // Below n, which is a usize: the conversion cannot fail.
+        usize::try_from(self.below(n as u64)).unwrap_or(0)
+    }
+
+    /// Shuffles `items` in place (Fisher–Yates).
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.index(i + 1));
+        }
+    }
+
     /// Uniform in [0, 1).
     fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64

@@ -12,7 +12,6 @@ use nordlink::link::{
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, check_linkable};
-use nordlink_io::{TableWriter, WriteOptions};
 
 use super::ensure_distinct;
 use crate::flags::{Blocking, LinkArgs, Solver, Threshold};
@@ -368,9 +367,5 @@ fn write_groups(
 }
 
 fn write(args: &LinkArgs, schema: Arc<Schema>, columns: Vec<ArrayRef>) -> anyhow::Result<()> {
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let mut writer = TableWriter::create_with(&args.output, schema, &WriteOptions::default())?;
-    writer.write(&batch)?;
-    writer.finish()?;
-    Ok(())
+    super::write_table(&args.output, &RecordBatch::try_new(schema, columns)?)
 }

@@ -68,6 +68,15 @@ fn ensure_distinct(inputs: &[&Path], outputs: &[&Path]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes one in-memory table atomically (format by extension, owner-only mode).
+fn write_table(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let options = WriteOptions::default();
+    let mut writer = TableWriter::create_with(path, batch.schema(), &options)?;
+    writer.write(batch)?;
+    writer.finish()?;
+    Ok(())
+}
+
 /// Prints `label: count` lines sorted by count, largest first.
 fn print_counts<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)>) {
     let mut counts: Vec<_> = counts.into_iter().collect();

@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use nordlink_io::arrow_array::{ArrayRef, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
-use nordlink_io::{TableWriter, WriteOptions};
 use nordlink_synth::corrupt::Level;
 use nordlink_synth::population::{Row, Spec, generate};
 
@@ -49,7 +48,7 @@ pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("{}: cannot create the directory", args.out_dir.display()))?;
     for (country, rows) in spec.registers.iter().zip(&population.registers) {
-        write(&register_path(country), &register_batch(rows)?)?;
+        super::write_table(&register_path(country), &register_batch(rows)?)?;
     }
     // Per pair of registers, the true links as `nordlink evaluate` reads them: the first
     // register's id (in --registers order), then the second's.
@@ -68,7 +67,7 @@ pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
                 ("left_id", pairs.iter().map(|p| p.0.clone()).collect()),
                 ("right_id", pairs.into_iter().map(|p| p.1).collect()),
             ];
-            write(&pair_path(a, b), &batch(columns)?)?;
+            super::write_table(&pair_path(a, b), &batch(columns)?)?;
         }
     }
     let truth = population.truth.iter();
@@ -79,7 +78,7 @@ pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
         ("right_register", truth.clone().map(|l| code(l.abroad).to_owned()).collect()),
         ("right_id", truth.map(|l| l.abroad_id.clone()).collect()),
     ];
-    write(&args.out_dir.join("truth.csv"), &batch(columns)?)?;
+    super::write_table(&args.out_dir.join("truth.csv"), &batch(columns)?)?;
     let rows: usize = population.registers.iter().map(Vec::len).sum();
     eprintln!(
         "nordlink synth: {} registers, {rows} rows ({} residents each, {} moved abroad) in \
@@ -112,11 +111,4 @@ fn batch(columns: Vec<(&str, Vec<String>)>) -> anyhow::Result<RecordBatch> {
     let arrays: Vec<ArrayRef> =
         columns.into_iter().map(|(_, v)| Arc::new(StringArray::from(v)) as ArrayRef).collect();
     Ok(RecordBatch::try_new(schema, arrays)?)
-}
-
-fn write(path: &std::path::Path, batch: &RecordBatch) -> anyhow::Result<()> {
-    let mut writer = TableWriter::create_with(path, batch.schema(), &WriteOptions::default())?;
-    writer.write(batch)?;
-    writer.finish()?;
-    Ok(())
 }

@@ -66,9 +66,18 @@ fn native_schema_parquet_with_rejects_and_provenance() {
             "rej.csv",
         ],
     );
-    // Row 6 has 30 February: rejected, with the field and problem.
+    // Row 6 has 30 February: a version-2 schema encodes its year and month and counts it.
+    assert!(err.contains("8 rows read = 8 encoded + 0 rejected"), "{err}");
+    assert!(err.contains("1 values failed their format") && err.contains("birth_date"), "{err}");
+    assert_eq!(read_csv(&d.path("rej.csv")).len(), 1);
+    // As version 1 it is rejected, with the row, field and problem.
+    let v1 = std::fs::read_to_string(schema).unwrap().replace("version = 2", "version = 1");
+    d.write("v1.toml", &v1);
+    let mut args = native("v1.toml", data, "v1.parquet", &["--rejects", "rej1.csv"]);
+    args.extend(["--id-column", "id"]);
+    let err = ok(&d, &args);
     assert!(err.contains("8 rows read = 7 encoded + 1 rejected"), "{err}");
-    assert_eq!(read_csv(&d.path("rej.csv"))[1], ["6", "birth_date", "bad_date", ""]);
+    assert_eq!(read_csv(&d.path("rej1.csv"))[1], ["6", "birth_date", "bad_date", ""]);
     let b = &read_parquet(&d.path("out.parquet"))[0];
     assert_eq!(b.schema().field(2).data_type(), &DataType::FixedSizeBinary(128));
     use arrow_array::cast::AsArray;
@@ -119,6 +128,27 @@ fn invalid_rows_without_a_rejects_file_fail_and_write_nothing() {
     d.write("bad.toml", "version = 1\n[[fields]]\nname = \"x\"\n");
     let err = fails(&d, &native("bad.toml", "in.csv", "out.csv", &[]));
     assert!(err.contains("bad.toml") && err.contains("\"x\"") && err.contains("kind"), "{err}");
+}
+
+#[test]
+fn schema_version_2_keeps_records_with_invalid_values_and_counts_them() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.write(
+        "s.toml",
+        "version = 2\n[[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n\
+         [[fields]]\nname = \"age\"\nkind = \"integer\"\n",
+    );
+    d.write("in.csv", "dob,age\n1990-01-01,34\n1990-02-31,x\n1990-13-01,35\n");
+    let err = ok(&d, &native("s.toml", "in.csv", "out.csv", &[]));
+    assert!(err.contains("3 rows read = 3 encoded + 0 rejected"), "{err}");
+    assert!(err.contains("3 values failed their format"), "{err}");
+    let counts: Vec<&str> = err.lines().filter(|l| l.starts_with("    ")).collect();
+    assert_eq!(counts.len(), 2, "{err}");
+    assert!(counts[0].contains("dob") && counts[0].trim_end().ends_with(" 2"), "{err}");
+    assert!(counts[1].contains("age") && counts[1].trim_end().ends_with(" 1"), "{err}");
+    assert!(!err.contains("1990-02-31") && !err.contains("13-01"), "{err}");
+    assert_eq!(read_csv(&d.path("out.csv")).len(), 4);
 }
 
 #[test]

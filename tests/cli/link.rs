@@ -213,10 +213,10 @@ fn rows_set_aside_by_encode_keep_their_input_row_as_id() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
     registers(&d);
-    // Row 1 has an impossible date: encode sets it aside; the others keep their input row.
+    // Row 1 has a cell too many: encode sets it aside; the others keep their input row.
     let left = std::fs::read_to_string(d.path("left.csv"))
         .unwrap()
-        .replace("1961-07-07,M", "1961-02-30,M");
+        .replace("1961-07-07,M", "1961-07-07,M,extra");
     d.write("left.csv", left);
     ok(&d, &encode_args("k.key", "left.csv", "l.parquet", &["--rejects", "rej.csv"]));
     encode(&d, "k.key", "right.csv", "r.parquet");

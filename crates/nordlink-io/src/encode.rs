@@ -115,6 +115,9 @@ pub struct EncodedBatch {
     pub output: RecordBatch,
     /// Rows taken out: `field` names the schema field, `value` is never kept.
     pub rejects: Vec<Reject>,
+    /// Per schema field, the values that failed their format but were encoded under the
+    /// field's `invalid` policy (the rows are in `output`).
+    pub invalid: Vec<u64>,
 }
 
 impl std::fmt::Debug for EncodedBatch {
@@ -155,12 +158,18 @@ pub fn encode_batch(
     let mut filters: Vec<Encoded> = Vec::with_capacity(n);
     let mut keep = Vec::with_capacity(n);
     let mut rejects = Vec::new();
+    let mut invalid = vec![0u64; spec.field_columns.len()];
     for ((row, problem), result) in batch.problem_codes().into_iter().enumerate().zip(encoded) {
         let row_number = batch.row_number(row);
         let reject = match (problem, result) {
             (Some(code), _) => Reject::new(row_number, None, code, None),
             (None, Err(e)) => Reject::new(row_number, Some(e.field().to_owned()), e.code(), None),
             (None, Ok(f)) => {
+                for &(field, _) in &f.invalid {
+                    if let Some(n) = invalid.get_mut(field) {
+                        *n += 1;
+                    }
+                }
                 keep.push(true);
                 filters.push(f);
                 continue;
@@ -194,7 +203,7 @@ pub fn encode_batch(
         out.push(filter_column(filters.iter().map(|f| &f.fields[i]), filters.len(), spec, path)?);
     }
     let output = RecordBatch::try_new(schema.clone(), out).map_err(|e| IoError::arrow(path, e))?;
-    Ok(EncodedBatch { output, rejects })
+    Ok(EncodedBatch { output, rejects, invalid })
 }
 
 /// A column of filters: `FixedSizeBinary` or standard base64 text.

@@ -64,8 +64,8 @@ type Corpus = (Vec<(String, String)>, Vec<String>, Vec<Vec<String>>);
 /// The schemas (`schemas/<name>.toml`, in the order of `schemas/order.txt`) and records
 /// (`records.csv`) of the frozen corpus: plain files, so implementations in other
 /// languages can run the same corpus (`scripts/clk_reference.py` does).
-fn corpus() -> Corpus {
-    let order = std::fs::read_to_string(fixture("schemas/order.txt")).unwrap();
+fn corpus(order: &str) -> Corpus {
+    let order = std::fs::read_to_string(fixture(&format!("schemas/{order}"))).unwrap();
     let schemas = order
         .lines()
         .map(|name| {
@@ -80,11 +80,12 @@ fn corpus() -> Corpus {
     (schemas, header, records)
 }
 
-#[test]
-fn nordlink_clk_1_outputs_are_frozen() {
+/// One line per schema and record: the record filter and field filters in base64, or
+/// `!field:code` for a rejected record; with `report_invalid`, then `?field:code` for each
+/// invalid value encoded under its field's `invalid` policy.
+fn encode_corpus(order: &str, report_invalid: bool) -> (usize, usize, String) {
     let key = master();
-    let (schemas, header, records) = corpus();
-    assert_eq!((schemas.len(), records.len()), (12, 23), "the corpus is complete");
+    let (schemas, header, records) = corpus(order);
     let mut out = String::new();
     for (name, text) in &schemas {
         let schema = Schema::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -93,6 +94,7 @@ fn nordlink_clk_1_outputs_are_frozen() {
             .iter()
             .map(|f| header.iter().position(|h| h == f.column()).unwrap())
             .collect();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().to_owned()).collect();
         let encoder = Encoder::new(schema, &key);
         let mut cache = EncodeCache::default();
         for (i, record) in records.iter().enumerate() {
@@ -107,6 +109,10 @@ fn nordlink_clk_1_outputs_are_frozen() {
                     for f in &e.fields {
                         let _ = write!(out, "\t{}", f.to_base64());
                     }
+                    assert!(report_invalid || e.invalid.is_empty(), "{name} {i}");
+                    for (field, problem) in &e.invalid {
+                        let _ = write!(out, "\t?{}:{problem}", names[*field]);
+                    }
                 }
                 Err(e) => {
                     let _ = write!(out, "!{}:{}", e.field(), e.code());
@@ -115,7 +121,22 @@ fn nordlink_clk_1_outputs_are_frozen() {
             out.push('\n');
         }
     }
+    (schemas.len(), records.len(), out)
+}
+
+#[test]
+fn nordlink_clk_1_outputs_are_frozen() {
+    let (schemas, records, out) = encode_corpus("order.txt", false);
+    assert_eq!((schemas, records), (12, 23), "the corpus is complete");
     check("nordlink-clk-1.tsv", &out);
+}
+
+/// Schema version 2's `invalid` policies (and its defaults), over the same records.
+#[test]
+fn nordlink_clk_1_outputs_under_schema_version_2_are_frozen() {
+    let (schemas, records, out) = encode_corpus("order-2.txt", true);
+    assert_eq!((schemas, records), (5, 23), "the corpus is complete");
+    check("nordlink-clk-1-schema-2.tsv", &out);
 }
 
 #[test]

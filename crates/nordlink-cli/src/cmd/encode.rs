@@ -9,7 +9,7 @@ use nordlink_io::{
     ClkJsonWriter, Format, Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered,
 };
 
-use super::{Outputs, ensure_distinct, key};
+use super::{Outputs, ensure_distinct, key, print_counts};
 use crate::flags::EncodeArgs;
 
 pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
@@ -59,6 +59,7 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     )?;
     let mut json = args.anonlink_json.as_deref().map(ClkJsonWriter::create).transpose()?;
     let threads = rayon::current_num_threads();
+    let mut invalid = vec![0u64; encoder.field_names().len()];
     for_each_ordered(
         reader,
         2 * threads + 2,
@@ -79,6 +80,9 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
             if let Some(j) = &mut json {
                 j.write(&done.output, clk_column)?;
             }
+            for (total, n) in invalid.iter_mut().zip(&done.invalid) {
+                *total += n;
+            }
             outputs.write(&done.output, &done.rejects)
         },
     )?;
@@ -86,5 +90,15 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
         j.finish()?;
     }
     outputs.finish()?;
+    let names = encoder.field_names();
+    let repaired: u64 = invalid.iter().sum();
+    if repaired > 0 {
+        eprintln!(
+            "nordlink encode: {repaired} values failed their format and were encoded by their \
+             field's `invalid` policy (docs/schema.md), not rejected:"
+        );
+        let counts = names.into_iter().zip(invalid).filter(|&(_, n)| n > 0);
+        print_counts("invalid values per field", counts);
+    }
     Ok(())
 }

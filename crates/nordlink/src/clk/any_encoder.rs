@@ -404,6 +404,14 @@ impl AnyEncoder {
         }
     }
 
+    /// The schema's field names (clkhash: feature identifiers), in schema order.
+    pub fn field_names(&self) -> Vec<&str> {
+        match &self.inner {
+            Inner::Native(e) => e.schema().fields().iter().map(|f| f.name()).collect(),
+            Inner::Clkhash(e) => e.schema().feature_names().collect(),
+        }
+    }
+
     /// Names of the field-level filters each record gets besides its record filter, in
     /// the order of [`Encoded::fields`] (empty when the schema asks for none).
     pub fn field_filter_names(&self) -> Vec<&str> {

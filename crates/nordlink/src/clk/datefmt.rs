@@ -39,6 +39,13 @@ impl DateFormat {
 
     /// Parses a value; missing parts default as in CPython (year 1900, month and day 1).
     pub(crate) fn parse(&self, s: &str) -> Option<Date> {
+        let (y, m, d) = self.parts(s)?;
+        Date::new(y, m, d).ok()
+    }
+
+    /// The year, month (1 to 12) and day (1 to 31) of a value that matches the format,
+    /// whether or not they make a calendar date (`31.02.1990` gives `(1990, 2, 31)`).
+    pub(crate) fn parts(&self, s: &str) -> Option<(u16, u8, u8)> {
         let caps = self.0.captures(s)?;
         let num = |name: &str| caps.name(name).and_then(|m| m.as_str().trim().parse::<u16>().ok());
         let year = match (num("Y"), num("y")) {
@@ -49,7 +56,7 @@ impl DateFormat {
             (None, None) => 1900,
         };
         let part = |name: &str| u8::try_from(num(name).unwrap_or(1)).ok();
-        Date::new(year, part("m")?, part("d")?).ok()
+        Some((year, part("m")?, part("d")?))
     }
 }
 
@@ -67,5 +74,8 @@ mod tests {
         assert_eq!(g.parse("17.05.68").unwrap().year(), 2068);
         assert_eq!(g.parse("17.05.69").unwrap().year(), 1969);
         assert!(DateFormat::new("%H:%M").is_err());
+        assert_eq!(g.parts("31.02.90"), Some((1990, 2, 31)));
+        assert_eq!(g.parts("32.02.90"), None);
+        assert_eq!(g.parts("30.13.90"), None);
     }
 }

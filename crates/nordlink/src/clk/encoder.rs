@@ -23,7 +23,8 @@ use super::bitorder::{position, word_set as set};
 use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
 use super::normalise::normalise;
-use super::schema::{Field, Hashing, Missing, Schema, Weight};
+use super::schema::{Field, Hashing, Invalid, Missing, Schema, Weight};
+use super::tokenise::{date_tokens, invalid_text_tokens};
 use crate::kdf::derive_subkey;
 use crate::prf::blake3_stream;
 use crate::{KeyId, SecretKey};
@@ -49,6 +50,33 @@ pub struct Encoded {
     pub record: BloomFilter,
     /// One filter per schema field, when the schema asks for field-level filters.
     pub fields: Vec<BloomFilter>,
+    /// Fields whose value failed its format and was encoded under the field's
+    /// [`Invalid`] policy instead of rejecting the record, with the problem.
+    pub invalid: Vec<(usize, ValueProblem)>,
+}
+
+/// A field value ready for tokenising.
+enum Prepared {
+    /// Valid: the normalised (for dates, canonical) value, for the field's tokeniser.
+    Valid(String),
+    /// Failed its format; tokenised as `!`-prefixed text bigrams.
+    Text(String),
+    /// A well-formed date that is no calendar date: (year, month, day).
+    Parts(u16, u8, u8),
+    /// Failed its format; contributes no bits.
+    Dropped,
+}
+
+impl Prepared {
+    /// The value a salt takes from it: an invalid value salts nothing unless its date
+    /// parts were kept.
+    fn salt(self) -> String {
+        match self {
+            Self::Valid(v) => v,
+            Self::Parts(y, m, d) => format!("{y:04}-{m:02}-{d:02}"),
+            Self::Text(_) | Self::Dropped => String::new(),
+        }
+    }
 }
 
 /// Encodes records under a [`Schema`] and a master key.
@@ -82,7 +110,7 @@ type TokenMemo = HashMap<(u32, String, String), Mask>;
 pub struct EncodeCache {
     owner: u64,
     tokens: Vec<TokenMemo>,
-    values: Vec<HashMap<String, Mask>>,
+    values: Vec<HashMap<String, (Mask, Option<ValueProblem>)>>,
 }
 
 impl std::fmt::Debug for EncodeCache {
@@ -134,12 +162,14 @@ impl Encoder {
             None => String::new(),
             Some(s) => {
                 let field = &self.schema.fields[s.field];
-                let v = self.prepare(field, value(s.field).unwrap_or(""))?.unwrap_or_default();
+                let raw = value(s.field).unwrap_or("");
+                let v = self.prepare(field, raw)?.map(Prepared::salt).unwrap_or_default();
                 if s.year_only { v.get(..4).unwrap_or_default().to_owned() } else { v }
             }
         };
         let mut record = vec![0u64; self.words];
         let mut fields = Vec::new();
+        let mut invalid = Vec::new();
         for (i, field) in self.schema.fields.iter().enumerate() {
             let field_salt = match &self.schema.salt {
                 Some(s) if s.field != i => salt.as_str(),
@@ -157,11 +187,16 @@ impl Encoder {
             };
             let computed;
             let mask: &[u64] = match cache.values[i].get(key) {
-                Some(m) => m,
+                Some((m, problem)) => {
+                    invalid.extend(problem.map(|p| (i, p)));
+                    m
+                }
                 None => {
-                    let m = self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
+                    let (m, problem) =
+                        self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
+                    invalid.extend(problem.map(|p| (i, p)));
                     if cache.values[i].len() < VALUE_MEMO_LIMIT {
-                        cache.values[i].insert(key.to_owned(), m.clone());
+                        cache.values[i].insert(key.to_owned(), (m.clone(), problem));
                     }
                     computed = m;
                     &computed
@@ -174,7 +209,7 @@ impl Encoder {
                 fields.push(self.finish(mask.to_vec()));
             }
         }
-        Ok(Encoded { record: self.finish(record), fields })
+        Ok(Encoded { record: self.finish(record), fields, invalid })
     }
 
     /// Hardening, then conversion to the byte form.
@@ -183,8 +218,9 @@ impl Encoder {
         BloomFilter::from_words(&words, self.schema.output_bits())
     }
 
-    /// The normalised (and, for dates, canonical) value, or `None` when missing and skipped.
-    fn prepare(&self, field: &Field, raw: &str) -> Result<Option<String>, EncodeError> {
+    /// The value to tokenise, or `None` when it is missing and skipped. A value that fails
+    /// the date format is handled here by the field's [`Invalid`] policy.
+    fn prepare(&self, field: &Field, raw: &str) -> Result<Option<Prepared>, EncodeError> {
         let mut raw = raw;
         if field.missing_values.iter().any(|m| m == raw.trim()) {
             match &field.missing {
@@ -199,16 +235,25 @@ impl Encoder {
         if v.is_empty() {
             return Ok(None);
         }
-        match &field.date_format {
-            Some(fmt) => Ok(Some(
-                fmt.parse(&v)
-                    .ok_or_else(|| EncodeError::invalid(&field.name, ValueProblem::BadDate))?
-                    .to_string(),
-            )),
-            None => Ok(Some(v)),
+        let Some(fmt) = &field.date_format else { return Ok(Some(Prepared::Valid(v))) };
+        if let Some(date) = fmt.parse(&v) {
+            return Ok(Some(Prepared::Valid(date.to_string())));
         }
+        let parts = fmt.parts(&v);
+        Ok(match field.invalid {
+            Invalid::Reject => {
+                return Err(EncodeError::invalid(&field.name, ValueProblem::BadDate));
+            }
+            Invalid::Missing => Some(Prepared::Dropped),
+            Invalid::Text => Some(Prepared::Text(v)),
+            Invalid::Partial => {
+                Some(parts.map_or(Prepared::Dropped, |(y, m, d)| Prepared::Parts(y, m, d)))
+            }
+        })
     }
 
+    /// The field's bits for one value, and the problem when the value failed its format
+    /// and the field's [`Invalid`] policy encoded it anyway.
     fn field_mask(
         &self,
         index: usize,
@@ -216,14 +261,34 @@ impl Encoder {
         raw: &str,
         salt: &str,
         memo: &mut TokenMemo,
-    ) -> Result<Box<[u64]>, EncodeError> {
+    ) -> Result<(Mask, Option<ValueProblem>), EncodeError> {
         let mut mask = vec![0u64; self.words].into_boxed_slice();
-        let Some(value) = self.prepare(field, raw)? else { return Ok(mask) };
         let mut tokens = Vec::new();
-        field
-            .tokeniser
-            .tokens(&value, &mut tokens)
-            .map_err(|problem| EncodeError::invalid(&field.name, problem))?;
+        let problem = match self.prepare(field, raw)? {
+            None => None,
+            Some(Prepared::Dropped) => Some(ValueProblem::BadDate),
+            Some(Prepared::Valid(value)) => match field.tokeniser.tokens(&value, &mut tokens) {
+                Ok(()) => None,
+                Err(problem) => {
+                    tokens.clear();
+                    match field.invalid {
+                        Invalid::Reject => return Err(EncodeError::invalid(&field.name, problem)),
+                        Invalid::Text => invalid_text_tokens(&value, &mut tokens),
+                        // `partial` is for dates, whose format was checked above.
+                        Invalid::Missing | Invalid::Partial => {}
+                    }
+                    Some(problem)
+                }
+            },
+            Some(Prepared::Text(value)) => {
+                invalid_text_tokens(&value, &mut tokens);
+                Some(ValueProblem::BadDate)
+            }
+            Some(Prepared::Parts(y, m, d)) => {
+                date_tokens(y, m, d, &mut tokens);
+                Some(ValueProblem::BadDate)
+            }
+        };
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
         let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
         for (t, token) in tokens.into_iter().enumerate() {
@@ -246,7 +311,7 @@ impl Encoder {
                 *a |= b;
             }
         }
-        Ok(mask)
+        Ok((mask, problem))
     }
 
     fn token_mask(&self, index: usize, salt: &str, token: &str, k: u32) -> Box<[u64]> {
@@ -308,5 +373,114 @@ mod tests {
         assert_eq!(a, b);
         assert!(e.encode(|_| Some("1990-05-17"), &mut c).is_err());
         assert_eq!(e.encode(|_| Some(""), &mut c).unwrap().record.count_ones(), 0);
+    }
+
+    fn dice(a: &BloomFilter, b: &BloomFilter) -> f64 {
+        let and: u32 =
+            a.as_bytes().iter().zip(b.as_bytes()).map(|(x, y)| (x & y).count_ones()).sum();
+        2.0 * f64::from(and) / f64::from(a.count_ones() + b.count_ones())
+    }
+
+    /// A birth date and an integer field; `policy` (if any) on both, but `partial` (for
+    /// dates only) on the date alone.
+    fn date_schema(version: u32, policy: &str) -> Encoder {
+        let line =
+            |p: &str| if p.is_empty() { String::new() } else { format!("invalid = \"{p}\"\n") };
+        let age_policy = if policy == "partial" { "" } else { policy };
+        let text = format!(
+            "version = {version}\n[[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n{}\
+             [[fields]]\nname = \"age\"\nkind = \"integer\"\n{}",
+            line(policy),
+            line(age_policy)
+        );
+        Encoder::new(Schema::parse(&text).unwrap(), &key(7))
+    }
+
+    fn enc(e: &Encoder, dob: &str, age: &str) -> Result<Encoded, EncodeError> {
+        let cells = [dob, age];
+        e.encode(|i| Some(cells[i]), &mut EncodeCache::default())
+    }
+
+    #[test]
+    fn invalid_values_follow_the_field_policy() {
+        // Version 1, and an explicit `reject`, reject the record, naming field and problem.
+        for e in [date_schema(1, ""), date_schema(2, "reject")] {
+            let err = enc(&e, "1990-02-31", "40").unwrap_err();
+            assert_eq!((err.field(), err.code()), ("dob", "bad_date"));
+            let err = enc(&e, "1990-02-13", "4o").unwrap_err();
+            assert_eq!((err.field(), err.code()), ("age", "not_integer"));
+        }
+        // `missing`: exactly the filter of an empty value, and reported.
+        let e = date_schema(2, "missing");
+        let got = enc(&e, "1990-02-31", "4o").unwrap();
+        assert_eq!(got.record, enc(&e, "", "").unwrap().record);
+        assert_eq!(got.invalid, [(0, ValueProblem::BadDate), (1, ValueProblem::NotInteger)]);
+        assert!(enc(&e, "1990-02-13", "40").unwrap().invalid.is_empty());
+        // `text`: bits of their own, equal for equal invalid values, disjoint in tokens from
+        // valid ones (only chance collisions of positions).
+        let e = date_schema(2, "text");
+        let a = enc(&e, "1990-02-31", "").unwrap();
+        assert!(a.record.count_ones() > 0);
+        assert_eq!(a.record, enc(&e, "1990-02-31", "").unwrap().record);
+        assert!(dice(&a.record, &enc(&e, "1990-02-13", "").unwrap().record) < 0.2);
+        // `partial`: the year and month still agree with the true date.
+        let e = date_schema(2, "partial");
+        let p = enc(&e, "1990-02-31", "").unwrap();
+        assert_eq!(p.invalid, [(0, ValueProblem::BadDate)]);
+        let d = dice(&p.record, &enc(&e, "1990-02-13", "").unwrap().record);
+        assert!((0.55..0.75).contains(&d), "{d}");
+        // Same tokens as a valid date with that day: the 31st of March shares y and d.
+        let d = dice(&p.record, &enc(&e, "1990-03-31", "").unwrap().record);
+        assert!((0.55..0.75).contains(&d), "{d}");
+        // A value that does not match the pattern at all sets nothing.
+        assert_eq!(enc(&e, "1990-13-01", "").unwrap().record.count_ones(), 0);
+    }
+
+    #[test]
+    fn version_2_defaults_keep_damaged_records() {
+        let e = date_schema(2, "");
+        assert_eq!(e.schema().fields()[0].invalid(), Invalid::Partial);
+        assert_eq!(e.schema().fields()[1].invalid(), Invalid::Missing);
+        let got = enc(&e, "1990-02-31", "4o").unwrap();
+        assert_eq!(got.invalid.len(), 2);
+        assert_eq!(date_schema(1, "").schema().fields()[0].invalid(), Invalid::Reject);
+        // `partial` is for dates only.
+        let text =
+            "version = 2\n[[fields]]\nname = \"a\"\nkind = \"integer\"\ninvalid = \"partial\"\n";
+        assert!(Schema::parse(text).unwrap_err().to_string().contains("date"));
+    }
+
+    #[test]
+    fn an_invalid_salt_date_salts_by_its_parts_or_not_at_all() {
+        let text = |policy: &str| {
+            format!(
+                "version = 2\n[filter]\nsalt = {{ field = \"dob\", year_only = true }}\n\
+                 [[fields]]\nname = \"dob\"\nkind = \"birth_date\"\ninvalid = \"{policy}\"\n\
+                 [[fields]]\nname = \"n\"\nkind = \"surname\"\n"
+            )
+        };
+        // (record, record without the name) for a birth date.
+        let encode = |policy: &str, dob: &str| {
+            let e = Encoder::new(Schema::parse(&text(policy)).unwrap(), &key(3));
+            let mut cache = EncodeCache::default();
+            let with = e.encode(|i| Some([dob, "berg"][i]), &mut cache).unwrap().record;
+            let without = e.encode(|i| Some([dob, ""][i]), &mut cache).unwrap().record;
+            (with, without)
+        };
+        // Under `partial` the salt is the year: the name's bits equal those under a valid
+        // date of that year.
+        let (with_name, date_only) = encode("partial", "1990-02-31");
+        let (valid_name, valid_date) = encode("partial", "1990-03-31");
+        let name_bits = |a: &BloomFilter, b: &BloomFilter| -> Vec<u8> {
+            a.as_bytes().iter().zip(b.as_bytes()).map(|(x, y)| x & !y).collect()
+        };
+        // Bits the name adds beyond the date (position collisions aside) agree.
+        let a = name_bits(&with_name, &date_only);
+        let b = name_bits(&valid_name, &valid_date);
+        let common: u32 = a.iter().zip(&b).map(|(x, y)| (x & y).count_ones()).sum();
+        let total: u32 = a.iter().map(|x| x.count_ones()).sum();
+        assert!(total > 0 && common * 10 >= total * 9, "{common} of {total}");
+        // Under `missing` the salt is empty: the name sets the bits of an unsalted record.
+        assert_eq!(encode("missing", "1990-02-31").0, encode("missing", "").0);
     }
 }

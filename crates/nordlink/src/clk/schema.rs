@@ -31,8 +31,9 @@ use super::tokenise::Tokeniser;
 /// Largest `resolution` of a numeric tokeniser: a value makes `2 r + 1` tokens.
 pub const MAX_NUMERIC_RESOLUTION: u32 = 64;
 
-/// The current schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The current schema version. Version 1 files keep their meaning: they differ from
+/// version 2 only in defaults (version 1: `invalid = "reject"` on every field).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +98,7 @@ struct FieldFile {
     bits_per_field: Option<u32>,
     missing_values: Option<Vec<String>>,
     missing: Option<Missing>,
+    invalid: Option<Invalid>,
 }
 
 /// How bit positions are drawn from tokens.
@@ -184,6 +186,37 @@ pub enum Missing {
     Replace(String),
 }
 
+/// What a value that fails its field's format does (an impossible date, a number that
+/// is not one). Set per field with `invalid = "..."`; see `docs/schema.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Invalid {
+    /// Rejects the record (version 1's only behaviour).
+    Reject,
+    /// Contributes no bits, like a skipped missing value.
+    Missing,
+    /// The normalised value is tokenised as text: padded bigrams, each prefixed with `!`
+    /// so they never coincide with a valid value's tokens.
+    Text,
+    /// Date fields only: a value whose year, month (1 to 12) and day (1 to 31) each match
+    /// the format but that is no calendar date (31 February) gives its year, month and day
+    /// tokens as a valid date would; any other invalid value contributes no bits.
+    Partial,
+}
+
+impl Invalid {
+    /// The policy in the schema's own spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Missing => "missing",
+            Self::Text => "text",
+            Self::Partial => "partial",
+        }
+    }
+}
+
 /// How many bits a field sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weight {
@@ -205,6 +238,7 @@ pub struct Field {
     pub(crate) weight: Weight,
     pub(crate) missing_values: Vec<String>,
     pub(crate) missing: Missing,
+    pub(crate) invalid: Invalid,
 }
 
 impl Field {
@@ -242,6 +276,11 @@ impl Field {
     pub fn missing(&self) -> &Missing {
         &self.missing
     }
+
+    /// What a value that fails the field's format does.
+    pub fn invalid(&self) -> Invalid {
+        self.invalid
+    }
 }
 
 /// Per-record salting: tokens of every other field are hashed together with this field's
@@ -258,6 +297,7 @@ pub struct Salt {
 /// only, so an unvalidated schema cannot reach an [`Encoder`](super::Encoder).
 #[derive(Clone, Debug)]
 pub struct Schema {
+    pub(crate) version: u32,
     pub(crate) bits: usize,
     pub(crate) context: String,
     pub(crate) hashing: Hashing,
@@ -320,10 +360,10 @@ impl Schema {
     }
 
     fn validate(file: SchemaFile) -> Result<Self, SchemaError> {
-        if file.version != SCHEMA_VERSION {
+        if !(1..=SCHEMA_VERSION).contains(&file.version) {
             return Err(SchemaError::UnsupportedVersion {
                 found: file.version.to_string(),
-                supported: "this build reads nordlink-schema version 1",
+                supported: "this build reads nordlink-schema versions 1 and 2",
             });
         }
         let f = file.filter;
@@ -378,7 +418,8 @@ impl Schema {
         let mut fields = Vec::with_capacity(file.fields.len());
         for (index, raw) in file.fields.into_iter().enumerate() {
             let name = raw.name.clone();
-            let field = validate_field(raw).map_err(|p| SchemaError::field(index, &name, p))?;
+            let field = validate_field(raw, file.version)
+                .map_err(|p| SchemaError::field(index, &name, p))?;
             if fields.iter().any(|g: &Field| g.name == field.name) {
                 return Err(SchemaError::field(index, &name, "duplicate field name"));
             }
@@ -403,6 +444,7 @@ impl Schema {
             }
         };
         Ok(Self {
+            version: file.version,
             bits: f.bits,
             context: f.context,
             hashing: f.hashing,
@@ -411,6 +453,11 @@ impl Schema {
             salt,
             fields,
         })
+    }
+
+    /// The schema file's `version` (1 or 2): it decides the defaults.
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     /// Filter length in bits before hardening changes it.
@@ -458,7 +505,7 @@ impl Schema {
     }
 }
 
-fn validate_field(raw: FieldFile) -> Result<Field, String> {
+fn validate_field(raw: FieldFile, version: u32) -> Result<Field, String> {
     if raw.name.is_empty() || raw.name.len() > 255 {
         return Err("name must be 1..=255 bytes".into());
     }
@@ -502,6 +549,16 @@ fn validate_field(raw: FieldFile) -> Result<Field, String> {
         (_, Some(_)) => return Err("date_format needs the date_parts tokeniser".into()),
         (_, None) => None,
     };
+    let is_date = tokeniser == Tokeniser::DateParts;
+    let invalid = match raw.invalid {
+        Some(Invalid::Partial) if !is_date => {
+            return Err("invalid = \"partial\" needs a date field".into());
+        }
+        Some(p) => p,
+        None if version == 1 => Invalid::Reject,
+        None if is_date => Invalid::Partial,
+        None => Invalid::Missing,
+    };
     Ok(Field {
         column: raw.column.unwrap_or_else(|| raw.name.clone()),
         name: raw.name,
@@ -511,6 +568,7 @@ fn validate_field(raw: FieldFile) -> Result<Field, String> {
         weight,
         missing_values: raw.missing_values.unwrap_or_else(|| vec![String::new()]),
         missing: raw.missing.unwrap_or_default(),
+        invalid,
     })
 }
 
@@ -556,7 +614,7 @@ date_format = "%d.%m.%Y"
             (MINIMAL.replace("kind = \"given_name\"", ""), "given_name"),
             (MINIMAL.replace("%d.%m.%Y", "%H"), "birth_date"),
             (MINIMAL.replace("[filter]", "[filter]\nbits = 1000"), "multiple of 64"),
-            (MINIMAL.replace("version = 1", "version = 2"), "version 2"),
+            (MINIMAL.replace("version = 1", "version = 3"), "version 3"),
             (MINIMAL.replace("context = \"p\"", "context = \"p\"\nfoo = 1"), "foo"),
             (MINIMAL.replace("[filter]", "[filter]\nhardening = [{ xor_fold = 9 }]"), "xor_fold"),
         ];

@@ -72,9 +72,7 @@ impl Tokeniser {
             }
             Self::DateParts => {
                 let d: Date = value.parse().map_err(|_| ValueProblem::BadDate)?;
-                out.push(format!("y{}", d.year()));
-                out.push(format!("m{:02}", d.month()));
-                out.push(format!("d{:02}", d.day()));
+                date_tokens(d.year(), d.month(), d.day(), out);
             }
             Self::Numeric { distance, resolution } => {
                 let v: i64 = value.trim().parse().map_err(|_| ValueProblem::NotInteger)?;
@@ -94,6 +92,25 @@ impl Tokeniser {
             }
         }
         Ok(())
+    }
+}
+
+/// The year, month and day tokens of a date (also of an impossible one, for
+/// `invalid = "partial"`).
+pub(crate) fn date_tokens(year: u16, month: u8, day: u8, out: &mut Vec<String>) {
+    out.push(format!("y{year}"));
+    out.push(format!("m{month:02}"));
+    out.push(format!("d{day:02}"));
+}
+
+/// Tokens of a value that failed its format under `invalid = "text"`: padded bigrams,
+/// each prefixed with `!`, so they can only meet other invalid values' tokens.
+pub(crate) fn invalid_text_tokens(value: &str, out: &mut Vec<String>) {
+    let start = out.len();
+    // Bigrams never fail.
+    let _ = Tokeniser::Qgrams { q: 2, padding: true, positional: false }.tokens(value, out);
+    for t in &mut out[start..] {
+        t.insert(0, '!');
     }
 }
 
@@ -126,6 +143,9 @@ mod tests {
         Tokeniser::DateParts.tokens("1990-05-17", &mut out).unwrap();
         assert_eq!(out, ["y1990", "m05", "d17"]);
         assert!(Tokeniser::DateParts.tokens("1990-02-30", &mut out).is_err());
+        out.clear();
+        invalid_text_tokens("4o", &mut out);
+        assert_eq!(out, ["!_4", "!4o", "!o_"]);
         let mut a = Vec::new();
         let mut b = Vec::new();
         let t = Tokeniser::Numeric { distance: 2, resolution: 2 };

@@ -115,7 +115,11 @@ impl ClkhashEncoder {
                 self.set_bits(index, spec, token, k, hash_l, &mut cache.fields[index], &mut filter);
             }
         }
-        Ok(Encoded { record: filter.fold_xor(self.schema.xor_folds), fields: Vec::new() })
+        Ok(Encoded {
+            record: filter.fold_xor(self.schema.xor_folds),
+            fields: Vec::new(),
+            invalid: Vec::new(),
+        })
     }
 
     #[allow(clippy::too_many_arguments, reason = "a private helper of encode")]

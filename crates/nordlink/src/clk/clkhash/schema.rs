@@ -261,6 +261,11 @@ impl ClkhashSchema {
     pub fn feature_columns(&self) -> impl Iterator<Item = Option<&str>> {
         self.features.iter().map(|f| f.spec.as_ref().map(|_| f.identifier.as_str()))
     }
+
+    /// Every feature's identifier, in schema order (ignored ones too).
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.identifier.as_str())
+    }
 }
 
 fn parse_feature(f: FeatureJson, hash_l: usize) -> Result<FeatureSpec, String> {

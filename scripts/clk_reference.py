@@ -5,18 +5,33 @@ Written from the documentation alone (docs/schema.md, section "The construction
 `nordlink-clk/1` (normative)" and the schema description above it, docs/formats.md and
 docs/pseudonymisation.md), without reading nordlink's Rust source or
 scripts/clk_vectors.py: it exists to test whether the specification is complete.
-It reads nordlink-schema/1 schemas in TOML; clkhash schemas are out of scope.
+It reads nordlink-schema versions 1 and 2 in TOML (they differ only in the default of a
+field's `invalid` policy, step 5a); clkhash schemas are out of scope.
 
 Requirements: Python 3.11 (tomllib) and the `blake3` package.
 
     pip install blake3
-    python3 scripts/clk_reference.py check   # compare with tests/fixtures/frozen/nordlink-clk-1.tsv
+    python3 scripts/clk_reference.py check   # compare with both frozen files below
     python3 scripts/clk_reference.py kat     # write tests/fixtures/clk-kat/*.jsonl
 
-`check` encodes every record of tests/fixtures/frozen/records.csv under every schema of
-tests/fixtures/frozen/schemas/order.txt with the corpus master key bytes(range(32)) and
-reports the lines that differ from the frozen file. `kat` writes known-answer vectors
-(normalisers.jsonl, encodings.jsonl) for the Rust test suite.
+`check` encodes every record of tests/fixtures/frozen/records.csv with the corpus master
+key bytes(range(32)) and compares two frozen files, reporting every line that differs
+(and exiting 1 if any does):
+
+* tests/fixtures/frozen/nordlink-clk-1.tsv, under the schemas of
+  tests/fixtures/frozen/schemas/order.txt (all version 1);
+* tests/fixtures/frozen/nordlink-clk-1-schema-2.tsv, under the schemas of
+  tests/fixtures/frozen/schemas/order-2.txt (version 2 and the `invalid` policies).
+
+A line of either file is `schema<TAB>record index<TAB>` followed by `!field:code` for a
+rejected record, or by the record filter in standard base64, one base64 filter per field
+when `field_filters = true`, and then `?field:code` (code `bad_date`, `not_integer` or
+`out_of_range`), in schema field order, for every field whose value was invalid but was
+encoded under a policy other than `reject`. The first file never has `?` entries: under
+version 1 every invalid value rejects its record.
+
+`kat` writes known-answer vectors (normalisers.jsonl, encodings.jsonl) for the Rust test
+suite.
 
 Unicode note: Python 3.11 ships Unicode 14 data, the spec says Unicode 18. The vectors
 written by `kat` only use characters whose data did not change between those versions.
@@ -50,6 +65,17 @@ class Reject(Exception):
         super().__init__(f"{field}:{code}")
         self.field = field
         self.code = code
+
+
+class Invalid(Exception):
+    """A value that fails its format (step 4 or 5), before the field's `invalid` policy
+    decides what it does. `parts` is (year, month, day) when a date matched the pattern
+    of step 4 but is no calendar date: `partial` encodes and salts with those."""
+
+    def __init__(self, code, parts=None):
+        super().__init__(code)
+        self.code = code
+        self.parts = parts
 
 
 # --------------------------------------------------------------------------------------
@@ -161,11 +187,12 @@ NO_KIND = (["trim"], None, 10)
 
 FILTER_KEYS = {"bits", "context", "hashing", "field_filters", "hardening", "salt"}
 FIELD_KEYS = {"name", "kind", "column", "normalise", "tokenise", "bits_per_token",
-              "bits_per_field", "missing_values", "missing", "date_format"}
+              "bits_per_field", "missing_values", "missing", "date_format", "invalid"}
+INVALID_POLICIES = ("reject", "missing", "text", "partial")
 
 
 class Field:
-    def __init__(self, t):
+    def __init__(self, t, version):
         unknown = set(t) - FIELD_KEYS
         if unknown:
             raise ValueError(f"field {t.get('name')!r}: unknown keys {sorted(unknown)}")
@@ -189,6 +216,15 @@ class Field:
         self.date_format = t.get("date_format", "%Y-%m-%d")
         self.missing_values = list(t.get("missing_values", [""]))
         self.missing = t.get("missing", "skip")
+        # step 5a: version 1 rejects every invalid value, as it always did; version 2
+        # keeps what it can of a date and drops any other invalid value
+        is_date = self.tokenise[0] == "date_parts"
+        default = "reject" if version == 1 else ("partial" if is_date else "missing")
+        self.invalid = t.get("invalid", default)
+        if self.invalid not in INVALID_POLICIES:
+            raise ValueError(f"field {self.name!r}: invalid must be one of {INVALID_POLICIES}")
+        if self.invalid == "partial" and not is_date:
+            raise ValueError(f"field {self.name!r}: invalid = \"partial\" needs date_parts")
 
     @staticmethod
     def _tokeniser(tok):
@@ -209,8 +245,10 @@ class Field:
 class Schema:
     def __init__(self, text):
         doc = tomllib.loads(text)
-        if doc.get("version") != 1:
-            raise ValueError("version must be 1")
+        # versions 1 and 2 differ only in the default of `invalid` (Field)
+        self.version = doc.get("version")
+        if self.version not in (1, 2) or isinstance(self.version, bool):
+            raise ValueError("version must be 1 or 2")
         f = doc.get("filter", {})
         unknown = set(f) - FILTER_KEYS
         if unknown:
@@ -223,7 +261,7 @@ class Schema:
         salt = f.get("salt")
         self.salt_field = salt["field"] if salt else None
         self.salt_year_only = salt.get("year_only", False) if salt else False
-        self.fields = [Field(t) for t in doc["fields"]]
+        self.fields = [Field(t, self.version) for t in doc["fields"]]
         self.keys = {fd.name: derive(self.context, "field", fd.name) for fd in self.fields}
 
 
@@ -235,26 +273,28 @@ def derive(context, purpose, name):
 
 
 # --------------------------------------------------------------------------------------
-# Steps 2-5: cell -> tokens
+# Steps 2-5a: cell -> tokens
 # --------------------------------------------------------------------------------------
 
 def prepare(field, cell):
-    """Steps 2-4: the normalised (for dates, canonical) value, or None when skipped."""
+    """Steps 2-3: the normalised value, or None when skipped."""
     if ws_trim(cell) in field.missing_values:
         if field.missing == "skip":
             return None
         if field.missing == "reject":
             raise Reject(field.name, "missing")
         cell = field.missing["replace"]  # not checked against missing_values again
-    v = normalise(field.normalise, cell)
-    if field.tokenise[0] == "date_parts" and v != "":
-        # an empty normalised value gives no tokens (step 5); assumed not to be a bad date
-        v = parse_date(field, v)
-    return v
+    return normalise(field.normalise, cell)
+
+
+def canonical_date(y, m, d):
+    """YYYY-MM-DD, the year zero-padded to four digits (step 4; step 7 for partial)."""
+    return f"{y:04d}-{m:02d}-{d:02d}"
 
 
 def parse_date(field, v):
-    """Step 4: the strptime subset; returns YYYY-MM-DD or rejects with bad_date."""
+    """Step 4: the strptime subset; returns YYYY-MM-DD or raises Invalid("bad_date"),
+    with the matched parts when the value matched the pattern but is no calendar date."""
     fmt = field.date_format
     # Matching is a backtracking search, like strptime's regular expression: the spec
     # does not say whether "one or two digits" is greedy; the two agree on the corpus.
@@ -314,23 +354,39 @@ def parse_date(field, v):
 
     got = match(0, 0, {})
     if got is None:
-        raise Reject(field.name, "bad_date")
+        raise Invalid("bad_date")  # no parts: `partial` sets no bits
     # A format without a part takes CPython's default for it (year 1900, month and day 1).
     y, m, d = got.get("Y", 1900), got.get("m", 1), got.get("d", 1)
+    # The pattern already bounds month to 1-12 and day to 1-31, so the parts below are
+    # exactly what step 5a's `partial` means by "the matched parts".
     if y == 0:  # the calendar starts at year 0001
-        raise Reject(field.name, "bad_date")
+        raise Invalid("bad_date", (y, m, d))
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
     if d > days:
-        raise Reject(field.name, "bad_date")
-    return f"{y:04d}-{m:02d}-{d:02d}"
+        raise Invalid("bad_date", (y, m, d))
+    return canonical_date(y, m, d)
 
 
 I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
+def qgrams(v, q, padding, positional):
+    """Step 5's q-grams (also the `text` policy of step 5a)."""
+    seq = "_" * (q - 1) + v + "_" * (q - 1) if padding else v
+    if len(seq) < q:
+        return [seq]
+    grams = [seq[i:i + q] for i in range(len(seq) - q + 1)]
+    return [f"{i}:{g}" for i, g in enumerate(grams)] if positional else grams
+
+
+def date_tokens(y, m, d):
+    """Step 5's date_parts: the year not zero-padded, month and day two digits."""
+    return [f"y{y}", f"m{m:02d}", f"d{d:02d}"]
+
+
 def tokens(field, v):
-    """Step 5."""
+    """Step 5 on a normalised (for dates, canonical) value; raises Invalid."""
     if v == "":
         return []
     kind = field.tokenise[0]
@@ -338,23 +394,19 @@ def tokens(field, v):
         return [v]
     if kind == "date_parts":
         y, m, d = v.split("-")
-        return [f"y{int(y)}", f"m{m}", f"d{d}"]
+        return date_tokens(int(y), int(m), int(d))
     if kind == "qgrams":
         _, q, padding, positional = field.tokenise
-        seq = "_" * (q - 1) + v + "_" * (q - 1) if padding else v
-        if len(seq) < q:
-            return [seq]
-        grams = [seq[i:i + q] for i in range(len(seq) - q + 1)]
-        return [f"{i}:{g}" for i, g in enumerate(grams)] if positional else grams
+        return qgrams(v, q, padding, positional)
     if kind == "numeric":
         _, distance, resolution = field.tokenise
         s = ws_trim(v)
         body = s[1:] if s[:1] in ("+", "-") else s
         if not body or not all("0" <= c <= "9" for c in body):
-            raise Reject(field.name, "not_integer")
+            raise Invalid("not_integer")
         x = int(s)
         if not I64_MIN <= x <= I64_MAX:
-            raise Reject(field.name, "not_integer")  # assumed: overflow is not_integer
+            raise Invalid("not_integer")  # step 8's note: an overflowing value
         d = max(distance, 1)
         step = (d + 1) // 2
         base = (x // step) * step  # Python // is floor division
@@ -362,10 +414,39 @@ def tokens(field, v):
         for i in range(-resolution, resolution + 1):
             t = base + i * step
             if not I64_MIN <= t <= I64_MAX:
-                raise Reject(field.name, "out_of_range")
+                raise Invalid("out_of_range")
             out.append(str(t))
         return out
     raise AssertionError(kind)
+
+
+def field_tokens(field, cell):
+    """Steps 2-5a for one field: (tokens, code) where code names the invalid value that
+    was encoded under a policy other than reject, else None."""
+    v = prepare(field, cell)
+    if v is None:
+        return [], None
+    try:
+        # an empty normalised value gives no tokens (step 5) and is not parsed (step 4)
+        if field.tokenise[0] == "date_parts" and v != "":
+            return tokens(field, parse_date(field, v)), None
+        return tokens(field, v), None
+    except Invalid as e:
+        return invalid_tokens(field, v, e), e.code
+
+
+def invalid_tokens(field, v, e):
+    """Step 5a: what the field's `invalid` policy makes of the invalid value `v` (the
+    normalised value of step 3, before any date parsing)."""
+    if field.invalid == "reject":
+        raise Reject(field.name, e.code)
+    if field.invalid == "missing":
+        return []
+    if field.invalid == "text":
+        # the `!` keeps these tokens apart from any valid value's tokens
+        return ["!" + t for t in qgrams(v, 2, True, False)]
+    # partial (a schema error on anything but a date field, so e is bad_date here)
+    return date_tokens(*e.parts) if e.parts else []
 
 
 def counts(field, n):
@@ -402,6 +483,18 @@ def salt_value(schema, cells):
     v = prepare(field, cells.get(field.column, ""))
     if v is None or v == "":
         return ""
+    # steps 2-4 only: a non-date field salts with its normalised value even when its
+    # tokeniser would find it invalid (step 5 does not run for the salt)
+    if field.tokenise[0] == "date_parts":
+        try:
+            v = parse_date(field, v)
+        except Invalid as e:
+            if field.invalid == "reject":
+                raise Reject(field.name, e.code)
+            if field.invalid == "partial" and e.parts:
+                v = canonical_date(*e.parts)  # the parts that matched, no calendar date
+            else:
+                return ""  # missing, text, or partial without a match
     return v[:4] if schema.salt_year_only else v
 
 
@@ -470,20 +563,23 @@ def to_bytes(bits):
     return bytes(out)
 
 
-def encode(schema, cells):
+def encode(schema, cells, invalid=None):
     """Encode one record (dict column -> cell). Returns {"record": b64, "fields": [...]}
-    or raises Reject."""
+    or raises Reject. When `invalid` is a list, (field, code) is appended to it, in schema
+    order, for every invalid value encoded under a policy other than reject (what
+    `nordlink encode` counts in its summary); the returned dict stays as it was, so the
+    kat vectors keep their format."""
     salt = salt_value(schema, cells)  # a rejected salt field rejects the record first
     masks = []
     for field in schema.fields:
-        v = prepare(field, cells.get(field.column, ""))  # a null cell is ""
+        toks, code = field_tokens(field, cells.get(field.column, ""))  # a null cell is ""
+        if code is not None and invalid is not None:
+            invalid.append((field.name, code))
         mask = [0] * schema.bits
-        if v is not None:
-            toks = tokens(field, v)
-            s = "" if field.name == schema.salt_field else salt
-            for tok, k in zip(toks, counts(field, len(toks))):
-                for p in positions(schema, schema.keys[field.name], s, tok, k):
-                    mask[p] = 1
+        s = "" if field.name == schema.salt_field else salt
+        for tok, k in zip(toks, counts(field, len(toks))):
+            for p in positions(schema, schema.keys[field.name], s, tok, k):
+                mask[p] = 1
         masks.append(mask)
     record = [int(any(col)) for col in zip(*masks)] if masks else [0] * schema.bits
     b64 = lambda bits: base64.b64encode(to_bytes(harden(schema, bits))).decode()
@@ -495,46 +591,83 @@ def encode(schema, cells):
 # check: the frozen corpus
 # --------------------------------------------------------------------------------------
 
-def check():
-    with open(os.path.join(FROZEN, "records.csv"), encoding="utf-8", newline="") as fh:
-        records = list(csv.DictReader(fh))
-    with open(os.path.join(FROZEN, "schemas", "order.txt"), encoding="utf-8") as fh:
+# The frozen files and the schema lists they were produced from, over the same records
+# and master key. The first holds version-1 schemas only, so it never has `?` entries.
+FROZEN_FILES = [
+    ("order.txt", "nordlink-clk-1.tsv"),
+    ("order-2.txt", "nordlink-clk-1-schema-2.tsv"),
+]
+
+
+def frozen_line(schema, name, i, rec):
+    """One line of a frozen file: schema, record index, then `!field:code` for a rejected
+    record, or the record filter, the field filters and `?field:code` per invalid value
+    encoded under a policy other than reject."""
+    invalid = []
+    try:
+        out = encode(schema, rec, invalid)
+    except Reject as e:
+        return f"{name}\t{i}\t!{e.field}:{e.code}"
+    notes = [f"?{field}:{code}" for field, code in invalid]
+    return "\t".join([name, str(i), out["record"], *out["fields"], *notes])
+
+
+def describe(g, e):
+    """What differs between a computed line g and the frozen line e."""
+    gs, es = g.split("\t"), e.split("\t")
+    if gs[:2] != es[:2]:
+        return f"key {gs[:2]} vs {es[:2]}"
+    if es[2].startswith("!") or gs[2].startswith("!"):
+        return f"expected {es[2][:24]}, got {gs[2][:24]}"
+    what = []
+    gf = [x for x in gs[3:] if not x.startswith("?")]
+    ef = [x for x in es[3:] if not x.startswith("?")]
+    gn = [x for x in gs[3:] if x.startswith("?")]
+    en = [x for x in es[3:] if x.startswith("?")]
+    if gs[2] != es[2]:
+        what.append("record filter")
+    for fi, (a, b) in enumerate(zip(gf, ef)):
+        if a != b:
+            what.append(f"field filter {fi}")
+    if len(gf) != len(ef):
+        what.append(f"{len(gf)} field filters vs {len(ef)}")
+    if gn != en:
+        what.append(f"expected {' '.join(en) or 'no ? entries'}, got {' '.join(gn) or 'none'}")
+    return "; ".join(what)
+
+
+def check_file(records, order_file, tsv_file):
+    """Compare one frozen file with this implementation; returns True when all match."""
+    with open(os.path.join(FROZEN, "schemas", order_file), encoding="utf-8") as fh:
         order = [line.strip() for line in fh if line.strip()]
-    with open(os.path.join(FROZEN, "nordlink-clk-1.tsv"), encoding="utf-8") as fh:
+    with open(os.path.join(FROZEN, tsv_file), encoding="utf-8") as fh:
         expected = [line.rstrip("\n") for line in fh if line.strip()]
     got = []
     for name in order:
         with open(os.path.join(FROZEN, "schemas", name + ".toml"), encoding="utf-8") as fh:
             schema = Schema(fh.read())
         for i, rec in enumerate(records):
-            try:
-                out = encode(schema, rec)
-                got.append("\t".join([name, str(i), out["record"], *out["fields"]]))
-            except Reject as e:
-                got.append(f"{name}\t{i}\t!{e.field}:{e.code}")
+            got.append(frozen_line(schema, name, i, rec))
     matched = 0
-    for n, (g, e) in enumerate(zip(got, expected)):
+    for g, e in zip(got, expected):
         if g == e:
             matched += 1
             continue
-        gs, es = g.split("\t"), e.split("\t")
-        what = []
-        if gs[:2] != es[:2]:
-            what.append(f"key {gs[:2]} vs {es[:2]}")
-        elif es[2].startswith("!") or gs[2].startswith("!"):
-            what.append(f"expected {es[2]}, got {gs[2][:24]}")
-        else:
-            if gs[2] != es[2]:
-                what.append("record filter")
-            for fi, (a, b) in enumerate(zip(gs[3:], es[3:])):
-                if a != b:
-                    what.append(f"field filter {fi}")
-            if len(gs) != len(es):
-                what.append(f"{len(gs) - 3} field filters vs {len(es) - 3}")
-        print(f"MISMATCH {es[0]} record {es[1]}: {'; '.join(what)}")
+        es = e.split("\t")
+        print(f"MISMATCH {tsv_file} {es[0]} record {es[1]}: {describe(g, e)}")
     total = max(len(got), len(expected))
-    print(f"{matched}/{total} lines match")
-    return 0 if matched == total == len(expected) == len(got) else 1
+    if len(got) != len(expected):
+        print(f"{tsv_file}: {len(got)} lines computed, {len(expected)} frozen")
+    print(f"{tsv_file}: {matched}/{total} lines match")
+    return matched == total == len(expected) == len(got)
+
+
+def check():
+    with open(os.path.join(FROZEN, "records.csv"), encoding="utf-8", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    # every file is checked (no early exit), so one run reports all mismatches
+    results = [check_file(records, order, tsv) for order, tsv in FROZEN_FILES]
+    return 0 if all(results) else 1
 
 
 # --------------------------------------------------------------------------------------

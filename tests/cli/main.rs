@@ -23,3 +23,5 @@ mod link;
 
 // `nordlink synth` (issue 9).
 mod synth;
+// `nordlink demo` (issue 9).
+mod demo;

@@ -36,6 +36,36 @@ pub(crate) enum Command {
     /// Write synthetic registers of several countries, with people who moved between
     /// them, and the true links (test data: no real person).
     Synth(SynthArgs),
+    /// The whole job on synthetic registers: synthesise, pseudonymise, generate keys,
+    /// encode, link across the border with an automatic threshold, evaluate, report.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Residents per register.
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
+    pub(crate) people: u32,
+    /// The two countries whose registers are linked.
+    #[arg(long, value_name = "A,B", default_value = "se,no", value_parser = parse_two_countries)]
+    pub(crate) countries: [Scheme; 2],
+    /// Share of each register's residents also registered in the other country.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    pub(crate) overlap: f64,
+    /// The same seed gives the same registers.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Where to write every file (empty or new); default: a new directory under the
+    /// system's temporary directory, kept after the run.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+fn parse_two_countries(s: &str) -> Result<[Scheme; 2], String> {
+    match parse_countries(s)?.0.as_slice() {
+        [a, b] if a != b => Ok([*a, *b]),
+        _ => Err("give two different countries, such as se,no".into()),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ const MAX_PAIRS_FILE: u64 = 4 << 30;
 
 /// The (left, right) id pairs in the first two columns of a CSV file. A first row whose
 /// two cells end in `id` (any case) or are `left` and `right` is a header.
-fn pairs(path: &Path, header: Option<bool>) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn pairs(path: &Path, header: Option<bool>) -> anyhow::Result<Vec<(String, String)>> {
     let size = std::fs::metadata(path).with_context(|| path.display().to_string())?.len();
     if size > MAX_PAIRS_FILE {
         bail!("{}: larger than 4 GiB", path.display());

@@ -1,5 +1,6 @@
 //! One module per subcommand; each calls library APIs only.
 
+mod demo;
 mod encode;
 mod evaluate;
 mod hints;
@@ -32,6 +33,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(args) => link::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Synth(args) => synth::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }
 

@@ -1,0 +1,202 @@
+//! `nordlink demo`: the whole job on synthetic registers, step by step, with a report.
+//!
+//! Each step runs the real subcommand in-process, as a user would type it, so the demo
+//! exercises exactly the code paths of the commands it names.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use nordlink::link::Quality;
+
+use crate::flags::{Cli, DemoArgs};
+
+/// The encoding schema the demo writes: the one shipped for `nordlink synth` registers.
+const SCHEMA: &str = include_str!("../../../../examples/data/synth_schema.toml");
+
+/// One step: what it did and how long it took.
+struct Step {
+    name: &'static str,
+    seconds: f64,
+}
+
+pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => fresh_temp_dir()?,
+    };
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    if std::fs::read_dir(&dir).with_context(|| dir.display().to_string())?.next().is_some() {
+        bail!("{}: not empty; the demo writes into an empty or new directory", dir.display());
+    }
+    let [a, b] = args.countries.map(|c| c.code());
+    eprintln!(
+        "nordlink demo: {} residents in each of the {a} and {b} registers, {:.0} % of them \
+         also registered in the other country, written as the other country's clerk would \
+         (corruption level default); all files in {}",
+        args.people,
+        args.overlap * 100.0,
+        dir.display()
+    );
+    let path = |name: &str| dir.join(name);
+    let p = |name: &str| path(name).display().to_string();
+    let mut steps = Vec::new();
+    let people = args.people.to_string();
+    let overlap = args.overlap.to_string();
+    let seed = args.seed.to_string();
+    let registers = format!("{a},{b}");
+    let registers_dir = p("registers");
+    step(
+        &mut steps,
+        "synthesise registers",
+        &[
+            "synth",
+            "--people",
+            &people,
+            "--registers",
+            &registers,
+            "--overlap",
+            &overlap,
+            "--seed",
+            &seed,
+            "--out-dir",
+            &registers_dir,
+        ],
+    )?;
+    let register = |c: &str| path("registers").join(format!("{c}.csv")).display().to_string();
+    // Two keys: a pseudonymisation key never leaves the register holder, an encoding key
+    // is shared by the holders of one linkage project.
+    step(&mut steps, "generate keys", &["key", "generate", "--out", &p("pseudonymise.key")])?;
+    step(&mut steps, "generate keys", &["key", "generate", "--out", &p("encode.key")])?;
+    step(
+        &mut steps,
+        "pseudonymise one extract",
+        &[
+            "pseudonymise",
+            "--key",
+            &p("pseudonymise.key"),
+            "--scheme",
+            a,
+            "--column",
+            "id",
+            "--context",
+            "nordlink-demo",
+            "--input",
+            &register(a),
+            "--output",
+            &p(&format!("{a}-pseudonymised.csv")),
+        ],
+    )?;
+    std::fs::write(path("schema.toml"), SCHEMA).with_context(|| p("schema.toml"))?;
+    for c in [a, b] {
+        step(
+            &mut steps,
+            "encode both registers",
+            &[
+                "encode",
+                "--schema",
+                &p("schema.toml"),
+                "--key",
+                &p("encode.key"),
+                "--input",
+                &register(c),
+                "--output",
+                &p(&format!("{c}.parquet")),
+                "--id-column",
+                "id",
+            ],
+        )?;
+    }
+    step(
+        &mut steps,
+        "link across the border",
+        &[
+            "link",
+            "--input",
+            &p(&format!("{a}.parquet")),
+            "--input",
+            &p(&format!("{b}.parquet")),
+            "--threshold",
+            "auto",
+            "--histogram",
+            &p("histogram.svg"),
+            "--output",
+            &p("matches.csv"),
+        ],
+    )?;
+    let started = Instant::now();
+    let truth = path("registers").join(format!("truth-{a}-{b}.csv"));
+    let matches = super::evaluate::pairs(&path("matches.csv"), None)?;
+    let quality = Quality::of(&matches, &super::evaluate::pairs(&truth, None)?);
+    steps.push(Step { name: "evaluate", seconds: started.elapsed().as_secs_f64() });
+    report(&steps, &quality, &dir, (a, b));
+    Ok(())
+}
+
+/// Runs one subcommand in-process and records its time under `name` (steps of the same
+/// name add up).
+fn step(steps: &mut Vec<Step>, name: &'static str, argv: &[&str]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("nordlink").chain(argv.iter().copied()))
+        .with_context(|| format!("internal error: the demo built bad arguments for {name}"))?;
+    let started = Instant::now();
+    super::run(cli).with_context(|| format!("demo step {name:?}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    match steps.last_mut() {
+        Some(last) if last.name == name => last.seconds += seconds,
+        _ => steps.push(Step { name, seconds }),
+    }
+    Ok(())
+}
+
+fn report(steps: &[Step], q: &Quality, dir: &Path, (a, b): (&str, &str)) {
+    let total: f64 = steps.iter().map(|s| s.seconds).sum();
+    eprintln!("\nnordlink demo: report");
+    for s in steps {
+        eprintln!("  {:<28} {:>8.2} s", s.name, s.seconds);
+    }
+    eprintln!("  {:<28} {total:>8.2} s", "total");
+    eprintln!(
+        "  true links {}, found {} ({} right, {} wrong, {} missed)",
+        q.true_positives + q.false_negatives,
+        q.true_positives + q.false_positives,
+        q.true_positives,
+        q.false_positives,
+        q.false_negatives
+    );
+    eprintln!(
+        "  precision {:.4}, recall {:.4}, F1 {:.4} (threshold chosen without the truth)",
+        q.precision(),
+        q.recall(),
+        q.f1()
+    );
+    let show = |name: &str| dir.join(name).display().to_string();
+    eprintln!("  registers and true links  {}", show("registers"));
+    eprintln!("  pseudonymised extract     {}", show(&format!("{a}-pseudonymised.csv")));
+    eprintln!("  schema and keys           {}, encode.key, pseudonymise.key", show("schema.toml"));
+    eprintln!("  filters                   {}, {b}.parquet", show(&format!("{a}.parquet")));
+    eprintln!("  links                     {}", show("matches.csv"));
+    eprintln!("  similarity histogram      {}", show("histogram.svg"));
+    eprintln!("  what these figures mean, and where the automatic threshold errs: docs/quality.md");
+}
+
+/// A new directory under the system's temporary directory (kept after the run: the point
+/// is to look at the files).
+fn fresh_temp_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let stamp =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    for attempt in 0..100u32 {
+        let dir = base.join(format!(
+            "nordlink-demo-{}-{}-{attempt}",
+            stamp.as_secs(),
+            std::process::id()
+        ));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| dir.display().to_string()),
+        }
+    }
+    bail!("{}: could not create a new directory for the demo", base.display())
+}

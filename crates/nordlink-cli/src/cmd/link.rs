@@ -5,9 +5,8 @@ use std::time::Instant;
 
 use anyhow::bail;
 use nordlink::link::{
-    Candidate, DEFAULT_SAMPLE, Kernel, LshParams, MAX_OPTIMAL_COMPONENT, Member, PairCandidate,
-    Record, ScoreProfile, candidates, candidates_by_key, candidates_lsh, candidates_lsh_best,
-    greedy, greedy_groups, optimal_bounded, top_k,
+    self, Candidate, ChosenThreshold, Kernel, Linker, MAX_OPTIMAL_COMPONENT, Member, PairCandidate,
+    Record, Search, greedy_groups,
 };
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
@@ -15,20 +14,6 @@ use nordlink_io::link::{EncodedInput, check_linkable};
 
 use super::ensure_distinct;
 use crate::flags::{Blocking, LinkArgs, Solver, Threshold};
-
-/// Pairs kept per left record under LSH for a 1-to-1 solver: a record whose 16 best
-/// partners are all matched to others first is far rarer than a typo.
-const BEST_PER_RECORD: usize = 16;
-
-/// Past this many pairs, all-pairs takes more than a few seconds: `auto` blocks.
-const AUTO_ALL_PAIRS: f64 = 2e9;
-
-/// The candidate pairs of two inputs and how they were found.
-struct Found {
-    pairs: Vec<Candidate>,
-    comparisons: f64,
-    blocking: String,
-}
 
 pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -80,7 +65,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
             eprintln!("nordlink: note: {note}");
         }
     }
-    let kernel = Kernel::detect();
+    let linker = linker(args);
     let solver = match args.solver {
         Solver::Greedy if multi => "greedy groups",
         Solver::Greedy => "greedy 1-to-1",
@@ -91,42 +76,39 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let (matches, n_candidates, comparisons, blocking, thresholds) = if let [left, right] =
         &inputs[..]
     {
-        let (threshold, how, profile) = choose_threshold(left, right, args, kernel, &bar)?;
-        if let (Some(path), Some(profile)) = (&args.histogram, &profile) {
-            super::histogram::write(path, profile, threshold, &how)?;
+        let chosen = choose_threshold(&linker, left, right, &bar)?;
+        let how = describe(&linker, &chosen);
+        if let (Some(path), Some(profile)) = (&args.histogram, &chosen.profile) {
+            super::histogram::write(path, profile, chosen.value, &how)?;
         }
-        bar.set_message(format!("comparing at threshold {threshold}"));
-        let found = search(left, right, args, threshold, kernel)?;
+        bar.set_message(format!("comparing at threshold {}", chosen.value));
+        let threshold = chosen.value;
+        let found = search(&linker, args, left, right, chosen, args.solver != Solver::None)?;
         bar.set_message(format!("matching {} candidates", found.pairs.len()));
         let n = found.pairs.len();
-        let mut matches = match args.solver {
-            Solver::Greedy => greedy(&found.pairs),
-            Solver::Optimal => {
-                let (matches, greedy_components) = optimal_bounded(&found.pairs);
-                if greedy_components > 0 {
-                    bar.suspend(|| {
-                        eprintln!(
-                            "nordlink: note: {greedy_components} connected group(s) of more \
-                             than {MAX_OPTIMAL_COMPONENT} candidate pairs matched greedily \
-                             (the exact solver would take too long; raise the threshold)"
-                        );
-                    });
-                }
-                matches
-            }
-            Solver::None => found.pairs,
-        };
-        matches.sort_by_key(|m| (m.left, m.right));
-        write_pairs(args, left, right, &matches)?;
-        (matches.len(), n, found.comparisons, found.blocking, format!("{threshold} ({how})"))
+        let linkage = linker.solve(found);
+        if linkage.greedy_components > 0 {
+            bar.suspend(|| {
+                eprintln!(
+                    "nordlink: note: {} connected group(s) of more than \
+                     {MAX_OPTIMAL_COMPONENT} candidate pairs matched greedily (the exact \
+                     solver would take too long; raise the threshold)",
+                    linkage.greedy_components
+                );
+            });
+        }
+        write_pairs(args, left, right, &linkage.matches)?;
+        let s = linkage.search;
+        (linkage.matches.len(), n, s.comparisons, s.blocking, format!("{threshold} ({how})"))
     } else {
         let mut pairs = Vec::new();
         let (mut comparisons, mut blocking, mut thresholds) = (0.0, Vec::new(), Vec::new());
         for (i, left) in inputs.iter().enumerate() {
             for (j, right) in inputs.iter().enumerate().skip(i + 1) {
-                let (threshold, how, _) = choose_threshold(left, right, args, kernel, &bar)?;
+                let chosen = choose_threshold(&linker, left, right, &bar)?;
+                let (threshold, how) = (chosen.value, describe(&linker, &chosen));
                 bar.set_message(format!("comparing inputs {i} and {j} at threshold {threshold}"));
-                let found = search(left, right, args, threshold, kernel)?;
+                let found = search(&linker, args, left, right, chosen, false)?;
                 comparisons += found.comparisons;
                 blocking.push(format!("{i}-{j}: {}", found.blocking));
                 thresholds.push(format!("{i}-{j}: {threshold} ({how})"));
@@ -152,7 +134,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
          kernel, {:.0} M/s), threshold {thresholds}, {n_candidates} candidates ({}), \
          {matches} {} ({solver} solver) in {secs:.2} s -> {}",
         sizes.join(" x "),
-        kernel.name(),
+        linker.kernel.name(),
         comparisons / secs / 1e6,
         args.measure,
         if multi { "groups" } else { "matches" },
@@ -161,155 +143,105 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The threshold for two inputs, how it was chosen, and the sample's score profile when
-/// one was measured (for `auto` or `--histogram`).
+/// The library's settings for the flags.
+fn linker(args: &LinkArgs) -> Linker {
+    Linker {
+        measure: args.measure,
+        threshold: match args.threshold {
+            Threshold::Fixed(t) => link::Threshold::Fixed(t),
+            Threshold::Auto => link::Threshold::Auto(args.auto_sample.map(|n| n as usize)),
+        },
+        blocking: match args.blocking {
+            Blocking::Auto => link::Blocking::Auto,
+            Blocking::None => link::Blocking::AllPairs,
+            Blocking::Lsh => link::Blocking::Lsh(args.recall),
+            Blocking::Column(_) => link::Blocking::Keys,
+        },
+        top_k: args.top_k.map(|k| k as usize),
+        solver: match args.solver {
+            Solver::Greedy => link::Solver::Greedy,
+            Solver::Optimal => link::Solver::Optimal,
+            Solver::None => link::Solver::None,
+        },
+        profile: args.histogram.is_some(),
+        kernel: Kernel::detect(),
+    }
+}
+
+/// The threshold for two inputs, with the warnings an automatic one may need.
 fn choose_threshold(
+    linker: &Linker,
     left: &EncodedInput,
     right: &EncodedInput,
-    args: &LinkArgs,
-    kernel: Kernel,
     bar: &indicatif::ProgressBar,
-) -> anyhow::Result<(f64, String, Option<ScoreProfile>)> {
-    let wanted = args.threshold == Threshold::Auto || args.histogram.is_some();
+) -> anyhow::Result<ChosenThreshold> {
+    bar.set_message("sampling scores to choose the threshold");
     let started = Instant::now();
-    let profile = if wanted && !left.ids.is_empty() && !right.ids.is_empty() {
-        bar.set_message("sampling scores to choose the threshold");
-        Some(ScoreProfile::measure(
-            &left.filters,
-            &right.filters,
-            args.measure,
-            kernel,
-            args.auto_sample.map_or_else(|| default_sample(right.ids.len()), |n| n as usize),
-        )?)
-    } else {
-        None
-    };
-    match args.threshold {
-        Threshold::Fixed(t) => Ok((t, "given".into(), profile)),
-        // Nothing to link: any threshold finds nothing.
-        Threshold::Auto if profile.is_none() => Ok((1.0, "auto: an input is empty".into(), None)),
-        Threshold::Auto => {
-            let sampled = profile.as_ref().map_or(0, |p| p.best.len());
-            let Some(auto) = profile.as_ref().and_then(ScoreProfile::auto_threshold) else {
-                bail!(
-                    "{}: {sampled} records are too few to choose a threshold from their \
-                     scores (100 or more are needed); give --threshold a number",
-                    left.path.display()
-                );
-            };
-            let how = format!(
-                "auto from {sampled} sampled records in {:.1} s: {:.0} % estimated without a \
-                 match, estimated F1 {:.3}",
-                started.elapsed().as_secs_f64(),
-                auto.unmatched_share * 100.0,
-                auto.estimated_f1
+    let chosen = linker
+        .choose_threshold(&left.filters, &right.filters)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", left.path.display()))?;
+    let Some(auto) = &chosen.auto else { return Ok(chosen) };
+    let sampled = chosen.profile.as_ref().map_or(0, |p| p.best.len());
+    // The search at this threshold may take a while: say it now.
+    bar.suspend(|| {
+        eprintln!(
+            "nordlink link: threshold {} ({}, in {:.1} s)",
+            chosen.value,
+            describe(linker, &chosen),
+            started.elapsed().as_secs_f64()
+        );
+    });
+    if auto.unmatched_share > 0.5 {
+        bar.suspend(|| {
+            eprintln!(
+                "nordlink: warning: most sampled records seem to have no match; the \
+                 automatic threshold then tends to come out low (docs/linkage.md): check it \
+                 with --histogram, or give a number"
             );
-            // The search at this threshold may take a while: say it now.
-            bar.suspend(|| eprintln!("nordlink link: threshold {} ({how})", auto.threshold));
-            if auto.unmatched_share > 0.5 {
-                bar.suspend(|| {
-                    eprintln!(
-                        "nordlink: warning: most sampled records seem to have no match; the \
-                         automatic threshold then tends to come out low (docs/linkage.md): \
-                         check it with --histogram, or give a number"
-                    );
-                });
-            }
-            if sampled < 1000 {
-                eprintln!(
-                    "nordlink: note: {sampled} records are few for an automatic threshold: it \
-                     tends to come out low on small inputs; check it with --histogram"
-                );
-            }
-            Ok((auto.threshold, how, profile))
-        }
+        });
+    }
+    if sampled < 1000 {
+        eprintln!(
+            "nordlink: note: {sampled} records are few for an automatic threshold: it tends \
+             to come out low on small inputs; check it with --histogram"
+        );
+    }
+    Ok(chosen)
+}
+
+/// How a threshold was chosen, for the report.
+fn describe(linker: &Linker, chosen: &ChosenThreshold) -> String {
+    match (&chosen.auto, &chosen.profile, linker.threshold) {
+        (Some(auto), Some(profile), _) => format!(
+            "auto from {} sampled records: {:.0} % estimated without a match, estimated F1 {:.3}",
+            profile.best.len(),
+            auto.unmatched_share * 100.0,
+            auto.estimated_f1
+        ),
+        (_, _, link::Threshold::Auto(_)) => "auto: an input is empty".into(),
+        _ => "given".into(),
     }
 }
 
-/// Sampled records for an automatic threshold: as many as 2 x 10^9 comparisons allow
-/// (a few seconds), at least [`DEFAULT_SAMPLE`]: on 100 k x 100 k records of heavily
-/// corrupted data, 5 000 records put the threshold within ±0.015 of the full data's
-/// choice, 20 000 within ±0.01.
-fn default_sample(right: usize) -> usize {
-    // 2 x 10^9 / right is below 2^31: the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let budget = (AUTO_ALL_PAIRS / right.max(1) as f64) as usize;
-    budget.max(DEFAULT_SAMPLE)
-}
-
-/// The candidate pairs of two inputs, by the blocking the flags ask for.
+/// The candidates of two inputs, by key when the flags block on a column.
 fn search(
+    linker: &Linker,
+    args: &LinkArgs,
     left: &EncodedInput,
     right: &EncodedInput,
-    args: &LinkArgs,
-    threshold: f64,
-    kernel: Kernel,
-) -> anyhow::Result<Found> {
-    let all_pairs = left.ids.len() as f64 * right.ids.len() as f64;
-    let use_lsh = match args.blocking {
-        Blocking::None | Blocking::Column(_) => false,
-        Blocking::Lsh => true,
-        Blocking::Auto => args.top_k.is_none() && all_pairs > AUTO_ALL_PAIRS,
+    chosen: ChosenThreshold,
+    one_to_one: bool,
+) -> anyhow::Result<Search> {
+    let found = match (&args.blocking, &left.keys, &right.keys) {
+        (Blocking::Column(name), Some(lk), Some(rk)) => linker.search_by_key(
+            (&left.filters, &right.filters),
+            (lk.as_slice(), rk.as_slice()),
+            chosen,
+            name,
+        )?,
+        _ => linker.search(&left.filters, &right.filters, chosen, one_to_one)?,
     };
-    // A file without records has no filter length of its own (its arena's is a
-    // placeholder): it links to nothing, whatever the other input's length.
-    if left.ids.is_empty() || right.ids.is_empty() {
-        return Ok(Found { pairs: Vec::new(), comparisons: 0.0, blocking: "none".into() });
-    }
-    let measure = args.measure;
-    if let (Blocking::Column(name), Some(lk), Some(rk)) = (&args.blocking, &left.keys, &right.keys)
-    {
-        let (pairs, stats) =
-            candidates_by_key(&left.filters, &right.filters, (lk, rk), measure, threshold, kernel)?;
-        return Ok(Found {
-            pairs,
-            comparisons: stats.comparisons as f64,
-            blocking: format!("column {name:?} (reduction ratio {:.4})", stats.reduction_ratio()),
-        });
-    }
-    if use_lsh {
-        let params = LshParams::for_inputs(&left.filters, &right.filters, threshold, args.recall);
-        // A 1-to-1 solver of two inputs uses only each record's best few pairs: keeping
-        // no more bounds memory where a low threshold lets many look-alikes through.
-        let one_to_one = args.input.len() == 2 && args.solver != Solver::None;
-        let ((pairs, stats), kept) = if one_to_one {
-            let found = candidates_lsh_best(
-                &left.filters,
-                &right.filters,
-                (measure, threshold),
-                params,
-                kernel,
-                BEST_PER_RECORD,
-            )?;
-            (found, format!(", best {BEST_PER_RECORD} per left record kept"))
-        } else {
-            let found =
-                candidates_lsh(&left.filters, &right.filters, measure, threshold, params, kernel)?;
-            (found, String::new())
-        };
-        return Ok(Found {
-            pairs,
-            comparisons: stats.comparisons as f64,
-            blocking: format!(
-                "lsh ({} bands x {} bits, target recall {}; reduction ratio {:.4}{kept})",
-                params.bands,
-                params.bits_per_band,
-                args.recall,
-                stats.reduction_ratio()
-            ),
-        });
-    }
-    let (pairs, blocking) = match args.top_k {
-        Some(k) => (
-            top_k(&left.filters, &right.filters, measure, threshold, k as usize, kernel)?,
-            format!("none (all pairs, best {k} per left record)"),
-        ),
-        None => (
-            candidates(&left.filters, &right.filters, measure, threshold, kernel)?,
-            "none (all pairs)".into(),
-        ),
-    };
-    Ok(Found { pairs, comparisons: all_pairs, blocking })
+    Ok(found)
 }
 
 /// Group and input numbers are far below 2^32 (groups hold two or more records, each

@@ -61,6 +61,18 @@ pub enum LinkError {
     /// A filter could not be copied (a sample of an input).
     #[error(transparent)]
     Filter(#[from] crate::clk::FilterError),
+    /// Too few records to choose a threshold from their scores.
+    #[error(
+        "{sampled} records are too few to choose a threshold from their scores (100 or more \
+         are needed); give the threshold as a number"
+    )]
+    TooFewToChoose {
+        /// Records sampled.
+        sampled: usize,
+    },
+    /// Key blocking was asked for without keys.
+    #[error("blocking on keys needs the keys of both inputs")]
+    KeysNeeded,
 }
 
 /// Checks a threshold: a number in 0..=1.

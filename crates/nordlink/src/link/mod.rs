@@ -9,6 +9,8 @@
 //! * [`greedy`] and [`optimal`]: 1-to-1 matches from candidates, best first or with the
 //!   largest total score; [`greedy_groups`]: groups across three or more inputs.
 //! * [`Quality`]: precision, recall and F1 against ground truth.
+//! * [`Linker`]: the whole linkage of two inputs (threshold, blocking, solver), as
+//!   `nordlink link` runs it.
 //! * [`candidates`] and [`top_k`]: every pair at or above a threshold, or the best `k`
 //!   per record, comparing cache-sized tiles of one input against the other; every pair's
 //!   common bits are counted, and only pairs whose count can reach the threshold are
@@ -23,6 +25,7 @@ mod blocking;
 mod candidates;
 mod evaluate;
 mod kernel;
+mod linker;
 mod measure;
 mod solve;
 mod threshold;
@@ -34,6 +37,10 @@ pub use blocking::{
 pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_threshold, top_k};
 pub use evaluate::Quality;
 pub use kernel::Kernel;
+pub use linker::{
+    AUTO_ALL_PAIRS, BEST_PER_RECORD, Blocking, ChosenThreshold, Linkage, Linker, Search, Solver,
+    Threshold, default_sample,
+};
 pub use measure::{Measure, UnknownMeasure};
 pub use solve::{
     MAX_OPTIMAL_COMPONENT, Member, PairCandidate, Record, greedy, greedy_groups, optimal,

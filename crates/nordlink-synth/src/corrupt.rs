@@ -59,16 +59,29 @@ pub struct Rates {
     pub missing_given: f64,
     /// The place missing.
     pub missing_place: f64,
+    /// A surname changed by marriage: replaced by the spouse's, or joined to it with a
+    /// hyphen (2 in 5).
+    pub married: f64,
+}
+
+/// What the register elsewhere holds that a record may take on: the place a person moved
+/// to and a spouse's surname.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Elsewhere<'a> {
+    /// A place in the register's country.
+    pub place: &'a str,
+    /// A surname from the register's country.
+    pub surname: &'a str,
 }
 
 impl Level {
-    /// The rates of this level (docs/synth.md will carry the table).
+    /// The rates of this level (the table in docs/synth.md).
     pub const fn rates(self) -> Rates {
-        let (typo, translit, swap, drop, dm, bad, moved, miss) = match self {
-            Self::None => (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-            Self::Low => (0.05, 0.10, 0.005, 0.05, 0.01, 0.002, 0.05, 0.01),
-            Self::Default => (0.15, 0.50, 0.02, 0.20, 0.03, 0.005, 0.30, 0.02),
-            Self::High => (0.35, 0.80, 0.05, 0.40, 0.08, 0.02, 0.60, 0.06),
+        let (typo, translit, swap, drop, dm, bad, moved, miss, married) = match self {
+            Self::None => (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+            Self::Low => (0.05, 0.10, 0.005, 0.05, 0.01, 0.002, 0.05, 0.01, 0.02),
+            Self::Default => (0.15, 0.50, 0.02, 0.20, 0.03, 0.005, 0.30, 0.02, 0.05),
+            Self::High => (0.35, 0.80, 0.05, 0.40, 0.08, 0.02, 0.60, 0.06, 0.10),
         };
         Rates {
             given_typo: typo,
@@ -81,20 +94,39 @@ impl Level {
             moved,
             missing_given: miss,
             missing_place: miss,
+            married,
         }
     }
 }
 
-/// Corrupts `record` in place by `level`; `other_place` is where the person may have
-/// moved. Returns how many operations applied.
-pub fn corrupt(record: &mut Record, level: Level, other_place: &str, rng: &mut impl Random) -> u32 {
+/// Corrupts `record` in place by `level`, taking a new place or a spouse's surname from
+/// `elsewhere`. Returns how many operations applied.
+pub fn corrupt(
+    record: &mut Record,
+    level: Level,
+    elsewhere: Elsewhere<'_>,
+    rng: &mut impl Random,
+) -> u32 {
     let r = level.rates();
+    let other_place = elsewhere.place;
     let mut applied = 0;
     let mut apply = |done: bool| applied += u32::from(done);
     if rng.chance(r.drop_middle)
         && let Some((first, _)) = record.given.split_once(' ')
     {
         record.given = first.to_owned();
+        apply(true);
+    }
+    if rng.chance(r.married)
+        && !elsewhere.surname.is_empty()
+        && !record.surname.is_empty()
+        && elsewhere.surname != record.surname
+    {
+        record.surname = if rng.below(5) < 2 {
+            format!("{}-{}", record.surname, elsewhere.surname)
+        } else {
+            elsewhere.surname.to_owned()
+        };
         apply(true);
     }
     if rng.chance(r.given_typo) {
@@ -346,7 +378,8 @@ mod tests {
     fn levels_apply_in_proportion_and_none_copies_exactly() {
         let mut rng = SeededRng::new(11);
         let mut r = record();
-        assert_eq!(corrupt(&mut r, Level::None, "Aarhus", &mut rng), 0);
+        let elsewhere = Elsewhere { place: "Aarhus", surname: "Holm" };
+        assert_eq!(corrupt(&mut r, Level::None, elsewhere, &mut rng), 0);
         assert_eq!(r, record());
         let mut changed = [0usize; 4];
         for (k, level) in
@@ -354,7 +387,7 @@ mod tests {
         {
             for _ in 0..5_000 {
                 let mut r = record();
-                if corrupt(&mut r, level, "Aarhus", &mut rng) > 0 {
+                if corrupt(&mut r, level, elsewhere, &mut rng) > 0 {
                     assert_ne!(r, record());
                     changed[k] += 1;
                 }
@@ -364,5 +397,17 @@ mod tests {
         assert!(changed[1] < changed[2] && changed[2] < changed[3], "{changed:?}");
         // The default level changes most records (a move or a transliteration at least).
         assert!(changed[2] > 2_500, "{changed:?}");
+        // Married surnames at the default rate (5 %, 3 in 5 replaced, 2 in 5 hyphenated; a
+        // later typo may hide the spouse's name, more often in a replaced short surname).
+        let (mut replaced, mut joined) = (0, 0);
+        for _ in 0..20_000 {
+            let mut r = record();
+            corrupt(&mut r, Level::Default, elsewhere, &mut rng);
+            let s = transliterate(&r.surname);
+            replaced += usize::from(s.contains("Holm") && !s.contains('-'));
+            joined += usize::from(s.contains("Holm") && s.contains('-'));
+        }
+        assert!((700..=1100).contains(&(replaced + joined)), "{replaced} {joined}");
+        assert!(replaced > 300 && joined > 300, "{replaced} {joined}");
     }
 }

@@ -20,17 +20,42 @@ const ATTEMPTS: usize = 200;
 /// random serial digits; `None` when the country's scheme cannot express the date (for
 /// example a Danish birth year outside 1858–2057).
 pub fn person_id(country: Scheme, born: Date, sex: Sex, rng: &mut impl Random) -> Option<String> {
+    make(country, born, sex, Issue::Resident, rng)
+}
+
+/// The identifier a newcomer to `country` is given: a Swedish samordningsnummer (day +
+/// 60) or a Norwegian D-number (day + 40), the numbers of people not (yet) registered as
+/// residents; in Finland a number issued since 2023, with the new century signs (`B`–`F`
+/// for the 2000s, `U`–`Y` for the 1900s); elsewhere an ordinary number.
+pub fn newcomer_id(country: Scheme, born: Date, sex: Sex, rng: &mut impl Random) -> Option<String> {
+    make(country, born, sex, Issue::Newcomer, rng)
+}
+
+/// Which kind of number is issued.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Issue {
+    Resident,
+    Newcomer,
+}
+
+fn make(
+    country: Scheme,
+    born: Date,
+    sex: Sex,
+    issue: Issue,
+    rng: &mut impl Random,
+) -> Option<String> {
     // The Swedish parser reads the century from the 12-digit form; the reference date only
     // matters for 10-digit numbers, which are not generated.
     let options = ParseOptions::with_reference_date(born);
     for _ in 0..ATTEMPTS {
-        let (head, tail) = prefix(country, born, sex, rng)?;
+        let (head, tail) = prefix(country, born, sex, issue, rng)?;
         for check in checks(country) {
             let candidate = format!("{head}{check}{tail}");
             let Ok(id) = parse_with(country, &candidate, &options) else { continue };
             // Icelandic numbers carry no sex.
             let sex_ok = id.sex().is_none_or(|s| s == sex);
-            if id.birth_date() == Some(born) && sex_ok && is_person(id.kind()) {
+            if id.birth_date() == Some(born) && sex_ok && is_kind(id.kind(), issue) {
                 return Some(candidate);
             }
         }
@@ -38,8 +63,18 @@ pub fn person_id(country: Scheme, born: Date, sex: Sex, rng: &mut impl Random) -
     None
 }
 
+/// Whether a parsed number is of the kind `issue` asks for.
+const fn is_kind(kind: Kind, issue: Issue) -> bool {
+    match issue {
+        Issue::Resident => is_person(kind),
+        Issue::Newcomer => {
+            is_person(kind) || matches!(kind, Kind::SeSamordningsnummer | Kind::NoDnr)
+        }
+    }
+}
+
 /// Kinds that name an ordinary resident person (not coordination, help or synthetic
-/// numbers, which the generator will add at their own rates).
+/// numbers).
 const fn is_person(kind: Kind) -> bool {
     matches!(
         kind,
@@ -86,11 +121,19 @@ fn prefix(
     country: Scheme,
     born: Date,
     sex: Sex,
+    issue: Issue,
     rng: &mut impl Random,
 ) -> Option<(String, String)> {
     let (y, m, d) = (u64::from(born.year()), born.month(), born.day());
     let yy = y % 100;
-    let date6 = format!("{d:02}{m:02}{yy:02}");
+    let newcomer = issue == Issue::Newcomer;
+    // Coordination numbers add to the day: 60 in Sweden, 40 in Norway.
+    let day = match country {
+        Scheme::Se if newcomer => u64::from(d) + 60,
+        Scheme::No if newcomer => u64::from(d) + 40,
+        _ => u64::from(d),
+    };
+    let date6 = format!("{day:02}{m:02}{yy:02}");
     let head = match country {
         Scheme::Dk => {
             // The 7th digit with YY gives the century (cpr.dk; see docs/identifiers.md).
@@ -110,7 +153,7 @@ fn prefix(
             if !(1800..=2099).contains(&y) {
                 return None;
             }
-            format!("{y:04}{m:02}{d:02}-{:02}{}", digit(rng, 100), sex_digit(rng, sex))
+            format!("{y:04}{m:02}{day:02}-{:02}{}", digit(rng, 100), sex_digit(rng, sex))
         }
         Scheme::No => {
             // Individual numbers by birth year (Skatteetaten).
@@ -132,12 +175,16 @@ fn prefix(
             format!("{date6}{individual:03}")
         }
         Scheme::Fi => {
-            let sign = match y {
-                1800..=1899 => '+',
-                1900..=1999 => '-',
-                2000..=2099 => 'A',
+            // Numbers issued since 2023 may use the new signs; the old ones stay valid.
+            let signs: &[u8] = match (y, newcomer) {
+                (1800..=1899, _) => b"+",
+                (1900..=1999, false) => b"-",
+                (1900..=1999, true) => b"YXWVU",
+                (2000..=2099, false) => b"A",
+                (2000..=2099, true) => b"BCDEF",
                 _ => return None,
             };
+            let sign = char::from(signs[rng.index(signs.len())]);
             // Permanent individual numbers (002-899); the last digit carries the sex.
             let n = (2 + digit(rng, 88)) * 10 + sex_digit(rng, sex);
             format!("{date6}{sign}{n:03}")
@@ -208,6 +255,38 @@ mod tests {
                 assert_eq!(kinds.len(), 1, "{country:?}: {kinds:?}");
             }
         }
+    }
+
+    #[test]
+    fn newcomers_get_coordination_numbers_and_new_finnish_signs() {
+        let mut rng = SeededRng::new(99);
+        let born = Date::new(2003, 2, 28).unwrap();
+        let cases = [
+            (Scheme::Se, Kind::SeSamordningsnummer),
+            (Scheme::No, Kind::NoDnr),
+            (Scheme::Fi, Kind::FiHetu),
+            (Scheme::Dk, Kind::DkCpr),
+        ];
+        for (country, kind) in cases {
+            for sex in [Sex::Female, Sex::Male] {
+                let id = newcomer_id(country, born, sex, &mut rng).unwrap();
+                let parsed = parse(country, &id).unwrap();
+                assert_eq!(parsed.birth_date(), Some(born), "{id}");
+                assert_eq!(parsed.sex(), Some(sex), "{id}");
+                // Denmark: with or without modulus 11.
+                assert!(
+                    parsed.kind() == kind || country == Scheme::Dk,
+                    "{id}: {:?}",
+                    parsed.kind()
+                );
+                if country == Scheme::Fi {
+                    assert!("BCDEF".contains(&id[6..7]), "{id}");
+                }
+            }
+        }
+        let old = Date::new(1950, 7, 1).unwrap();
+        let fi = newcomer_id(Scheme::Fi, old, Sex::Male, &mut rng).unwrap();
+        assert!("YXWVU".contains(&fi[6..7]), "{fi}");
     }
 
     #[test]

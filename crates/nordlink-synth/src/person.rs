@@ -1,7 +1,7 @@
 //! Synthetic people as a register holds them: names, sex, birth date, place and a valid
 //! national identifier.
 //!
-//! Choices (documented here until docs/synth.md exists):
+//! Choices (also in docs/synth.md):
 //! * Names where the list has real frequencies (Sweden, Finland) are drawn by them; where
 //!   it has none, by a rank-frequency law close to Zipf's (rank `r` of `n` drawn as
 //!   `n^u − 1`), over the list in a per-country shuffled order, because a register's

@@ -8,12 +8,18 @@
 //! differ, so only the names, dates and places can find them. Rows are shuffled within
 //! each register. Deterministic for the seed.
 
-use crate::corrupt::{Level, Record, corrupt};
-use crate::ids::person_id;
+use crate::corrupt::{Elsewhere, Level, Record, corrupt};
+use crate::ids::{newcomer_id, person_id};
 use crate::names::{List, NameList};
 use crate::person::{People, Person};
 use crate::random::{Random, SeededRng};
 use nordlink::id::Scheme;
+
+/// Share of movers registered abroad under a newcomer's number (a Swedish
+/// samordningsnummer, a Norwegian D-number, a Finnish number with a 2023 century sign)
+/// rather than an ordinary one: people who work or study across the border without
+/// (yet) being registered residents. A modelling choice, not a published statistic.
+pub const NEWCOMER_SHARE: f64 = 0.25;
 
 /// Most people per register.
 pub const MAX_PEOPLE: usize = 10_000_000;
@@ -154,15 +160,23 @@ pub fn generate(spec: &Spec) -> Result<Population, SpecError> {
             let pick = rng.index(others);
             let abroad = if pick >= home { pick + 1 } else { pick };
             let country = spec.registers[abroad];
-            let Some(abroad_id) = person_id(country, person.born, person.sex, &mut rng) else {
+            let issue = if rng.chance(NEWCOMER_SHARE) { newcomer_id } else { person_id };
+            let Some(abroad_id) = issue(country, person.born, person.sex, &mut rng) else {
                 continue;
             };
             let new_place =
                 NameList::get(country, List::Places).map(|p| p.pick(rng.unit())).unwrap_or("");
+            let spouse =
+                NameList::get(country, List::Surnames).map(|p| p.pick(rng.unit())).unwrap_or("");
             let mut moved = record(&person);
             // Always a new place: they moved.
             moved.place = new_place.to_owned();
-            corrupt(&mut moved, spec.corruption, new_place, &mut rng);
+            corrupt(
+                &mut moved,
+                spec.corruption,
+                Elsewhere { place: new_place, surname: spouse },
+                &mut rng,
+            );
             truth.push(Link {
                 home,
                 home_id: person.national_id.clone(),

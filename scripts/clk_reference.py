@@ -220,6 +220,8 @@ class Field:
         # keeps what it can of a date and drops any other invalid value
         is_date = self.tokenise[0] == "date_parts"
         default = "reject" if version == 1 else ("partial" if is_date else "missing")
+        if version == 1 and "invalid" in t:
+            raise ValueError(f"field {self.name!r}: `invalid` needs version = 2")
         self.invalid = t.get("invalid", default)
         if self.invalid not in INVALID_POLICIES:
             raise ValueError(f"field {self.name!r}: invalid must be one of {INVALID_POLICIES}")
@@ -245,7 +247,8 @@ class Field:
 class Schema:
     def __init__(self, text):
         doc = tomllib.loads(text)
-        # versions 1 and 2 differ only in the default of `invalid` (Field)
+        # versions 1 and 2 differ in `invalid`: its default, and version 1 has no such key
+        # (Field)
         self.version = doc.get("version")
         if self.version not in (1, 2) or isinstance(self.version, bool):
             raise ValueError("version must be 1 or 2")

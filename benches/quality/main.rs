@@ -296,7 +296,7 @@ fn main() {
     for movers in [0.1, 0.5] {
         let data = build(people, movers, Level::Default, seed, SCHEMA);
         for (blocking, bname) in
-            [(Blocking::AllPairs, "all pairs"), (Blocking::Lsh(0.995), "LSH (recall 0.995)")]
+            [(Blocking::AllPairs, "all pairs"), (Blocking::Lsh, "LSH (recall 0.995)")]
         {
             for (solver, sname) in [(Solver::Greedy, "greedy"), (Solver::Optimal, "optimal")] {
                 let got = run(&data, &Linker { blocking, solver, ..auto() });

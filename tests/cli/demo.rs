@@ -44,4 +44,7 @@ fn demo_runs_every_step_and_reports_quality() {
     assert!(err.contains("not empty"), "{err}");
     let o = nordlink(&d, &["demo", "--countries", "se,se", "--dir", "x"]);
     assert!(!o.status.success() && stderr(&o).contains("two different countries"));
+    let o = nordlink(&d, &["demo", "--overlap=-0.1", "--dir", "x"]);
+    assert!(!o.status.success() && stderr(&o).contains("between 0 and 1"));
+    assert!(!d.path("x").exists());
 }

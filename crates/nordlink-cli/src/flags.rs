@@ -49,8 +49,8 @@ pub(crate) struct DemoArgs {
     /// The two countries whose registers are linked.
     #[arg(long, value_name = "A,B", default_value = "se,no", value_parser = parse_two_countries)]
     pub(crate) countries: [Scheme; 2],
-    /// Share of each register's residents also registered in the other country.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    /// Share of each register's residents also registered in the other country (0..=1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1, value_parser = parse_share)]
     pub(crate) overlap: f64,
     /// The same seed gives the same registers.
     #[arg(long, default_value_t = 1)]
@@ -59,6 +59,13 @@ pub(crate) struct DemoArgs {
     /// system's temporary directory, kept after the run.
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("a share between 0 and 1".into()),
+    }
 }
 
 fn parse_two_countries(s: &str) -> Result<[Scheme; 2], String> {
@@ -231,7 +238,7 @@ pub(crate) struct LinkArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("secret_source").required(true).args(["key", "secret"])))]
 pub(crate) struct EncodeArgs {
-    /// Schema file: nordlink-schema/1 (TOML or JSON) or a clkhash v3 linkage schema.
+    /// Schema file: nordlink-schema version 1 or 2 (TOML or JSON) or a clkhash v3 linkage schema.
     #[arg(long, value_name = "FILE")]
     pub(crate) schema: PathBuf,
     /// nordlink key file (native schemas).

@@ -169,14 +169,11 @@ pub fn generate(spec: &Spec) -> Result<Population, SpecError> {
             let spouse =
                 NameList::get(country, List::Surnames).map(|p| p.pick(rng.unit())).unwrap_or("");
             let mut moved = record(&person);
-            // Always a new place: they moved.
+            // Always a new place: they moved. So `corrupt` gets no other place (its own
+            // replacement would only undo a transliteration of this one).
             moved.place = new_place.to_owned();
-            corrupt(
-                &mut moved,
-                spec.corruption,
-                Elsewhere { place: new_place, surname: spouse },
-                &mut rng,
-            );
+            let elsewhere = Elsewhere { place: "", surname: spouse };
+            corrupt(&mut moved, spec.corruption, elsewhere, &mut rng);
             truth.push(Link {
                 home,
                 home_id: person.national_id.clone(),

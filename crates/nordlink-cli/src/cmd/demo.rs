@@ -3,6 +3,7 @@
 //! Each step runs the real subcommand in-process, as a user would type it, so the demo
 //! exercises exactly the code paths of the commands it names.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -40,71 +41,78 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         dir.display()
     );
     let path = |name: &str| dir.join(name);
-    let p = |name: &str| path(name).display().to_string();
+    // Paths stay OS strings all the way into the steps' arguments: a directory name that
+    // is not UTF-8 must name the same directory in every step.
+    let p = |name: &str| OsString::from(path(name));
+    let register = |c: &str| OsString::from(path("registers").join(format!("{c}.csv")));
     let mut steps = Vec::new();
     let people = args.people.to_string();
     let overlap = args.overlap.to_string();
     let seed = args.seed.to_string();
     let registers = format!("{a},{b}");
-    let registers_dir = p("registers");
     step(
         &mut steps,
         "synthesise registers",
         &[
-            "synth",
-            "--people",
-            &people,
-            "--registers",
-            &registers,
-            "--overlap",
-            &overlap,
-            "--seed",
-            &seed,
-            "--out-dir",
-            &registers_dir,
+            "synth".into(),
+            "--people".into(),
+            people.into(),
+            "--registers".into(),
+            registers.into(),
+            "--overlap".into(),
+            overlap.into(),
+            "--seed".into(),
+            seed.into(),
+            "--out-dir".into(),
+            p("registers"),
         ],
     )?;
-    let register = |c: &str| path("registers").join(format!("{c}.csv")).display().to_string();
     // Two keys: a pseudonymisation key never leaves the register holder, an encoding key
     // is shared by the holders of one linkage project.
-    step(&mut steps, "generate keys", &["key", "generate", "--out", &p("pseudonymise.key")])?;
-    step(&mut steps, "generate keys", &["key", "generate", "--out", &p("encode.key")])?;
+    for k in ["pseudonymise.key", "encode.key"] {
+        step(
+            &mut steps,
+            "generate keys",
+            &["key".into(), "generate".into(), "--out".into(), p(k)],
+        )?;
+    }
     step(
         &mut steps,
         "pseudonymise one extract",
         &[
-            "pseudonymise",
-            "--key",
-            &p("pseudonymise.key"),
-            "--scheme",
-            a,
-            "--column",
-            "id",
-            "--context",
-            "nordlink-demo",
-            "--input",
-            &register(a),
-            "--output",
-            &p(&format!("{a}-pseudonymised.csv")),
+            "pseudonymise".into(),
+            "--key".into(),
+            p("pseudonymise.key"),
+            "--scheme".into(),
+            a.into(),
+            "--column".into(),
+            "id".into(),
+            "--context".into(),
+            "nordlink-demo".into(),
+            "--input".into(),
+            register(a),
+            "--output".into(),
+            p(&format!("{a}-pseudonymised.csv")),
         ],
     )?;
-    std::fs::write(path("schema.toml"), SCHEMA).with_context(|| p("schema.toml"))?;
+    std::fs::write(path("schema.toml"), SCHEMA)
+        .with_context(|| path("schema.toml").display().to_string())?;
     for c in [a, b] {
         step(
             &mut steps,
             "encode both registers",
             &[
-                "encode",
-                "--schema",
-                &p("schema.toml"),
-                "--key",
-                &p("encode.key"),
-                "--input",
-                &register(c),
-                "--output",
-                &p(&format!("{c}.parquet")),
-                "--id-column",
-                "id",
+                "encode".into(),
+                "--schema".into(),
+                p("schema.toml"),
+                "--key".into(),
+                p("encode.key"),
+                "--input".into(),
+                register(c),
+                "--output".into(),
+                p(&format!("{c}.parquet")),
+                "--id-column".into(),
+                "id".into(),
             ],
         )?;
     }
@@ -112,17 +120,17 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &mut steps,
         "link across the border",
         &[
-            "link",
-            "--input",
-            &p(&format!("{a}.parquet")),
-            "--input",
-            &p(&format!("{b}.parquet")),
-            "--threshold",
-            "auto",
-            "--histogram",
-            &p("histogram.svg"),
-            "--output",
-            &p("matches.csv"),
+            "link".into(),
+            "--input".into(),
+            p(&format!("{a}.parquet")),
+            "--input".into(),
+            p(&format!("{b}.parquet")),
+            "--threshold".into(),
+            "auto".into(),
+            "--histogram".into(),
+            p("histogram.svg"),
+            "--output".into(),
+            p("matches.csv"),
         ],
     )?;
     let started = Instant::now();
@@ -136,8 +144,9 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
 
 /// Runs one subcommand in-process and records its time under `name` (steps of the same
 /// name add up).
-fn step(steps: &mut Vec<Step>, name: &'static str, argv: &[&str]) -> anyhow::Result<()> {
-    let cli = Cli::try_parse_from(std::iter::once("nordlink").chain(argv.iter().copied()))
+fn step(steps: &mut Vec<Step>, name: &'static str, argv: &[OsString]) -> anyhow::Result<()> {
+    let program = OsString::from("nordlink");
+    let cli = Cli::try_parse_from(std::iter::once(&program).chain(argv))
         .with_context(|| format!("internal error: the demo built bad arguments for {name}"))?;
     let started = Instant::now();
     super::run(cli).with_context(|| format!("demo step {name:?}"))?;

@@ -154,9 +154,10 @@ fn linker(args: &LinkArgs) -> Linker {
         blocking: match args.blocking {
             Blocking::Auto => link::Blocking::Auto,
             Blocking::None => link::Blocking::AllPairs,
-            Blocking::Lsh => link::Blocking::Lsh(args.recall),
+            Blocking::Lsh => link::Blocking::Lsh,
             Blocking::Column(_) => link::Blocking::Keys,
         },
+        recall: args.recall,
         top_k: args.top_k.map(|k| k as usize),
         solver: match args.solver {
             Solver::Greedy => link::Solver::Greedy,
@@ -177,9 +178,15 @@ fn choose_threshold(
 ) -> anyhow::Result<ChosenThreshold> {
     bar.set_message("sampling scores to choose the threshold");
     let started = Instant::now();
-    let chosen = linker
-        .choose_threshold(&left.filters, &right.filters)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", left.path.display()))?;
+    let chosen = match linker.choose_threshold(&left.filters, &right.filters) {
+        Ok(c) => c,
+        Err(link::LinkError::TooFewToChoose { sampled }) => bail!(
+            "{}: {sampled} records are too few to choose a threshold from their scores (100 \
+             or more are needed); give --threshold a number",
+            left.path.display()
+        ),
+        Err(e) => return Err(e.into()),
+    };
     let Some(auto) = &chosen.auto else { return Ok(chosen) };
     let sampled = chosen.profile.as_ref().map_or(0, |p| p.best.len());
     // The search at this threshold may take a while: say it now.

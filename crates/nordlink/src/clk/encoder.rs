@@ -98,6 +98,10 @@ impl std::fmt::Debug for Encoder {
 /// A filter-length bit mask, as 64-bit words.
 type Mask = Box<[u64]>;
 
+/// Value masks of one field, with the problem of a value encoded under its `invalid`
+/// policy.
+type ValueMemo = HashMap<String, (Mask, Option<ValueProblem>)>;
+
 /// Token masks of one field, keyed by (bits per token, salt, token).
 type TokenMemo = HashMap<(u32, String, String), Mask>;
 
@@ -110,7 +114,10 @@ type TokenMemo = HashMap<(u32, String, String), Mask>;
 pub struct EncodeCache {
     owner: u64,
     tokens: Vec<TokenMemo>,
-    values: Vec<HashMap<String, (Mask, Option<ValueProblem>)>>,
+    /// Per field: memo of unsalted values (keyed by the raw cell) and of salted ones
+    /// (keyed by the length-prefixed salt and cell), kept apart so a cell that looks like
+    /// a salted key cannot meet one.
+    values: Vec<[ValueMemo; 2]>,
 }
 
 impl std::fmt::Debug for EncodeCache {
@@ -156,7 +163,7 @@ impl Encoder {
         if cache.owner != self.id {
             cache.owner = self.id;
             cache.tokens = (0..n).map(|_| HashMap::new()).collect();
-            cache.values = (0..n).map(|_| HashMap::new()).collect();
+            cache.values = (0..n).map(|_| [HashMap::new(), HashMap::new()]).collect();
         }
         let salt = match &self.schema.salt {
             None => String::new(),
@@ -185,8 +192,9 @@ impl Encoder {
                 salted = format!("{}:{field_salt}{raw}", field_salt.len());
                 &salted
             };
+            let memo = &mut cache.values[i][usize::from(!field_salt.is_empty())];
             let computed;
-            let mask: &[u64] = match cache.values[i].get(key) {
+            let mask: &[u64] = match memo.get(key) {
                 Some((m, problem)) => {
                     invalid.extend(problem.map(|p| (i, p)));
                     m
@@ -195,8 +203,8 @@ impl Encoder {
                     let (m, problem) =
                         self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
                     invalid.extend(problem.map(|p| (i, p)));
-                    if cache.values[i].len() < VALUE_MEMO_LIMIT {
-                        cache.values[i].insert(key.to_owned(), (m.clone(), problem));
+                    if memo.len() < VALUE_MEMO_LIMIT {
+                        memo.insert(key.to_owned(), (m.clone(), problem));
                     }
                     computed = m;
                     &computed
@@ -448,6 +456,22 @@ mod tests {
         let text =
             "version = 2\n[[fields]]\nname = \"a\"\nkind = \"integer\"\ninvalid = \"partial\"\n";
         assert!(Schema::parse(text).unwrap_err().to_string().contains("date"));
+    }
+
+    #[test]
+    fn a_cell_that_looks_like_a_salted_key_never_meets_one() {
+        let text = "version = 2\n[filter]\nsalt = { field = \"s\" }\n[[fields]]\nname = \"s\"\n\
+                    kind = \"text\"\n[[fields]]\nname = \"n\"\nkind = \"surname\"\n";
+        let e = Encoder::new(Schema::parse(text).unwrap(), &key(4));
+        let encode = |cells: [&str; 2], cache: &mut EncodeCache| {
+            e.encode(|i| Some(cells[i]), cache).unwrap().record
+        };
+        // Salt "1990" and cell "berg" make the salted key "4:1990berg"; an empty salt and
+        // the cell "4:1990berg" must not be served that entry.
+        let mut cache = EncodeCache::default();
+        encode(["1990", "berg"], &mut cache);
+        let shared = encode(["", "4:1990berg"], &mut cache);
+        assert_eq!(shared, encode(["", "4:1990berg"], &mut EncodeCache::default()));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! nordlink's own encoding schema (`nordlink-schema/1`), in TOML or JSON.
+//! nordlink's own encoding schema (`nordlink-schema`, versions 1 and 2), in TOML or JSON.
 //!
 //! ```toml
 //! version = 1
@@ -293,7 +293,7 @@ pub struct Salt {
     pub year_only: bool,
 }
 
-/// A validated `nordlink-schema/1` encoding schema. Read-only: made by [`Schema::parse`]
+/// A validated `nordlink-schema` (version 1 or 2) encoding schema. Read-only: made by [`Schema::parse`]
 /// only, so an unvalidated schema cannot reach an [`Encoder`](super::Encoder).
 #[derive(Clone, Debug)]
 pub struct Schema {
@@ -551,6 +551,9 @@ fn validate_field(raw: FieldFile, version: u32) -> Result<Field, String> {
     };
     let is_date = tokeniser == Tokeniser::DateParts;
     let invalid = match raw.invalid {
+        // Version 1 predates the key: a build of that time refuses it, so accepting it
+        // here would let one "version 1" file mean two things.
+        Some(_) if version == 1 => return Err("`invalid` needs `version = 2`".into()),
         Some(Invalid::Partial) if !is_date => {
             return Err("invalid = \"partial\" needs a date field".into());
         }

@@ -73,6 +73,9 @@ pub enum LinkError {
     /// Key blocking was asked for without keys.
     #[error("blocking on keys needs the keys of both inputs")]
     KeysNeeded,
+    /// Linkage settings that cannot work together.
+    #[error("{0}")]
+    BadSettings(&'static str),
 }
 
 /// Checks a threshold: a number in 0..=1.

@@ -30,15 +30,19 @@ pub enum Threshold {
     Auto(Option<usize>),
 }
 
+/// LSH's default probability of finding a pair at or above the threshold.
+pub const DEFAULT_RECALL: f64 = 0.995;
+
 /// How candidate pairs are found.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blocking {
     /// All pairs up to [`AUTO_ALL_PAIRS`], Hamming-LSH beyond (and all pairs for top-k).
     Auto,
     /// Every pair.
     AllPairs,
-    /// Hamming-LSH, finding each pair at or above the threshold with this probability.
-    Lsh(f64),
+    /// Hamming-LSH, finding each pair at or above the threshold with probability
+    /// [`Linker::recall`].
+    Lsh,
     /// Only pairs with equal keys ([`Linker::search_by_key`]).
     Keys,
 }
@@ -63,7 +67,11 @@ pub struct Linker {
     pub threshold: Threshold,
     /// How candidates are found.
     pub blocking: Blocking,
-    /// Keep only each left record's best `k` pairs (all pairs only).
+    /// Under LSH, the probability of finding each pair at or above the threshold
+    /// (0 ≤ recall < 1).
+    pub recall: f64,
+    /// Keep only each left record's best `k` pairs (all pairs only: [`Blocking::Auto`]
+    /// or [`Blocking::AllPairs`]).
     pub top_k: Option<usize>,
     /// The solver.
     pub solver: Solver,
@@ -80,6 +88,7 @@ impl Default for Linker {
             measure: Measure::Dice,
             threshold: Threshold::Auto(None),
             blocking: Blocking::Auto,
+            recall: DEFAULT_RECALL,
             top_k: None,
             solver: Solver::Greedy,
             profile: false,
@@ -165,7 +174,9 @@ impl Linker {
     /// kept (bounding memory when a low threshold lets many look-alikes through).
     ///
     /// # Errors
-    /// As [`candidates`]; [`Blocking::Keys`] needs [`search_by_key`](Self::search_by_key).
+    /// As [`candidates`]; [`LinkError::KeysNeeded`] for [`Blocking::Keys`] (which needs
+    /// [`search_by_key`](Self::search_by_key)); [`LinkError::BadSettings`] for a recall
+    /// outside 0..1 or top-k with blocking.
     pub fn search(
         &self,
         left: &FilterArena,
@@ -173,6 +184,7 @@ impl Linker {
         threshold: ChosenThreshold,
         one_to_one: bool,
     ) -> Result<Search, LinkError> {
+        self.check()?;
         let t = threshold.value;
         let all_pairs = left.len() as f64 * right.len() as f64;
         // A file without records has no filter length of its own (its arena's is a
@@ -185,13 +197,14 @@ impl Linker {
                 blocking: "none".into(),
             });
         }
-        let recall = match self.blocking {
-            Blocking::Lsh(r) => Some(r),
-            Blocking::Auto if self.top_k.is_none() && all_pairs > AUTO_ALL_PAIRS => Some(0.995),
+        let lsh = match self.blocking {
+            Blocking::Lsh => true,
+            Blocking::Auto => self.top_k.is_none() && all_pairs > AUTO_ALL_PAIRS,
             Blocking::Keys => return Err(LinkError::KeysNeeded),
-            _ => None,
+            Blocking::AllPairs => false,
         };
-        if let Some(recall) = recall {
+        if lsh {
+            let recall = self.recall;
             let params = LshParams::for_inputs(left, right, t, recall);
             let ((pairs, stats), kept) = if one_to_one {
                 let best = (self.measure, t);
@@ -251,6 +264,17 @@ impl Linker {
             candidates_by_key(left, right, keys, self.measure, threshold.value, self.kernel)?;
         let blocking = format!("column {name:?} (reduction ratio {:.4})", stats.reduction_ratio());
         Ok(Search { threshold, pairs, comparisons: stats.comparisons as f64, blocking })
+    }
+
+    /// Settings that cannot work together.
+    fn check(&self) -> Result<(), LinkError> {
+        if !(0.0..1.0).contains(&self.recall) {
+            return Err(LinkError::BadSettings("recall must be at least 0 and below 1"));
+        }
+        if self.top_k.is_some() && matches!(self.blocking, Blocking::Lsh | Blocking::Keys) {
+            return Err(LinkError::BadSettings("top-k compares all pairs; it takes no blocking"));
+        }
+        Ok(())
     }
 
     /// Solves a search's candidates into matches, sorted by left then right position.
@@ -360,5 +384,30 @@ mod tests {
         let by_key = keys.search_by_key((&left, &right), (&k, &k), t, "k").unwrap();
         assert!(by_key.pairs.iter().all(|c| c.left % 7 == c.right % 7));
         assert!(by_key.blocking.starts_with("column \"k\""));
+    }
+
+    #[test]
+    fn lsh_uses_the_recall_asked_for_and_bad_settings_are_refused() {
+        let (left, right) = (arena(500, 0x11), arena(500, 0x1100));
+        let fixed = ChosenThreshold { value: 0.7, auto: None, profile: None };
+        let base = Linker {
+            threshold: Threshold::Fixed(0.7),
+            kernel: Kernel::scalar(),
+            ..Linker::default()
+        };
+        let lsh = Linker { blocking: Blocking::Lsh, recall: 0.9, ..base };
+        let found = lsh.search(&left, &right, fixed.clone(), true).unwrap();
+        assert!(found.blocking.contains("target recall 0.9;"), "{}", found.blocking);
+        for bad in [
+            Linker { recall: 1.0, ..lsh },
+            Linker { recall: -0.1, ..lsh },
+            Linker { top_k: Some(2), ..lsh },
+            Linker { top_k: Some(2), blocking: Blocking::Keys, ..base },
+        ] {
+            assert!(matches!(
+                bad.search(&left, &right, fixed.clone(), true),
+                Err(LinkError::BadSettings(_))
+            ));
+        }
     }
 }

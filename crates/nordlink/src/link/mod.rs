@@ -38,8 +38,8 @@ pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_thr
 pub use evaluate::Quality;
 pub use kernel::Kernel;
 pub use linker::{
-    AUTO_ALL_PAIRS, BEST_PER_RECORD, Blocking, ChosenThreshold, Linkage, Linker, Search, Solver,
-    Threshold, default_sample,
+    AUTO_ALL_PAIRS, BEST_PER_RECORD, Blocking, ChosenThreshold, DEFAULT_RECALL, Linkage, Linker,
+    Search, Solver, Threshold, default_sample,
 };
 pub use measure::{Measure, UnknownMeasure};
 pub use solve::{

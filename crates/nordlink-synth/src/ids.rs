@@ -48,10 +48,16 @@ fn make(
     // The Swedish parser reads the century from the 12-digit form; the reference date only
     // matters for 10-digit numbers, which are not generated.
     let options = ParseOptions::with_reference_date(born);
+    let checks = checks(country);
+    // One buffer for every candidate: Norway tries up to 100 per prefix.
+    let mut candidate = String::with_capacity(16);
     for _ in 0..ATTEMPTS {
         let (head, tail) = prefix(country, born, sex, issue, rng)?;
-        for check in checks(country) {
-            let candidate = format!("{head}{check}{tail}");
+        for check in checks {
+            candidate.clear();
+            candidate.push_str(&head);
+            candidate.push_str(check);
+            candidate.push_str(&tail);
             let Ok(id) = parse_with(country, &candidate, &options) else { continue };
             // Icelandic numbers carry no sex.
             let sex_ok = id.sex().is_none_or(|s| s == sex);
@@ -89,14 +95,31 @@ const fn is_person(kind: Kind) -> bool {
     )
 }
 
+/// Two-digit numbers 00 to 99, for the Norwegian control digits.
+const PAIRS: [&str; 100] = {
+    const DIGITS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let mut out = [""; 100];
+    let mut i = 0;
+    while i < 100 {
+        out[i] = DIGITS.split_at(2 * i).1.split_at(2).0;
+        i += 1;
+    }
+    out
+};
+
 /// The check characters to try, in order.
-fn checks(country: Scheme) -> Vec<String> {
+fn checks(country: Scheme) -> &'static [&'static str] {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    const FINNISH: [&str; 31] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F", "H", "J",
+        "K", "L", "M", "N", "P", "R", "S", "T", "U", "V", "W", "X", "Y",
+    ];
     match country {
         // Two Norwegian control digits.
-        Scheme::No => (0..100).map(|n| format!("{n:02}")).collect(),
+        Scheme::No => &PAIRS,
         // The Finnish control character.
-        Scheme::Fi => "0123456789ABCDEFHJKLMNPRSTUVWXY".chars().map(String::from).collect(),
-        _ => (0..10).map(|n| n.to_string()).collect(),
+        Scheme::Fi => &FINNISH,
+        _ => &DIGITS,
     }
 }
 
@@ -287,6 +310,13 @@ mod tests {
         let old = Date::new(1950, 7, 1).unwrap();
         let fi = newcomer_id(Scheme::Fi, old, Sex::Male, &mut rng).unwrap();
         assert!("YXWVU".contains(&fi[6..7]), "{fi}");
+    }
+
+    #[test]
+    fn norwegian_control_digit_pairs_are_00_to_99_in_order() {
+        for (i, pair) in PAIRS.iter().enumerate() {
+            assert_eq!(*pair, format!("{i:02}"));
+        }
     }
 
     #[test]

@@ -43,6 +43,24 @@ fn clkhash_schemas_give_bit_identical_filters() {
 }
 
 #[test]
+fn short_clkhash_secrets_are_refused_without_showing_them() {
+    let schema = format!("{FIXTURES}/blake-bigrams/schema.json");
+    let records = format!("{FIXTURES}/blake-bigrams/records.csv");
+    for secret in [&b""[..], b"x", b"fifteen bytes!!"] {
+        let d = Dir::new();
+        d.private("secret", secret);
+        let args = [
+            "encode", "--schema", &schema, "--secret", "secret", "--input", &records, "--output",
+            "o.csv",
+        ];
+        let err = fails(&d, &args);
+        assert!(err.contains("secret") && err.contains("at least 16"), "{err}");
+        assert!(secret.len() < 2 || !err.contains(std::str::from_utf8(secret).unwrap()), "{err}");
+        assert_eq!(d.listing(), ["secret"]);
+    }
+}
+
+#[test]
 fn native_schema_parquet_with_rejects_and_provenance() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);

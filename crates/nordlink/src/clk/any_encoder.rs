@@ -25,6 +25,10 @@ pub const CLKHASH_CONSTRUCTION: &str = "clkhash-0.18.3";
 /// Longest schema file read: real ones are a few kilobytes.
 pub const MAX_SCHEMA_LEN: u64 = 1 << 20;
 
+/// Shortest clkhash secret accepted, in bytes: shorter ones (clkhash takes any, even an
+/// empty one) can be guessed, and the guesser can recompute every filter.
+pub const MIN_CLKHASH_SECRET_LEN: usize = 16;
+
 /// Which kind of schema a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -191,6 +195,19 @@ pub enum LoadError {
         /// What is wrong (never the secret).
         source: KeyError,
     },
+    /// A clkhash secret shorter than [`MIN_CLKHASH_SECRET_LEN`] bytes.
+    #[error(
+        "{}the clkhash secret has {len} bytes; at least {MIN_CLKHASH_SECRET_LEN} are needed: a short \
+         secret can be guessed, and whoever guesses it can recompute every filter (make one \
+         with `head -c 32 /dev/urandom`)",
+        at(path)
+    )]
+    ShortSecret {
+        /// The secret file (empty when given in memory).
+        path: PathBuf,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The secret is of the other kind than the schema needs.
     #[error("a {schema} schema needs {needs}, not {given}")]
     WrongSecret {
@@ -210,13 +227,14 @@ fn at(path: &Path) -> String {
 
 impl LoadError {
     /// A short stable code: `read_schema`, `schema_too_large`, the schema's own
-    /// [`SchemaError::code`], `secret` or `wrong_secret`.
+    /// [`SchemaError::code`], `secret`, `short_secret` or `wrong_secret`.
     pub const fn code(&self) -> &'static str {
         match self {
             Self::ReadSchema { .. } => "read_schema",
             Self::SchemaTooLarge { .. } => "schema_too_large",
             Self::Schema { source, .. } => source.code(),
             Self::Secret { .. } => "secret",
+            Self::ShortSecret { .. } => "short_secret",
             Self::WrongSecret { .. } => "wrong_secret",
         }
     }
@@ -295,10 +313,14 @@ impl AnyEncoder {
                 given: secret.kind(),
             });
         }
+        let secret_path = secret.path().to_owned();
         let secret = EncoderSecret::read(secret, check)?;
         Self::from_schema_bytes(&bytes, &secret).map_err(|e| match e {
             LoadError::Schema { source, .. } => {
                 LoadError::Schema { path: schema_path.to_owned(), source }
+            }
+            LoadError::ShortSecret { len, .. } => {
+                LoadError::ShortSecret { path: secret_path.clone(), len }
             }
             other => other,
         })
@@ -307,7 +329,8 @@ impl AnyEncoder {
     /// Builds the encoder from a schema file's bytes and a loaded secret.
     ///
     /// # Errors
-    /// [`LoadError::Schema`] (with an empty path) or [`LoadError::WrongSecret`].
+    /// [`LoadError::Schema`] (with an empty path), [`LoadError::ShortSecret`] or
+    /// [`LoadError::WrongSecret`].
     pub fn from_schema_bytes(bytes: &[u8], secret: &EncoderSecret) -> Result<Self, LoadError> {
         let schema_err = |source| LoadError::Schema { path: PathBuf::new(), source };
         let text = std::str::from_utf8(bytes).map_err(|_| schema_err(SchemaError::NotUtf8))?;
@@ -315,6 +338,11 @@ impl AnyEncoder {
         let inner = match (kind, secret) {
             (SchemaKind::Native, EncoderSecret::Key(key)) => {
                 Inner::Native(Encoder::new(Schema::parse(text).map_err(schema_err)?, key))
+            }
+            (SchemaKind::Clkhash, EncoderSecret::Clkhash(bytes))
+                if bytes.len() < MIN_CLKHASH_SECRET_LEN =>
+            {
+                return Err(LoadError::ShortSecret { path: PathBuf::new(), len: bytes.len() });
             }
             (SchemaKind::Clkhash, EncoderSecret::Clkhash(bytes)) => Inner::Clkhash(
                 ClkhashEncoder::new(ClkhashSchema::from_json(text).map_err(schema_err)?, bytes),

@@ -28,7 +28,7 @@ mod tokenise;
 
 pub use any_encoder::{
     AnyCache, AnyEncoder, CLKHASH_CONSTRUCTION, EncoderSecret, LoadError, MAX_SCHEMA_LEN,
-    SchemaKind, SecretKind, SecretSource, read_schema_file,
+    MIN_CLKHASH_SECRET_LEN, SchemaKind, SecretKind, SecretSource, read_schema_file,
 };
 pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};

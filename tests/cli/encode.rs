@@ -187,7 +187,7 @@ fn outputs_may_not_name_each_other() {
 fn provenance_is_the_same_in_parquet_footers_and_csv_sidecars() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
-    let schema = "version = 1\n[filter]\ncontext = \"p\"\nhardening = [\"balance\", { xor_fold = 1 }]\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n";
+    let schema = "version = 1\n[filter]\ncontext = \"p\"\nhardening = [\"balance\", \"permute\", { xor_fold = 1 }]\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n";
     d.write("s.toml", schema);
     d.write("in.csv", "sex\nF\nM\n");
     ok(&d, &native("s.toml", "in.csv", "out.csv", &[]));
@@ -200,7 +200,7 @@ fn provenance_is_the_same_in_parquet_footers_and_csv_sidecars() {
     assert_eq!(csv.key_id.as_deref(), Some("a7fbea2583bf3446"));
     assert_eq!(csv.context.as_deref(), Some("p"));
     assert_eq!(csv.bits, Some(1024));
-    assert_eq!(csv.hardening.as_deref(), Some("balance,xor_fold=1"));
+    assert_eq!(csv.hardening.as_deref(), Some("balance,permute,xor_fold=1"));
     let sha = nordlink::clk::schema_fingerprint(schema.as_bytes());
     assert_eq!(csv.schema_sha256, Some(sha));
     assert!(csv.check_linkable_with(&parquet).is_ok());

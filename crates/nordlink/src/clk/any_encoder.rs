@@ -525,7 +525,11 @@ mod tests {
             "features": [{"identifier": "sex", "format": {"type": "string"},
             "hashing": {"comparison": {"type": "exact"}, "strategy": {"bitsPerToken": 3}}}]}"#;
         let k = EncoderSecret::Key(key());
-        let s = EncoderSecret::Clkhash(Zeroizing::new(b"secret".to_vec()));
+        let s = EncoderSecret::Clkhash(Zeroizing::new(b"a secret of 24 bytes....".to_vec()));
+        let short = EncoderSecret::Clkhash(Zeroizing::new(b"zq9x".to_vec()));
+        let err = AnyEncoder::from_schema_bytes(clkhash, &short).unwrap_err();
+        assert_eq!(err.code(), "short_secret");
+        assert!(!err.to_string().contains("zq9x"), "{err}");
         let a = AnyEncoder::from_schema_bytes(native, &k).unwrap();
         let b = AnyEncoder::from_schema_bytes(clkhash, &s).unwrap();
         assert_eq!((a.kind(), b.kind()), (SchemaKind::Native, SchemaKind::Clkhash));

@@ -380,8 +380,26 @@ impl Schema {
             ));
         }
         let mut len = f.bits;
-        for h in &f.hardening {
+        for (i, h) in f.hardening.iter().enumerate() {
             match *h {
+                // The complement is appended word by word: a length that is not whole
+                // words would misplace it.
+                Hardening::Balance if !len.is_multiple_of(64) => {
+                    return Err(SchemaError::setting(
+                        "filter.hardening",
+                        format!(
+                            "balance needs a length that is a multiple of 64 bits (here {len})"
+                        ),
+                    ));
+                }
+                // Each bit would meet its own complement: every output bit 1.
+                Hardening::XorFold(_) if i > 0 && f.hardening[i - 1] == Hardening::Balance => {
+                    return Err(SchemaError::setting(
+                        "filter.hardening",
+                        "xor_fold directly after balance folds each bit onto its complement, \
+                         giving all ones; put permute between them or fold first",
+                    ));
+                }
                 Hardening::Balance => {
                     len *= 2;
                     if len > super::MAX_FILTER_BITS {
@@ -604,10 +622,10 @@ date_format = "%d.%m.%Y"
 
     #[test]
     fn json_is_accepted_too() {
-        let json = r#"{"version": 1, "filter": {"bits": 512, "hardening": ["balance", {"xor_fold": 1}, "permute"]},
+        let json = r#"{"version": 1, "filter": {"bits": 512, "hardening": ["balance", "permute", {"xor_fold": 1}]},
                        "fields": [{"name": "sex", "kind": "sex"}]}"#;
         let s = Schema::parse(json).unwrap();
-        assert_eq!(s.hardening, [Hardening::Balance, Hardening::XorFold(1), Hardening::Permute]);
+        assert_eq!(s.hardening, [Hardening::Balance, Hardening::Permute, Hardening::XorFold(1)]);
         assert_eq!(s.output_bits(), 512);
     }
 
@@ -620,6 +638,16 @@ date_format = "%d.%m.%Y"
             (MINIMAL.replace("version = 1", "version = 3"), "version 3"),
             (MINIMAL.replace("context = \"p\"", "context = \"p\"\nfoo = 1"), "foo"),
             (MINIMAL.replace("[filter]", "[filter]\nhardening = [{ xor_fold = 9 }]"), "xor_fold"),
+            (
+                MINIMAL
+                    .replace("[filter]", "[filter]\nhardening = [\"balance\", { xor_fold = 1 }]"),
+                "complement",
+            ),
+            (
+                MINIMAL
+                    .replace("[filter]", "[filter]\nhardening = [{ xor_fold = 5 }, \"balance\"]"),
+                "multiple of 64 bits (here 32)",
+            ),
         ];
         for (text, needle) in cases {
             let e = Schema::parse(&text).unwrap_err().to_string();

@@ -147,41 +147,74 @@ pub fn read_secret_file(
     Ok(bytes)
 }
 
-/// Writes a key file readable by its owner only (mode 0600 on Unix).
+/// Writes a key file readable by its owner only (mode 0600 on Unix), all or nothing: the
+/// key goes into a new file beside `path`, synced, then takes `path`'s place (renamed
+/// over it with `overwrite`, else linked in only if nothing is there). An interrupted run
+/// leaves the old key untouched, and a symlink at `path` is replaced, never followed.
 ///
 /// # Errors
-/// [`KeyError::Exists`] if `path` exists and `overwrite` is false; [`KeyError::Io`].
+/// [`KeyError::Exists`] if `path` exists (even as a dangling symlink) and `overwrite` is
+/// false; [`KeyError::Io`].
 pub fn write_key_file(
     path: &Path,
     key: &SecretKey,
     created: &str,
     overwrite: bool,
 ) -> Result<(), KeyError> {
-    let mut options = OpenOptions::new();
-    options.write(true);
-    if overwrite {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+        return Err(KeyError::Exists);
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or(KeyError::Format("the key path names no file"))?;
+    let (temp, mut file) = new_temp_file(dir, name)?;
+    let written = (|| -> Result<(), KeyError> {
+        file.write_all(format_key_file(key, created).as_bytes())?;
+        file.sync_all()?;
+        if overwrite {
+            std::fs::rename(&temp, path)?;
+        } else {
+            // A hard link fails if anything appeared at `path` meanwhile: no overwrite.
+            std::fs::hard_link(&temp, path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => KeyError::Exists,
+                _ => KeyError::Io(e),
+            })?;
+            std::fs::remove_file(&temp)?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
     }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => KeyError::Exists,
-        _ => KeyError::Io(e),
-    })?;
-    #[cfg(unix)]
-    {
-        // `mode` applies only to newly created files; tighten an overwritten one too.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    written
+}
+
+/// A new file for a key beside its destination, mode 0600 from the start.
+fn new_temp_file(
+    dir: &Path,
+    name: &std::ffi::OsStr,
+) -> Result<(std::path::PathBuf, File), KeyError> {
+    for attempt in 0..100u32 {
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".{}-{attempt}.nordlink-key.partial", std::process::id()));
+        let temp = dir.join(temp_name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(KeyError::Io(e)),
+        }
     }
-    file.write_all(format_key_file(key, created).as_bytes())?;
-    file.sync_all()?;
-    Ok(())
+    Err(KeyError::Format("could not create a temporary file beside the key"))
 }
 
 #[cfg(test)]
@@ -279,6 +312,48 @@ mod tests {
             Err(KeyError::Permissions { mode: 0o644 })
         ));
         assert!(read_key_file(&path, PermissionCheck::InsecureAllowReadable).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_are_atomic_and_never_follow_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("nordlink-keyfile-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (key, _) = sample();
+        let path = dir.join("k.key");
+        write_key_file(&path, &key, "2026-01-01T00:00:00Z", false).unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(matches!(
+            write_key_file(&path, &key, "2027-01-01T00:00:00Z", false),
+            Err(KeyError::Exists)
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+        write_key_file(&path, &key, "2027-01-01T00:00:00Z", true).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("2027"));
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        // A symlink at the destination: refused without overwrite (even dangling), and
+        // replaced (its target untouched) with it.
+        let target = dir.join("target.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let link = dir.join("link.key");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(write_key_file(&link, &key, "x", false), Err(KeyError::Exists)));
+        write_key_file(&link, &key, "2028-01-01T00:00:00Z", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        let dangling = dir.join("dangling.key");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        assert!(matches!(write_key_file(&dangling, &key, "x", false), Err(KeyError::Exists)));
+        // Nothing left behind.
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["dangling.key", "k.key", "link.key", "target.txt"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -129,7 +129,7 @@ fn links_two_registers_one_to_one_by_their_ids() {
 fn inputs_encoded_differently_are_refused_naming_both_values() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
-    ok(&d, &["key", "generate", "--out", "other.key"]);
+    ok(&d, &["key", "generate", "--purpose", "encode", "--out", "other.key"]);
     registers(&d);
     encode(&d, "k.key", "left.csv", "left.parquet");
     encode(&d, "other.key", "right.csv", "right.parquet");

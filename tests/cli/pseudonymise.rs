@@ -137,17 +137,66 @@ fn a_failed_run_leaves_no_output() {
     }
 }
 
+fn strs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn each_command_refuses_a_key_made_for_the_other_purpose() {
+    let d = Dir::new();
+    ok(&d, &["key", "generate", "--purpose", "pseudonymise", "--out", "p.key"]);
+    ok(&d, &["key", "generate", "--purpose", "encode", "--out", "e.key"]);
+    assert!(std::fs::read_to_string(d.path("p.key")).unwrap().contains("purpose: pseudonymise"));
+    d.write("in.csv", "id,sex\nabc,F\n");
+    d.write("s.toml", "version = 2\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n");
+    let pseudonymise = |key: &str| {
+        [
+            "pseudonymise",
+            "--key",
+            key,
+            "--scheme",
+            "opaque",
+            "--column",
+            "id",
+            "--input",
+            "in.csv",
+            "--output",
+            "out.csv",
+        ]
+        .map(str::to_owned)
+    };
+    let encode = |key: &str| {
+        ["encode", "--schema", "s.toml", "--key", key, "--input", "in.csv", "--output", "enc.csv"]
+            .map(str::to_owned)
+    };
+    let err = fails(&d, &strs(&pseudonymise("e.key")));
+    assert!(err.contains("e.key") && err.contains("--purpose pseudonymise"), "{err}");
+    let err = fails(&d, &strs(&encode("p.key")));
+    assert!(err.contains("p.key") && err.contains("--purpose encode"), "{err}");
+    assert!(!d.listing().iter().any(|f| f.starts_with("out") || f.starts_with("enc")));
+    // Each with its own key; a nordlink-key/1 file works for both, with a note.
+    ok(&d, &strs(&pseudonymise("p.key")));
+    ok(&d, &strs(&encode("e.key")));
+    d.private("old.key", KAT_KEY);
+    for mut args in [pseudonymise("old.key").to_vec(), encode("old.key").to_vec()] {
+        let last = args.len() - 1;
+        args[last] = format!("old-{}", args[last]);
+        let err = ok(&d, &strs(&args));
+        assert!(err.contains("nordlink-key/1") && err.contains("--purpose"), "{err}");
+    }
+}
+
 #[test]
 fn key_files_are_private_and_never_overwritten() {
     let d = Dir::new();
-    ok(&d, &["key", "generate", "--out", "k.key"]);
+    ok(&d, &["key", "generate", "--purpose", "pseudonymise", "--out", "k.key"]);
     let mode = std::fs::metadata(d.path("k.key")).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let before = std::fs::read(d.path("k.key")).unwrap();
-    let err = fails(&d, &["key", "generate", "--out", "k.key"]);
+    let err = fails(&d, &["key", "generate", "--purpose", "pseudonymise", "--out", "k.key"]);
     assert!(err.contains("k.key") && err.contains("overwrite"), "{err}");
     assert_eq!(std::fs::read(d.path("k.key")).unwrap(), before);
-    ok(&d, &["key", "generate", "--out", "k.key", "--force"]);
+    ok(&d, &["key", "generate", "--purpose", "pseudonymise", "--out", "k.key", "--force"]);
     assert_ne!(std::fs::read(d.path("k.key")).unwrap(), before);
 
     // A group-readable key is refused, unless the loud flag is given.

@@ -282,9 +282,22 @@ pub(crate) struct KeyGenerateArgs {
     /// Key file to create.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// What the key is for: `pseudonymise` (never leaves you) or `encode` (shared with
+    /// the other register holders of one linkage project). Use one key per purpose.
+    #[arg(long, value_enum)]
+    pub(crate) purpose: Purpose,
     /// Replace the file if it exists (the old key, and every pseudonym made with it, is lost).
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+/// What a key is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Purpose {
+    /// Keyed pseudonyms (`nordlink pseudonymise`).
+    Pseudonymise,
+    /// Bloom-filter encodings (`nordlink encode`).
+    Encode,
 }
 
 /// What to do with rows whose identifier is invalid.

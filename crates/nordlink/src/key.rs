@@ -103,7 +103,7 @@ pub enum KeyError {
     #[error("not a valid nordlink key file: {0}")]
     Format(&'static str),
     /// The key file's format version is not one this build reads.
-    #[error("unsupported key file format (this build reads nordlink-key/1)")]
+    #[error("unsupported key file format (this build reads nordlink-key/1 and nordlink-key/2)")]
     UnsupportedVersion,
     /// The stored key id does not match the stored secret: the file is corrupt or edited.
     #[error("key id does not match the secret (corrupted or edited key file)")]

@@ -1,8 +1,9 @@
 //! The key file: a small, versioned text format.
 //!
 //! ```text
-//! # nordlink secret key. Keep it private: with it, pseudonyms can be recomputed.
-//! format: nordlink-key/1
+//! # nordlink pseudonymisation key. Never share it: with it, anyone can recompute every pseudonym.
+//! format: nordlink-key/2
+//! purpose: pseudonymise
 //! key-id: 5d1f0c9a7e3b2468
 //! created: 2026-11-22T08:30:00Z
 //! secret: <64 lowercase hex digits>
@@ -10,7 +11,10 @@
 //!
 //! Lines starting with `#` and blank lines are ignored; each field appears exactly once,
 //! as `name: value`; unknown fields are errors. `key-id` must match the secret, which
-//! catches corruption and hand edits. See `docs/pseudonymisation.md`.
+//! catches corruption and hand edits. A key serves one purpose: pseudonymisation (a
+//! secret that never leaves its holder) or encoding (a secret shared by the holders of one
+//! linkage project). Files of the earlier format `nordlink-key/1` have no purpose and are
+//! still read. See `docs/pseudonymisation.md`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -20,8 +24,63 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::key::{KEY_LEN, KeyError, SecretKey};
 
-/// The format tag this build writes and reads.
-pub const KEY_FILE_FORMAT: &str = "nordlink-key/1";
+/// The format tag this build writes (and reads).
+pub const KEY_FILE_FORMAT: &str = "nordlink-key/2";
+
+/// The earlier format tag, still read: a key without a stated purpose.
+pub const LEGACY_KEY_FILE_FORMAT: &str = "nordlink-key/1";
+
+/// What a key is for. One key per purpose: a pseudonymisation key never leaves the
+/// register holder, while an encoding key is shared with the other holders of a linkage
+/// project, so a key used for both would let every partner recompute the pseudonyms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyPurpose {
+    /// Keyed pseudonyms (`nordlink pseudonymise`).
+    Pseudonymise,
+    /// Bloom-filter encodings (`nordlink encode`).
+    Encode,
+}
+
+impl KeyPurpose {
+    /// The name in key files and on the command line: `pseudonymise` or `encode`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pseudonymise => "pseudonymise",
+            Self::Encode => "encode",
+        }
+    }
+
+    /// The comment heading a key file of this purpose.
+    const fn warning(self) -> &'static str {
+        match self {
+            Self::Pseudonymise => {
+                "# nordlink pseudonymisation key. Never share it: with it, anyone can recompute every pseudonym."
+            }
+            Self::Encode => {
+                "# nordlink encoding key. Share it only with the register holders of one linkage project, never with the linkage unit."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for KeyPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for KeyPurpose {
+    type Err = KeyError;
+
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        match s {
+            "pseudonymise" => Ok(Self::Pseudonymise),
+            "encode" => Ok(Self::Encode),
+            _ => Err(KeyError::Format("`purpose` must be `pseudonymise` or `encode`")),
+        }
+    }
+}
 
 /// Longest key file read; real ones are about 250 bytes.
 const MAX_KEY_FILE_LEN: u64 = 4096;
@@ -33,6 +92,8 @@ pub struct KeyFile {
     pub key: SecretKey,
     /// When the key was generated (RFC 3339, UTC), as stored.
     pub created: String,
+    /// What the key is for; `None` for a `nordlink-key/1` file, which predates purposes.
+    pub purpose: Option<KeyPurpose>,
 }
 
 /// Whether [`read_key_file`] accepts a file that group or others can read.
@@ -45,15 +106,18 @@ pub enum PermissionCheck {
     InsecureAllowReadable,
 }
 
-/// Renders a key file. The returned text holds the secret and is wiped on drop.
-pub fn format_key_file(key: &SecretKey, created: &str) -> Zeroizing<String> {
+/// Renders a key file (`nordlink-key/2`). The returned text holds the secret and is
+/// wiped on drop.
+pub fn format_key_file(key: &SecretKey, created: &str, purpose: KeyPurpose) -> Zeroizing<String> {
     let mut secret_hex = Zeroizing::new(hex::encode(key.expose_secret()));
     let text = format!(
-        "# nordlink secret key. Keep it private: with it, pseudonyms can be recomputed.\n\
+        "{}\n\
          format: {KEY_FILE_FORMAT}\n\
+         purpose: {purpose}\n\
          key-id: {}\n\
          created: {created}\n\
          secret: {}\n",
+        purpose.warning(),
         key.id(),
         secret_hex.as_str()
     );
@@ -68,6 +132,7 @@ pub fn format_key_file(key: &SecretKey, created: &str) -> Zeroizing<String> {
 /// messages never contain the text.
 pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
     let (mut format, mut id, mut created, mut secret) = (None, None, None, None);
+    let mut purpose = None;
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
@@ -80,17 +145,22 @@ pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
             "key-id" => &mut id,
             "created" => &mut created,
             "secret" => &mut secret,
+            "purpose" => &mut purpose,
             _ => return Err(KeyError::Format("unknown field")),
         };
         if slot.replace(value.trim()).is_some() {
             return Err(KeyError::Format("a field appears twice"));
         }
     }
-    match format {
-        None => return Err(KeyError::Format("missing `format`")),
-        Some(KEY_FILE_FORMAT) => {}
-        Some(_) => return Err(KeyError::UnsupportedVersion),
-    }
+    let purpose = match (format, purpose) {
+        (None, _) => return Err(KeyError::Format("missing `format`")),
+        (Some(KEY_FILE_FORMAT), Some(p)) => Some(p.parse()?),
+        (Some(KEY_FILE_FORMAT), None) => return Err(KeyError::Format("missing `purpose`")),
+        // The first format had no purpose: the field is as unknown there as before.
+        (Some(LEGACY_KEY_FILE_FORMAT), None) => None,
+        (Some(LEGACY_KEY_FILE_FORMAT), Some(_)) => return Err(KeyError::Format("unknown field")),
+        (Some(_), _) => return Err(KeyError::UnsupportedVersion),
+    };
     let id = id.ok_or(KeyError::Format("missing `key-id`"))?;
     let created = created.ok_or(KeyError::Format("missing `created`"))?;
     let secret = secret.ok_or(KeyError::Format("missing `secret`"))?;
@@ -106,7 +176,7 @@ pub fn parse_key_file(text: &str) -> Result<KeyFile, KeyError> {
     if key.id().to_string() != id {
         return Err(KeyError::IdMismatch);
     }
-    Ok(KeyFile { key, created: created.to_owned() })
+    Ok(KeyFile { key, created: created.to_owned(), purpose })
 }
 
 /// Reads and parses a key file, checking its permissions first (Unix).
@@ -158,7 +228,7 @@ pub fn read_secret_file(
 pub fn write_key_file(
     path: &Path,
     key: &SecretKey,
-    created: &str,
+    (created, purpose): (&str, KeyPurpose),
     overwrite: bool,
 ) -> Result<(), KeyError> {
     if !overwrite && std::fs::symlink_metadata(path).is_ok() {
@@ -171,7 +241,7 @@ pub fn write_key_file(
     let name = path.file_name().ok_or(KeyError::Format("the key path names no file"))?;
     let (temp, mut file) = new_temp_file(dir, name)?;
     let written = (|| -> Result<(), KeyError> {
-        file.write_all(format_key_file(key, created).as_bytes())?;
+        file.write_all(format_key_file(key, created, purpose).as_bytes())?;
         file.sync_all()?;
         if overwrite {
             std::fs::rename(&temp, path)?;
@@ -224,8 +294,33 @@ mod tests {
     fn sample() -> (SecretKey, String) {
         let mut raw = [0xa7u8; KEY_LEN];
         let key = SecretKey::from_bytes(&mut raw);
-        let text = format_key_file(&key, "2026-11-22T08:30:00Z").to_string();
+        let text =
+            format_key_file(&key, "2026-11-22T08:30:00Z", KeyPurpose::Pseudonymise).to_string();
         (key, text)
+    }
+
+    #[test]
+    fn purposes_are_stated_and_the_first_format_still_reads() {
+        let (key, text) = sample();
+        assert_eq!(parse_key_file(&text).unwrap().purpose, Some(KeyPurpose::Pseudonymise));
+        let encode = format_key_file(&key, "x", KeyPurpose::Encode).to_string();
+        assert!(
+            encode.starts_with("# nordlink encoding key.") && encode.contains("purpose: encode\n")
+        );
+        assert_eq!(parse_key_file(&encode).unwrap().purpose, Some(KeyPurpose::Encode));
+        // A nordlink-key/1 file: no purpose line; read, with no purpose.
+        let legacy =
+            text.replace("nordlink-key/2", "nordlink-key/1").replace("purpose: pseudonymise\n", "");
+        let parsed = parse_key_file(&legacy).unwrap();
+        assert_eq!((parsed.purpose, parsed.key.id()), (None, key.id()));
+        // Refused: a purpose in a version-1 file, none in a version-2 file, an unknown one.
+        for bad in [
+            text.replace("nordlink-key/2", "nordlink-key/1"),
+            text.replace("purpose: pseudonymise\n", ""),
+            text.replace("purpose: pseudonymise", "purpose: both"),
+        ] {
+            assert!(parse_key_file(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -245,7 +340,7 @@ mod tests {
         let secret_hex = "a7".repeat(KEY_LEN);
         let cases = [
             text.replace("a7a7a7a7a7", "a7a7a7a7a8"),
-            text.replace("nordlink-key/1", "nordlink-key/2"),
+            text.replace("nordlink-key/2", "nordlink-key/3"),
             text.replace("created: ", "created:"),
             format!("{text}extra: 1\n"),
             format!("{text}created: again\n"),
@@ -272,7 +367,7 @@ mod tests {
         // newline.
         for ok in [
             text.replace('\n', "\r\n"),
-            text.replace("format: nordlink-key/1", "format: nordlink-key/1  \t"),
+            text.replace("format: nordlink-key/2", "format: nordlink-key/2  \t"),
             format!("\n   \n# comment: x\n{text}"),
             text.trim_end().to_owned(),
         ] {
@@ -301,10 +396,14 @@ mod tests {
         let path = dir.join("k.key");
         let _ = std::fs::remove_file(&path);
         let (key, _) = sample();
-        write_key_file(&path, &key, "2026-11-22T08:30:00Z", false).unwrap();
+        write_key_file(&path, &key, ("2026-11-22T08:30:00Z", KeyPurpose::Pseudonymise), false)
+            .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert!(matches!(write_key_file(&path, &key, "x", false), Err(KeyError::Exists)));
+        assert!(matches!(
+            write_key_file(&path, &key, ("x", KeyPurpose::Pseudonymise), false),
+            Err(KeyError::Exists)
+        ));
         assert!(read_key_file(&path, PermissionCheck::Enforce).is_ok());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
@@ -324,14 +423,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (key, _) = sample();
         let path = dir.join("k.key");
-        write_key_file(&path, &key, "2026-01-01T00:00:00Z", false).unwrap();
+        write_key_file(&path, &key, ("2026-01-01T00:00:00Z", KeyPurpose::Pseudonymise), false)
+            .unwrap();
         let first = std::fs::read_to_string(&path).unwrap();
         assert!(matches!(
-            write_key_file(&path, &key, "2027-01-01T00:00:00Z", false),
+            write_key_file(&path, &key, ("2027-01-01T00:00:00Z", KeyPurpose::Pseudonymise), false),
             Err(KeyError::Exists)
         ));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
-        write_key_file(&path, &key, "2027-01-01T00:00:00Z", true).unwrap();
+        write_key_file(&path, &key, ("2027-01-01T00:00:00Z", KeyPurpose::Pseudonymise), true)
+            .unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().contains("2027"));
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         // A symlink at the destination: refused without overwrite (even dangling), and
@@ -340,13 +441,20 @@ mod tests {
         std::fs::write(&target, "keep me").unwrap();
         let link = dir.join("link.key");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(matches!(write_key_file(&link, &key, "x", false), Err(KeyError::Exists)));
-        write_key_file(&link, &key, "2028-01-01T00:00:00Z", true).unwrap();
+        assert!(matches!(
+            write_key_file(&link, &key, ("x", KeyPurpose::Pseudonymise), false),
+            Err(KeyError::Exists)
+        ));
+        write_key_file(&link, &key, ("2028-01-01T00:00:00Z", KeyPurpose::Pseudonymise), true)
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
         assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         let dangling = dir.join("dangling.key");
         std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
-        assert!(matches!(write_key_file(&dangling, &key, "x", false), Err(KeyError::Exists)));
+        assert!(matches!(
+            write_key_file(&dangling, &key, ("x", KeyPurpose::Pseudonymise), false),
+            Err(KeyError::Exists)
+        ));
         // Nothing left behind.
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()

@@ -69,12 +69,16 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     )?;
     // Two keys: a pseudonymisation key never leaves the register holder, an encoding key
     // is shared by the holders of one linkage project.
-    for k in ["pseudonymise.key", "encode.key"] {
-        step(
-            &mut steps,
-            "generate keys",
-            &["key".into(), "generate".into(), "--out".into(), p(k)],
-        )?;
+    for (file, purpose) in [("pseudonymise.key", "pseudonymise"), ("encode.key", "encode")] {
+        let argv = [
+            "key".into(),
+            "generate".into(),
+            "--purpose".into(),
+            purpose.into(),
+            "--out".into(),
+            p(file),
+        ];
+        step(&mut steps, "generate keys", &argv)?;
     }
     step(
         &mut steps,

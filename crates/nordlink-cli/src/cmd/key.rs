@@ -2,24 +2,49 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use nordlink::SecretKey;
-use nordlink::keyfile::{PermissionCheck, read_key_file, write_key_file};
+use nordlink::keyfile::{KeyPurpose, PermissionCheck, read_key_file, write_key_file};
 
-use crate::flags::{KeyArgs, KeyGenerateArgs};
+use crate::flags::{KeyArgs, KeyGenerateArgs, Purpose};
 
 pub(super) fn generate(args: &KeyGenerateArgs) -> anyhow::Result<()> {
     let key = SecretKey::generate()?;
-    write_key_file(&args.out, &key, &now_rfc3339(), args.force)
+    let purpose = match args.purpose {
+        Purpose::Pseudonymise => KeyPurpose::Pseudonymise,
+        Purpose::Encode => KeyPurpose::Encode,
+    };
+    write_key_file(&args.out, &key, (&now_rfc3339(), purpose), args.force)
         .with_context(|| args.out.display().to_string())?;
-    eprintln!("nordlink key generate: wrote {} (key id {})", args.out.display(), key.id());
+    eprintln!(
+        "nordlink key generate: wrote {} ({purpose} key, key id {})",
+        args.out.display(),
+        key.id()
+    );
     Ok(())
 }
 
-/// Loads the key named on the command line, enforcing permissions unless told not to.
-pub(super) fn load(args: &KeyArgs) -> anyhow::Result<SecretKey> {
+/// Loads the pseudonymisation key named on the command line, enforcing permissions unless
+/// told not to; refuses an encoding key.
+pub(super) fn load_for_pseudonymising(args: &KeyArgs) -> anyhow::Result<SecretKey> {
     let check = permission_check(args.insecure_allow_readable_key, &args.key);
     let file = read_key_file(&args.key, check).with_context(|| args.key.display().to_string())?;
+    match file.purpose {
+        Some(KeyPurpose::Pseudonymise) => {}
+        Some(_) => bail!(
+            "{}: this key was made for encoding (`purpose: encode`), and encoding keys are \
+             shared with the other register holders of a project: pseudonyms made with it \
+             could be recomputed by all of them. Make a pseudonymisation key with `nordlink \
+             key generate --purpose pseudonymise`",
+            args.key.display()
+        ),
+        None => eprintln!(
+            "nordlink: note: {} is a nordlink-key/1 file, which states no purpose; make \
+             pseudonymisation keys with `nordlink key generate --purpose pseudonymise` and \
+             never use one key both to pseudonymise and to encode",
+            args.key.display()
+        ),
+    }
     Ok(file.key)
 }
 

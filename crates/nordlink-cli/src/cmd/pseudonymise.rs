@@ -24,7 +24,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         sex: args.derive.contains(&DeriveColumn::Sex),
     };
     let context = Context::new(&args.context)?;
-    let key = key::load(&args.key)?;
+    let key = key::load_for_pseudonymising(&args.key)?;
     let pseudonymiser = Pseudonymiser::new(&key, args.algorithm, &context);
     drop(key);
 

@@ -16,7 +16,7 @@ use super::clkhash::{ClkhashCache, ClkhashEncoder, ClkhashSchema, is_clkhash_sch
 use super::encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 use super::error::{EncodeError, SchemaError};
 use super::schema::Schema;
-use crate::keyfile::{PermissionCheck, read_key_file, read_secret_file};
+use crate::keyfile::{KeyPurpose, PermissionCheck, read_key_file, read_secret_file};
 use crate::{KeyError, KeyId, SecretKey};
 
 /// The name recorded for the clkhash-compatible construction.
@@ -140,13 +140,30 @@ impl EncoderSecret {
     ///
     /// # Errors
     /// [`LoadError::Secret`] naming the file.
+    ///
+    /// A key file made for pseudonymisation is refused ([`LoadError::WrongPurpose`]).
     pub fn read(source: SecretSource<'_>, check: PermissionCheck) -> Result<Self, LoadError> {
+        Self::read_with_purpose(source, check).map(|(secret, _)| secret)
+    }
+
+    /// [`read`](Self::read), with the key file's stated purpose (`None`: a clkhash secret
+    /// or a `nordlink-key/1` file, which predates purposes).
+    fn read_with_purpose(
+        source: SecretSource<'_>,
+        check: PermissionCheck,
+    ) -> Result<(Self, Option<KeyPurpose>), LoadError> {
         let path = source.path();
         let err = |source| LoadError::Secret { path: path.to_owned(), source };
         match source {
-            SecretSource::KeyFile(p) => Ok(Self::Key(read_key_file(p, check).map_err(err)?.key)),
+            SecretSource::KeyFile(p) => {
+                let file = read_key_file(p, check).map_err(err)?;
+                if file.purpose == Some(KeyPurpose::Pseudonymise) {
+                    return Err(LoadError::WrongPurpose { path: p.to_owned() });
+                }
+                Ok((Self::Key(file.key), file.purpose))
+            }
             SecretSource::ClkhashSecret(p) => {
-                Ok(Self::Clkhash(read_secret_file(p, check).map_err(err)?))
+                Ok((Self::Clkhash(read_secret_file(p, check).map_err(err)?), None))
             }
         }
     }
@@ -195,6 +212,18 @@ pub enum LoadError {
         /// What is wrong (never the secret).
         source: KeyError,
     },
+    /// A pseudonymisation key given for encoding.
+    #[error(
+        "{path}: this key was made for pseudonymisation (`purpose: pseudonymise`); encoding \
+         needs its own key (`nordlink key generate --purpose encode`), because encoding keys \
+         are shared with the other register holders of a project, and whoever holds a \
+         pseudonymisation key can recompute every pseudonym made with it",
+        path = .path.display()
+    )]
+    WrongPurpose {
+        /// The key file.
+        path: PathBuf,
+    },
     /// A clkhash secret shorter than [`MIN_CLKHASH_SECRET_LEN`] bytes.
     #[error(
         "{}the clkhash secret has {len} bytes; at least {MIN_CLKHASH_SECRET_LEN} are needed: a short \
@@ -227,7 +256,7 @@ fn at(path: &Path) -> String {
 
 impl LoadError {
     /// A short stable code: `read_schema`, `schema_too_large`, the schema's own
-    /// [`SchemaError::code`], `secret`, `short_secret` or `wrong_secret`.
+    /// [`SchemaError::code`], `secret`, `short_secret`, `wrong_purpose` or `wrong_secret`.
     pub const fn code(&self) -> &'static str {
         match self {
             Self::ReadSchema { .. } => "read_schema",
@@ -235,6 +264,7 @@ impl LoadError {
             Self::Schema { source, .. } => source.code(),
             Self::Secret { .. } => "secret",
             Self::ShortSecret { .. } => "short_secret",
+            Self::WrongPurpose { .. } => "wrong_purpose",
             Self::WrongSecret { .. } => "wrong_secret",
         }
     }
@@ -266,6 +296,8 @@ enum Inner {
 pub struct AnyEncoder {
     inner: Inner,
     schema_sha256: String,
+    /// Loaded from a key file that states no purpose (`nordlink-key/1`).
+    legacy_key: bool,
 }
 
 impl fmt::Debug for AnyEncoder {
@@ -314,8 +346,9 @@ impl AnyEncoder {
             });
         }
         let secret_path = secret.path().to_owned();
-        let secret = EncoderSecret::read(secret, check)?;
-        Self::from_schema_bytes(&bytes, &secret).map_err(|e| match e {
+        let is_key_file = secret.kind() == SecretKind::KeyFile;
+        let (secret, purpose) = EncoderSecret::read_with_purpose(secret, check)?;
+        let mut encoder = Self::from_schema_bytes(&bytes, &secret).map_err(|e| match e {
             LoadError::Schema { source, .. } => {
                 LoadError::Schema { path: schema_path.to_owned(), source }
             }
@@ -323,7 +356,9 @@ impl AnyEncoder {
                 LoadError::ShortSecret { path: secret_path.clone(), len }
             }
             other => other,
-        })
+        })?;
+        encoder.legacy_key = is_key_file && purpose.is_none();
+        Ok(encoder)
     }
 
     /// Builds the encoder from a schema file's bytes and a loaded secret.
@@ -355,7 +390,7 @@ impl AnyEncoder {
                 });
             }
         };
-        Ok(Self { inner, schema_sha256: super::schema_fingerprint(bytes) })
+        Ok(Self { inner, schema_sha256: super::schema_fingerprint(bytes), legacy_key: false })
     }
 
     /// The kind of schema.
@@ -466,6 +501,12 @@ impl AnyEncoder {
                 })
                 .into_iter()
                 .collect(),
+            Inner::Native(_) if self.legacy_key => vec![
+                "the key file is nordlink-key/1, which states no purpose; make encoding keys \
+                 with `nordlink key generate --purpose encode` and never use one key both to \
+                 pseudonymise and to encode (docs/pseudonymisation.md#keys)"
+                    .to_owned(),
+            ],
             Inner::Native(_) => Vec::new(),
         }
     }

@@ -348,9 +348,10 @@ pub(crate) struct PseudonymiseArgs {
     /// Output file: .csv or .parquet.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: PathBuf,
-    /// Domain-separation context: a project or recipient name. Pseudonyms under
-    /// different contexts cannot be joined without the key. [default: the unnamed context]
-    #[arg(long, value_name = "NAME", default_value = "")]
+    /// Domain-separation context: a project or recipient name (required; `--context ""`
+    /// for the unnamed context, said explicitly). Pseudonyms under different contexts
+    /// cannot be joined without the key.
+    #[arg(long, value_name = "NAME")]
     pub(crate) context: String,
     /// Keyed pseudorandom function.
     #[arg(long, default_value = "hmac-sha256", value_parser = parse_algorithm)]
@@ -523,7 +524,11 @@ mod tests {
             "a.csv",
             "--output",
             "b.csv",
+            "--context",
+            "",
         ];
+        // No context: an error, not a silent default.
+        assert!(Cli::try_parse_from(&base[..base.len() - 2]).is_err());
         let Command::Pseudonymise(a) = Cli::try_parse_from(base).unwrap().command else {
             panic!("not pseudonymise")
         };

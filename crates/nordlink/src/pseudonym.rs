@@ -133,9 +133,15 @@ impl Context {
     /// Validates a context name.
     ///
     /// # Errors
-    /// [`SettingsError::BadContext`] if it is too long or has control characters.
+    /// [`SettingsError::BadContext`] if it is too long, has control characters, or is not
+    /// in Unicode NFC: two spellings of one name (a precomposed `å`, or `a` and a combining
+    /// ring) would give unrelated keys. Refused rather than normalised, so a context that
+    /// was accepted before keeps its pseudonyms.
     pub fn new(name: &str) -> Result<Self, SettingsError> {
-        if name.len() > MAX_CONTEXT_LEN || name.chars().any(char::is_control) {
+        if name.len() > MAX_CONTEXT_LEN
+            || name.chars().any(char::is_control)
+            || !unicode_normalization::is_nfc(name)
+        {
             return Err(SettingsError::BadContext);
         }
         Ok(Self(name.to_owned()))
@@ -299,8 +305,11 @@ pub enum SettingsError {
     /// Truncation outside 128..=256 bits or not whole bytes.
     #[error("pseudonym length must be a multiple of 8 bits between 128 and 256")]
     BadLength,
-    /// Context too long or with control characters.
-    #[error("context must be at most 255 bytes of UTF-8 without control characters")]
+    /// Context too long, with control characters, or not in Unicode NFC.
+    #[error(
+        "context must be at most 255 bytes of UTF-8 in Unicode NFC (composed letters), \
+         without control characters"
+    )]
     BadContext,
 }
 
@@ -425,6 +434,14 @@ mod tests {
     fn key() -> SecretKey {
         let mut raw: [u8; 32] = std::array::from_fn(|i| i as u8);
         SecretKey::from_bytes(&mut raw)
+    }
+
+    #[test]
+    fn contexts_must_be_nfc_so_one_name_is_one_key() {
+        assert!(Context::new("tilsyn-\u{e5}").is_ok());
+        assert_eq!(Context::new("tilsyn-a\u{30a}"), Err(SettingsError::BadContext));
+        assert_eq!(Context::new("a\u{7}"), Err(SettingsError::BadContext));
+        assert!(Context::new("").is_ok());
     }
 
     #[test]

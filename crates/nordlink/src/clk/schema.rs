@@ -373,10 +373,15 @@ impl Schema {
                 "must be a positive multiple of 64, at most 2^20",
             ));
         }
-        if f.context.len() > 255 || f.context.chars().any(char::is_control) {
+        // Not in NFC: two spellings of one project name would derive unrelated keys.
+        // Refused, not normalised, so an accepted context keeps its filters.
+        if f.context.len() > 255
+            || f.context.chars().any(char::is_control)
+            || !unicode_normalization::is_nfc(&f.context)
+        {
             return Err(SchemaError::setting(
                 "filter.context",
-                "at most 255 bytes, no control characters",
+                "at most 255 bytes in Unicode NFC (composed letters), no control characters",
             ));
         }
         let mut len = f.bits;
@@ -637,6 +642,7 @@ date_format = "%d.%m.%Y"
             (MINIMAL.replace("[filter]", "[filter]\nbits = 1000"), "multiple of 64"),
             (MINIMAL.replace("version = 1", "version = 3"), "version 3"),
             (MINIMAL.replace("context = \"p\"", "context = \"p\"\nfoo = 1"), "foo"),
+            (MINIMAL.replace("context = \"p\"", "context = \"pa\u{30a}\""), "NFC"),
             (MINIMAL.replace("[filter]", "[filter]\nhardening = [{ xor_fold = 9 }]"), "xor_fold"),
             (
                 MINIMAL

@@ -35,6 +35,16 @@ pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
 /// Largest number of values memoised per field in one [`EncodeCache`].
 const VALUE_MEMO_LIMIT: usize = 1 << 14;
 
+/// Largest number of 64-bit words of masks each memo (values, tokens) of one field
+/// holds: 8 MiB, so memory stays bounded whatever the filter length and however many
+/// distinct salted tokens a file brings (per-record salts make every token new).
+const MEMO_WORDS: usize = 1 << 20;
+
+/// Entries a memo of masks `words` long may hold.
+fn memo_capacity(words: usize, limit: usize) -> usize {
+    (MEMO_WORDS / words.max(1)).min(limit)
+}
+
 /// Source of [`Encoder`] identities, so a cache is never used with another encoder.
 pub(crate) static NEXT_ENCODER_ID: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(1);
@@ -203,7 +213,7 @@ impl Encoder {
                     let (m, problem) =
                         self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
                     invalid.extend(problem.map(|p| (i, p)));
-                    if memo.len() < VALUE_MEMO_LIMIT {
+                    if memo.len() < memo_capacity(self.words, VALUE_MEMO_LIMIT) {
                         memo.insert(key.to_owned(), (m.clone(), problem));
                     }
                     computed = m;
@@ -308,8 +318,15 @@ impl Encoder {
                 }
             };
             let memo_key = (k, salt.to_owned(), token);
-            let m = match memo.entry(memo_key) {
+            let full = memo.len() >= memo_capacity(self.words, usize::MAX);
+            let computed;
+            let m: &Mask = match memo.entry(memo_key) {
                 Entry::Occupied(e) => e.into_mut(),
+                // Full: computed and not kept.
+                Entry::Vacant(e) if full => {
+                    computed = self.token_mask(index, salt, &e.key().2, k);
+                    &computed
+                }
                 Entry::Vacant(e) => {
                     let m = self.token_mask(index, salt, &e.key().2, k);
                     e.insert(m)
@@ -456,6 +473,31 @@ mod tests {
         let text =
             "version = 2\n[[fields]]\nname = \"a\"\nkind = \"integer\"\ninvalid = \"partial\"\n";
         assert!(Schema::parse(text).unwrap_err().to_string().contains("date"));
+    }
+
+    #[test]
+    fn memos_stay_bounded_and_invisible() {
+        // 65 536-bit filters: 1 024 words a mask, so each memo keeps at most 1 024 masks.
+        let text = "version = 2\n[filter]\nbits = 65536\nsalt = { field = \"s\" }\n\
+                    [[fields]]\nname = \"s\"\nkind = \"text\"\n[[fields]]\nname = \"n\"\nkind = \"surname\"\n";
+        let e = Encoder::new(Schema::parse(text).unwrap(), &key(5));
+        let mut cache = EncodeCache::default();
+        for i in 0..1500 {
+            let (salt, name) = (i.to_string(), format!("name{i}"));
+            let shared = e.encode(|f| Some([salt.as_str(), name.as_str()][f]), &mut cache).unwrap();
+            if i % 250 == 0 || i > 1400 {
+                let fresh = e.encode(
+                    |f| Some([salt.as_str(), name.as_str()][f]),
+                    &mut EncodeCache::default(),
+                );
+                assert_eq!(shared, fresh.unwrap(), "{i}");
+            }
+        }
+        for f in 0..2 {
+            assert!(cache.tokens[f].len() <= 1024, "{}", cache.tokens[f].len());
+            assert!(cache.values[f].iter().all(|m| m.len() <= 1024));
+        }
+        assert_eq!(cache.tokens[1].len(), 1024, "filled to the bound");
     }
 
     #[test]

@@ -26,6 +26,10 @@ impl std::fmt::Debug for ClkhashEncoder {
     }
 }
 
+/// Most tokens memoised per feature: salts and free text bring ever new tokens, and the
+/// memo must stay bounded (a token's entry is at most a few hundred bytes).
+const TOKEN_MEMO_LIMIT: usize = 1 << 16;
+
 /// Per-token hash memo for one encoder, keyed by feature. Holds key-derived values: keep
 /// it in memory only and drop it with the encoder.
 /// It remembers which encoder filled it and starts afresh when handed to another.
@@ -143,7 +147,9 @@ impl ClkhashEncoder {
                     Some(TokenHash::Blake(w)) if w.len() >= words => w,
                     _ => {
                         fresh = blake_words(&keys[0], token.as_bytes(), words);
-                        memo.insert(token.to_owned(), TokenHash::Blake(fresh.clone()));
+                        if memo.len() < TOKEN_MEMO_LIMIT || memo.contains_key(token) {
+                            memo.insert(token.to_owned(), TokenHash::Blake(fresh.clone()));
+                        }
                         &fresh
                     }
                 };
@@ -162,7 +168,9 @@ impl ClkhashEncoder {
                             l as u64,
                             prevent_singularity,
                         );
-                        memo.insert(token.to_owned(), TokenHash::Double(a, b));
+                        if memo.len() < TOKEN_MEMO_LIMIT {
+                            memo.insert(token.to_owned(), TokenHash::Double(a, b));
+                        }
                         (a, b)
                     }
                 };

@@ -25,3 +25,6 @@ mod link;
 mod synth;
 // `nordlink demo` (issue 9).
 mod demo;
+
+// `nordlink assess` (issue 13).
+mod assess;

@@ -36,9 +36,34 @@ pub(crate) enum Command {
     /// Write synthetic registers of several countries, with people who moved between
     /// them, and the true links (test data: no real person).
     Synth(SynthArgs),
+    /// Attack your own encodings as a keyless attacker would (pattern mining, frequency
+    /// alignment) and report what they recover, before sharing them.
+    Assess(AssessArgs),
     /// The whole job on synthetic registers: synthesise, pseudonymise, generate keys,
     /// encode, link across the border with an automatic threshold, evaluate, report.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AssessArgs {
+    /// The file that was encoded (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) plaintext: PathBuf,
+    /// What `nordlink encode` made of it (with its `row` column).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) encoded: PathBuf,
+    /// The nordlink schema it was encoded with.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schema: PathBuf,
+    /// One JSON object on stdout instead of the Markdown table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Also write the Markdown report to FILE.md.
+    #[arg(long, value_name = "FILE.md")]
+    pub(crate) report: Option<PathBuf>,
+    /// Assess at most this many encoded records (the attacks need all in memory).
+    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(100..=2_000_000))]
+    pub(crate) limit: u32,
 }
 
 #[derive(Debug, Args)]

@@ -104,3 +104,120 @@ mod tests {
         assert!(err.to_string().contains("row 11") && err.to_string().contains("\"clk\""), "{err}");
     }
 }
+
+/// An arena for the filter length of `column`: the binary width, or the decoded length
+/// of the first base64 value.
+pub(crate) fn new_arena(
+    path: &Path,
+    column: &ArrayRef,
+    name: &str,
+    first_row: u64,
+) -> Result<FilterArena, IoError> {
+    let err = |row: u64, source| IoError::Filter {
+        path: path.to_owned(),
+        row,
+        column: name.to_owned(),
+        source,
+    };
+    if column.is_null(0) {
+        return Err(err(first_row, FilterError::Missing));
+    }
+    let text = match column.data_type() {
+        DataType::FixedSizeBinary(w) => {
+            return FilterArena::new(8 * usize::try_from(*w).unwrap_or(0))
+                .map_err(|e| err(first_row, e));
+        }
+        DataType::Utf8 => column.as_string::<i32>().value(0),
+        DataType::LargeUtf8 => column.as_string::<i64>().value(0),
+        other => {
+            return Err(IoError::ColumnType {
+                path: path.to_owned(),
+                column: name.to_owned(),
+                found: other.clone(),
+                hint: "filters are FixedSizeBinary (Parquet) or base64 text (CSV)",
+            });
+        }
+    };
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| err(first_row, FilterError::Base64))?
+        .len();
+    FilterArena::new(8 * bytes).map_err(|e| err(first_row, e))
+}
+
+/// Filter columns of an encoded file, with each record's input row.
+#[derive(Debug)]
+pub struct FilterColumns {
+    /// Each record's input row (the `row` column of a `nordlink encode` output).
+    pub rows: Vec<u64>,
+    /// One arena per column asked for, in that order.
+    pub arenas: Vec<FilterArena>,
+}
+
+/// Reads the `row` column and the named filter columns of at most `limit` records of an
+/// encoded file (Parquet or CSV).
+///
+/// # Errors
+/// [`IoError`] naming the file, row and column: a missing column, a null or malformed
+/// filter or row number, a row that cannot be read whole.
+pub fn read_filter_columns(
+    path: &Path,
+    columns: &[&str],
+    limit: usize,
+) -> Result<FilterColumns, IoError> {
+    let reader = crate::TableReader::open(path, crate::ReadOptions::default())?;
+    let row_index = reader.column_index("row")?;
+    let indices: Vec<usize> =
+        columns.iter().map(|c| reader.column_index(c)).collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    let mut arenas: Vec<Option<FilterArena>> = columns.iter().map(|_| None).collect();
+    for batch in reader {
+        let batch = batch?;
+        if let Some((row, problem)) = batch.problems.first() {
+            return Err(IoError::Csv {
+                path: path.to_owned(),
+                row: Some(batch.row_number(*row)),
+                message: problem.to_string(),
+            });
+        }
+        let take = batch.data.num_rows().min(limit - rows.len());
+        let data = batch.data.slice(0, take);
+        let numbers = arrow_cast::cast(data.column(row_index), &DataType::UInt64)
+            .map_err(|e| IoError::arrow(path, e))?;
+        let numbers = numbers.as_primitive::<arrow_array::types::UInt64Type>();
+        if let Some(r) = (0..numbers.len()).find(|&r| numbers.is_null(r)) {
+            return Err(IoError::Csv {
+                path: path.to_owned(),
+                row: Some(batch.row_number(r)),
+                message: "the `row` column must hold the input row number".into(),
+            });
+        }
+        rows.extend(numbers.values().iter().copied());
+        for ((arena, &i), name) in arenas.iter_mut().zip(&indices).zip(columns) {
+            let column = data.column(i);
+            if column.is_empty() {
+                continue;
+            }
+            let arena = match arena {
+                Some(a) => a,
+                None => arena.insert(new_arena(path, column, name, batch.first_row)?),
+            };
+            append_filters(arena, column, path, name, batch.first_row)?;
+        }
+        if rows.len() >= limit {
+            break;
+        }
+    }
+    let arenas = arenas
+        .into_iter()
+        .map(|a| a.map_or_else(|| FilterArena::new(8), Ok))
+        .collect::<Result<_, _>>()
+        .map_err(|source| IoError::Filter {
+            path: path.to_owned(),
+            row: 0,
+            column: columns.first().copied().unwrap_or("clk").to_owned(),
+            source,
+        })?;
+    Ok(FilterColumns { rows, arenas })
+}

@@ -79,7 +79,7 @@ mod writer;
 
 pub use clk_json::ClkJsonWriter;
 pub use error::{IoError, RowProblem};
-pub use filters::append_filters;
+pub use filters::{FilterColumns, append_filters, read_filter_columns};
 pub use format::Format;
 pub use pipeline::for_each_ordered;
 pub use provenance::{Mismatch, PROVENANCE_FORMAT, Provenance, ProvenanceError};

@@ -10,6 +10,7 @@ use arrow_schema::DataType;
 use base64::Engine as _;
 use nordlink::clk::{FilterArena, FilterError};
 
+use crate::filters::new_arena;
 use crate::{IoError, Provenance, ProvenanceError, ReadOptions, TableReader, append_filters};
 
 /// The name of the filter column `nordlink encode` writes, and clkhash users' CSVs have.
@@ -97,7 +98,7 @@ impl EncodedInput {
             }
             let arena = match &mut filters {
                 Some(a) => a,
-                None => filters.insert(new_arena(path, column, batch.first_row)?),
+                None => filters.insert(new_arena(path, column, FILTER_COLUMN, batch.first_row)?),
             };
             append_filters(arena, column, path, FILTER_COLUMN, batch.first_row)?;
             if let (Some(k), Some(keys)) = (key_index, &mut keys) {
@@ -236,41 +237,6 @@ impl EncodedInput {
             provenance: None,
         })
     }
-}
-
-/// An arena for the filter length of `column`: the binary width, or the decoded length
-/// of the first base64 value.
-fn new_arena(path: &Path, column: &ArrayRef, first_row: u64) -> Result<FilterArena, IoError> {
-    let err = |row: u64, source| IoError::Filter {
-        path: path.to_owned(),
-        row,
-        column: FILTER_COLUMN.into(),
-        source,
-    };
-    if column.is_null(0) {
-        return Err(err(first_row, FilterError::Missing));
-    }
-    let text = match column.data_type() {
-        DataType::FixedSizeBinary(w) => {
-            return FilterArena::new(8 * usize::try_from(*w).unwrap_or(0))
-                .map_err(|e| err(first_row, e));
-        }
-        DataType::Utf8 => column.as_string::<i32>().value(0),
-        DataType::LargeUtf8 => column.as_string::<i64>().value(0),
-        other => {
-            return Err(IoError::ColumnType {
-                path: path.to_owned(),
-                column: FILTER_COLUMN.into(),
-                found: other.clone(),
-                hint: "filters are FixedSizeBinary (Parquet) or base64 text (CSV)",
-            });
-        }
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|_| err(first_row, FilterError::Base64))?
-        .len();
-    FilterArena::new(8 * bytes).map_err(|e| err(first_row, e))
 }
 
 /// Appends the ids of a column of any type, as the text CSV would show.

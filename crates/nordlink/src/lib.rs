@@ -17,6 +17,8 @@
 //!   [`FilterArena`](clk::FilterArena) the similarity kernels read.
 //! * [`link`]: similarity of filters (Dice, Jaccard, Hamming) with AVX2 and AVX-512
 //!   kernels chosen at run time, and candidate pairs above a threshold or top k.
+//! * [`assess`]: the keyless attacks on one's own encodings (pattern mining, frequency
+//!   alignment), scored against the plaintext.
 //! * [`Error`]: one error type wrapping every module's precise one.
 //!
 //! With the `parallel` feature, [`AnyEncoder::encode_many`](clk::AnyEncoder) encodes a
@@ -72,6 +74,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test code"))]
 
+pub mod assess;
 pub mod clk;
 mod date;
 mod error;

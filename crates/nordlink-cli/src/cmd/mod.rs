@@ -1,5 +1,6 @@
 //! One module per subcommand; each calls library APIs only.
 
+mod assess;
 mod demo;
 mod encode;
 mod evaluate;
@@ -34,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Synth(args) => synth::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Assess(args) => assess::run(&args),
     }
 }
 

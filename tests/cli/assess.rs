@@ -1,0 +1,113 @@
+use crate::util::*;
+
+/// A register of `n` people (given name from a small skewed list, a birth date), the
+/// encoding schema with `filter` lines, encoded under the known-answer key.
+fn encoded(d: &Dir, filter: &str) {
+    d.private("k.key", KAT_KEY);
+    let names = ["anna", "erik", "maria", "lars", "karin", "nils", "eva", "olof", "ingrid", "sven"];
+    let mut csv = String::from("id,given,born\n");
+    for i in 0..2_000 {
+        let name = names[(i * i + 3 * i) % 37 % names.len()];
+        let _ = std::fmt::Write::write_fmt(
+            &mut csv,
+            format_args!("p{i},{name},19{:02}-0{}-1{}\n", 40 + i % 50, 1 + i % 9, i % 10),
+        );
+    }
+    d.write("in.csv", &csv);
+    let schema = format!(
+        "version = 2\n[filter]\ncontext = \"t\"\n{filter}\n[[fields]]\nname = \"given\"\nkind = \"given_name\"\n\
+         [[fields]]\nname = \"born\"\nkind = \"birth_date\"\n"
+    );
+    d.write("s.toml", &schema);
+    ok(
+        d,
+        &[
+            "encode",
+            "--schema",
+            "s.toml",
+            "--key",
+            "k.key",
+            "--input",
+            "in.csv",
+            "--output",
+            "e.parquet",
+        ],
+    );
+}
+
+fn json(d: &Dir) -> serde_json::Value {
+    let o = nordlink(
+        d,
+        &[
+            "assess",
+            "--plaintext",
+            "in.csv",
+            "--encoded",
+            "e.parquet",
+            "--schema",
+            "s.toml",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn assess_reports_what_the_attacks_recover() {
+    let d = Dir::new();
+    encoded(&d, "");
+    let plain = json(&d);
+    let overall = plain["overall"]["reidentified_share"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&overall));
+    let given = plain["fields"]["given"]["pattern_reidentified"].as_f64().unwrap();
+    assert!(given > 0.5, "{plain}");
+    assert!(plain["fields"]["born"].is_object());
+    // A salt per birth year hides the names' bits.
+    let d2 = Dir::new();
+    encoded(&d2, "salt = { field = \"born\", year_only = true }");
+    let salted = json(&d2);
+    assert!(
+        salted["fields"]["given"]["pattern_reidentified"].as_f64().unwrap() < given,
+        "{salted}"
+    );
+    // Markdown report; an output that is not .md, or that names an input, is refused.
+    let err = ok(
+        &d,
+        &[
+            "assess",
+            "--plaintext",
+            "in.csv",
+            "--encoded",
+            "e.parquet",
+            "--schema",
+            "s.toml",
+            "--report",
+            "r.md",
+        ],
+    );
+    assert!(err.contains("r.md"), "{err}");
+    assert!(std::fs::read_to_string(d.path("r.md")).unwrap().contains("| given |"));
+    let args = [
+        "assess",
+        "--plaintext",
+        "in.csv",
+        "--encoded",
+        "e.parquet",
+        "--schema",
+        "s.toml",
+        "--report",
+    ];
+    let err = fails(&d, &[&args[..], &["r.txt"]].concat());
+    assert!(err.contains("FILE.md"), "{err}");
+    let err = fails(&d, &[&args[..], &["in.csv"]].concat());
+    assert!(err.contains("in.csv"), "{err}");
+    // The wrong plaintext (fewer rows than were encoded) is an error naming the row.
+    d.write("short.csv", "id,given,born\np0,anna,1940-01-10\n");
+    let err = fails(
+        &d,
+        &["assess", "--plaintext", "short.csv", "--encoded", "e.parquet", "--schema", "s.toml"],
+    );
+    assert!(err.contains("short.csv") && err.contains("row 2"), "{err}");
+    assert!(!err.contains("anna"), "{err}");
+}

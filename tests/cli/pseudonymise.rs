@@ -312,3 +312,52 @@ fn raw_encoding_needs_parquet_and_opaque_rejects_derive() {
     assert!(err.contains("128"), "{err}");
     assert_eq!(d.listing(), ["in.csv", "kat.key"]);
 }
+
+/// The metadata keys of the Arrow schema a Parquet file embeds (`ARROW:schema`).
+fn arrow_metadata(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let file = std::fs::File::open(path).unwrap();
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    builder.schema().metadata().iter().map(|(k, _)| k.clone()).collect()
+}
+
+#[test]
+fn the_input_footer_stays_behind_unless_allowed() {
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    let d = Dir::new();
+    kat_key(&d);
+    let ids: arrow_array::ArrayRef = Arc::new(StringArray::from(vec!["211062-5629"]));
+    let batch = arrow_array::RecordBatch::try_from_iter([("cpr", ids)]).unwrap();
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new("extract".into(), "patients of ward 7, 211062-5629".to_owned()),
+            KeyValue::new("licence".into(), "CC0".to_owned()),
+        ]))
+        .build();
+    let file = std::fs::File::create(d.path("in.parquet")).unwrap();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    // The reader hands the footer to the output's schema: what the fix must filter.
+    assert!(arrow_metadata(&d.path("in.parquet")).contains("extract"));
+    let o = pseudonymise_input(&d, "in.parquet", &["--output", "a.parquet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kv = parquet_metadata(&d.path("a.parquet"));
+    assert!(!kv.contains_key("extract") && !kv.contains_key("licence"), "{kv:?}");
+    // Nor inside the Arrow schema the footer embeds.
+    let arrow = arrow_metadata(&d.path("a.parquet"));
+    assert!(!arrow.contains("extract") && !arrow.contains("licence"), "{arrow:?}");
+    let o = pseudonymise_input(
+        &d,
+        "in.parquet",
+        &["--output", "b.parquet", "--keep-metadata", "licence"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kv = parquet_metadata(&d.path("b.parquet"));
+    assert_eq!(kv.get("licence").map(String::as_str), Some("CC0"));
+    assert!(!kv.contains_key("extract"));
+    let arrow = arrow_metadata(&d.path("b.parquet"));
+    assert!(!arrow.contains("extract") && arrow.contains("licence"), "{arrow:?}");
+}

@@ -400,6 +400,10 @@ pub(crate) struct PseudonymiseArgs {
     /// Reference date for the century of 10-digit Swedish numbers [default: today, UTC].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub(crate) reference_date: Option<Date>,
+    /// Carry this key of the input's Parquet footer metadata into the output
+    /// (repeatable); every other key, and all column metadata, is dropped.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) keep_metadata: Vec<String>,
     /// Accept an integer-typed Parquet column, left-padding with zeros to the scheme's length.
     #[arg(long)]
     pub(crate) zero_pad_integers: bool,

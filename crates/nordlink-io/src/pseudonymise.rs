@@ -47,6 +47,10 @@ pub struct Spec {
     pub derived: Derived,
     /// Zero-pad integer identifier columns to this width (see [`text_column`]).
     pub zero_pad: Option<usize>,
+    /// Keys of the input's schema-level metadata (Parquet footer) carried into the
+    /// output; every other entry, and all column-level metadata, is dropped: an extract's
+    /// metadata can name its source or hold identifiers.
+    pub keep_metadata: Vec<String>,
 }
 
 impl Spec {
@@ -110,7 +114,11 @@ pub fn output_schema(
     spec: &Spec,
     path: &std::path::Path,
 ) -> Result<SchemaRef, IoError> {
-    let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = input
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_metadata(std::collections::HashMap::new()))
+        .collect();
     let id = &input.fields()[spec.column];
     let data_type = match spec.format.encoding() {
         // 16..=32 bytes.
@@ -141,7 +149,13 @@ pub fn output_schema(
     if spec.derived.sex {
         add("sex", DataType::Utf8)?;
     }
-    Ok(Arc::new(Schema::new_with_metadata(fields, input.metadata().clone())))
+    let metadata: std::collections::HashMap<String, String> = input
+        .metadata()
+        .iter()
+        .filter(|(k, _)| spec.keep_metadata.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
 }
 
 /// Pseudonymises one batch.
@@ -288,6 +302,7 @@ mod tests {
             format: OutputFormat::new(encoding, 256).unwrap(),
             derived,
             zero_pad: None,
+            keep_metadata: Vec::new(),
         };
         let dk = Namespace::Id(Scheme::Dk);
         let sex = Derived { sex: true, ..Derived::default() };
@@ -304,5 +319,38 @@ mod tests {
         assert_eq!(Spec::integer_width(dk), Some(10));
         assert_eq!(Spec::integer_width(Namespace::Id(Scheme::Fi)), None);
         assert_eq!(Spec::integer_width(Namespace::Opaque), Some(0));
+    }
+
+    #[test]
+    fn only_allowed_metadata_reaches_the_output() {
+        use arrow_schema::Field;
+        use std::collections::HashMap;
+        let meta = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let input = Schema::new_with_metadata(
+            vec![
+                Field::new("cpr", DataType::Utf8, true)
+                    .with_metadata(meta(&[("note", "0101901234")])),
+                Field::new("visit", DataType::Utf8, true)
+                    .with_metadata(meta(&[("source", "ward 7")])),
+            ],
+            meta(&[("origin", "hospital X, extract of patients"), ("pandas", "{}")]),
+        );
+        let mut spec = Spec {
+            column: 0,
+            namespace: Namespace::Id(Scheme::Dk),
+            parse_options: ParseOptions::default(),
+            format: OutputFormat::default(),
+            derived: Derived::default(),
+            zero_pad: None,
+            keep_metadata: Vec::new(),
+        };
+        let out = output_schema(&input, &spec, Path::new("in.parquet")).unwrap();
+        assert!(out.metadata().is_empty());
+        assert!(out.fields().iter().all(|f| f.metadata().is_empty()));
+        spec.keep_metadata = vec!["pandas".into()];
+        let out = output_schema(&input, &spec, Path::new("in.parquet")).unwrap();
+        assert_eq!(out.metadata(), &meta(&[("pandas", "{}")]));
     }
 }

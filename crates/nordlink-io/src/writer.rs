@@ -184,10 +184,15 @@ impl TableWriter {
                 Sink::Csv(Box::new(w))
             }
             Format::Parquet => {
+                // The schema's own metadata (what a command chose to carry over) goes into
+                // the footer as plain entries too, beside the provenance.
+                let carried = schema.metadata().iter().map(|(k, v)| (k.clone(), v.clone()));
                 let kv = options.provenance.iter().flat_map(Provenance::to_key_values);
                 let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
-                    .set_key_value_metadata(Some(kv.map(|(k, v)| KeyValue::new(k, v)).collect()))
+                    .set_key_value_metadata(Some(
+                        carried.chain(kv).map(|(k, v)| KeyValue::new(k, v)).collect(),
+                    ))
                     .set_created_by(format!("nordlink {}", env!("CARGO_PKG_VERSION")));
                 for name in &options.random_columns {
                     let col = ColumnPath::from(name.as_str());

@@ -42,6 +42,7 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         format,
         derived,
         zero_pad,
+        keep_metadata: args.keep_metadata.clone(),
     };
     spec.check(&args.output)?;
     let schema = output_schema(&reader.schema(), &spec, input)?;

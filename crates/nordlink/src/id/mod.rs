@@ -201,7 +201,7 @@ pub fn parse_with(
     let s = prepare(input.as_bytes())?;
     match scheme {
         Scheme::Dk => dk::parse(s),
-        Scheme::Se => se::parse(s, options.reference_date.year()),
+        Scheme::Se => se::parse(s, options.reference_date),
         Scheme::No => no::parse(s),
         Scheme::Fi => fi::parse(s),
         Scheme::Is => is::parse(s),

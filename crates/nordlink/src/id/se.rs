@@ -15,7 +15,8 @@ fn luhn_ok(d: &[u8; 10]) -> bool {
     sum.is_multiple_of(10)
 }
 
-pub(super) fn parse(s: &[u8], reference_year: u16) -> Result<NationalId, ParseError> {
+pub(super) fn parse(s: &[u8], reference: crate::Date) -> Result<NationalId, ParseError> {
+    let reference_year = reference.year();
     // The length decides between the 10-digit (YYMMDD) and 12-digit (YYYYMMDD) families.
     let (century, d) = match s.len() {
         12 | 13 => {
@@ -38,6 +39,13 @@ pub(super) fn parse(s: &[u8], reference_year: u16) -> Result<NationalId, ParseEr
             }
             if sep == Some(b'+') {
                 year = year.saturating_sub(100);
+            } else {
+                // A birth date after the reference date is someone born a century earlier
+                // (no one is registered before birth).
+                let (month, day) = (two(d[2], d[3]), two(d[4], d[5]) % 60);
+                if (year, month, day) > (reference_year, reference.month(), reference.day()) {
+                    year = year.saturating_sub(100);
+                }
             }
             (year - yy, d)
         }
@@ -64,4 +72,42 @@ pub(super) fn parse(s: &[u8], reference_year: u16) -> Result<NationalId, ParseEr
         *o = v + b'0';
     }
     Ok(NationalId::new(Scheme::Se, kind, &norm, Some(birth), Some(Sex::from_parity(d[8]))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ParseOptions, parse_with};
+    use super::*;
+    use crate::Date;
+
+    fn at(reference: (u16, u8, u8), input: &str) -> Result<NationalId, ParseError> {
+        let (y, m, d) = reference;
+        parse_with(
+            Scheme::Se,
+            input,
+            &ParseOptions::with_reference_date(Date::new(y, m, d).unwrap()),
+        )
+    }
+
+    #[test]
+    fn a_birth_date_after_the_reference_takes_the_century_before() {
+        // The check digit that makes 260701-123? valid, found with a late reference.
+        let number = (0..10)
+            .map(|c| format!("260701-123{c}"))
+            .find(|n| at((2026, 12, 31), n).is_ok())
+            .unwrap();
+        let born = |r| at(r, &number).unwrap().birth_date().unwrap().year();
+        assert_eq!(born((2026, 12, 31)), 2026);
+        assert_eq!(born((2026, 7, 1)), 2026, "born on the reference date");
+        assert_eq!(born((2026, 6, 30)), 1926, "not yet born in 2026: 1926");
+        assert_eq!(born((2027, 1, 1)), 2026);
+        // The same for a samordningsnummer (day + 60), and `+` still means a century more.
+        let coordination = (0..10)
+            .map(|c| format!("260761-123{c}"))
+            .find(|n| at((2026, 12, 31), n).is_ok())
+            .unwrap();
+        assert_eq!(at((2026, 6, 30), &coordination).unwrap().birth_date().unwrap().year(), 1926);
+        let plus = number.replace('-', "+");
+        assert_eq!(at((2026, 12, 31), &plus).unwrap().birth_date().unwrap().year(), 1926);
+    }
 }

@@ -251,3 +251,53 @@ fn outputs_and_their_sidecars_never_overwrite_a_key_or_schema() {
     assert_eq!(std::fs::read_to_string(d.path("o.csv.provenance.json")).unwrap(), KAT_KEY);
     assert_eq!(d.listing(), ["in.csv", "k.key", "o.csv.provenance.json", "s.toml"]);
 }
+
+#[test]
+fn shuffle_hides_the_input_order_and_the_mapping_undoes_it() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.write("s.toml", "version = 2\n[[fields]]\nname = \"given\"\nkind = \"given_name\"\n");
+    let mut csv = String::from("given\n");
+    for i in 0..500 {
+        // Sorted by name, as extracts often are; row 250 has a cell too many.
+        if i == 249 {
+            csv.push_str("x,extra\n");
+        } else {
+            csv.push_str(&format!("name{i:03}\n"));
+        }
+    }
+    d.write("in.csv", &csv);
+    let plain = native("s.toml", "in.csv", "plain.csv", &["--rejects", "r1.csv"]);
+    ok(&d, &plain);
+    let args = native(
+        "s.toml",
+        "in.csv",
+        "out.csv",
+        &["--shuffle", "map.csv", "--rejects", "r2.csv", "--anonlink-json", "c.json"],
+    );
+    let err = ok(&d, &args);
+    assert!(err.contains("500 rows read = 499 encoded + 1 rejected"), "{err}");
+    assert_eq!(read_csv(&d.path("r2.csv")), read_csv(&d.path("r1.csv")));
+    let plain = read_csv(&d.path("plain.csv"));
+    let out = read_csv(&d.path("out.csv"));
+    let map = read_csv(&d.path("map.csv"));
+    assert_eq!((out.len(), map.len()), (500, 500));
+    assert_eq!(map[0], ["position", "row"]);
+    // `row` is now the output position; the mapping leads back to the input row, whose
+    // filter is the one the unshuffled run wrote for it.
+    let by_row: std::collections::HashMap<&str, &str> =
+        plain[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    for (k, (o, m)) in out[1..].iter().zip(&map[1..]).enumerate() {
+        assert_eq!(o[0], (k + 1).to_string());
+        assert_eq!(m[0], o[0]);
+        assert_eq!(by_row[m[1].as_str()], o[1], "position {}", o[0]);
+    }
+    // Shuffled: the input rows do not come out in order.
+    let rows: Vec<u64> = map[1..].iter().map(|m| m[1].parse().unwrap()).collect();
+    assert!(rows.windows(2).filter(|w| w[0] < w[1]).count() < 400, "not shuffled");
+    let json = std::fs::read_to_string(d.path("c.json")).unwrap();
+    assert!(json.contains(&format!("[\"{}\"", out[1][1])), "the JSON follows the shuffled order");
+    // The mapping may not overwrite the input.
+    let err = fails(&d, &native("s.toml", "in.csv", "o2.csv", &["--shuffle", "in.csv"]));
+    assert!(err.contains("in.csv"), "{err}");
+}

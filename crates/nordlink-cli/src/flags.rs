@@ -294,6 +294,12 @@ pub(crate) struct EncodeArgs {
     /// Also write anonlink's CLK JSON (`{"clks": [...]}`) of the encoded rows, in order.
     #[arg(long, value_name = "FILE")]
     pub(crate) anonlink_json: Option<PathBuf>,
+    /// Write the output rows in a random order (the OS's random source), so an extract
+    /// sorted by name or identifier does not pass that order on; the `row` column then
+    /// holds the output position, and MAPPING.csv (`position,row`: back to the input row)
+    /// stays with you. Holds every encoded row in memory (at most 20 M).
+    #[arg(long, value_name = "MAPPING.csv")]
+    pub(crate) shuffle: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -155,6 +155,15 @@ impl Outputs {
         Ok(())
     }
 
+    /// Writes rows held back until the end (`encode --shuffle`), counting them as read
+    /// now.
+    fn add_written(&mut self, output: &RecordBatch) -> anyhow::Result<()> {
+        self.table.write(output)?;
+        self.read += output.num_rows() as u64;
+        self.bar.inc(output.num_rows() as u64);
+        Ok(())
+    }
+
     /// Renames the files into place and prints the summary line.
     fn finish(self) -> anyhow::Result<()> {
         self.bar.finish_and_clear();

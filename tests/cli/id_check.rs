@@ -116,11 +116,15 @@ fn reference_date_decides_the_swedish_century() {
             "--output",
             "b.csv",
             "--reference-date",
-            "2012-01-01",
+            "2012-05-12",
         ],
     );
+    // Born 12 May 2012 only once that day has come; before it, a century earlier.
     assert_eq!(read_csv(&d.path("a.csv"))[1][2], "191205128919");
     assert_eq!(read_csv(&d.path("b.csv"))[1][2], "201205128919");
+    let args = ["id", "check", "--scheme", "se", "--input", "in.csv", "--column", "pnr"];
+    ok(&d, &[&args[..], &["--output", "c.csv", "--reference-date", "2012-05-11"]].concat());
+    assert_eq!(read_csv(&d.path("c.csv"))[1][2], "191205128919");
 }
 
 #[test]

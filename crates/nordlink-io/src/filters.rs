@@ -174,13 +174,7 @@ pub fn read_filter_columns(
     let mut arenas: Vec<Option<FilterArena>> = columns.iter().map(|_| None).collect();
     for batch in reader {
         let batch = batch?;
-        if let Some((row, problem)) = batch.problems.first() {
-            return Err(IoError::Csv {
-                path: path.to_owned(),
-                row: Some(batch.row_number(*row)),
-                message: problem.to_string(),
-            });
-        }
+        batch.require_whole(path)?;
         let take = batch.data.num_rows().min(limit - rows.len());
         let data = batch.data.slice(0, take);
         let numbers = arrow_cast::cast(data.column(row_index), &DataType::UInt64)

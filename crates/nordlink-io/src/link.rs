@@ -85,13 +85,7 @@ impl EncodedInput {
         for batch in reader {
             let batch = batch?;
             // A record that cannot be read whole cannot be linked, nor silently dropped.
-            if let Some((row, problem)) = batch.problems.first() {
-                return Err(IoError::Csv {
-                    path: path.to_owned(),
-                    row: Some(batch.row_number(*row)),
-                    message: problem.to_string(),
-                });
-            }
+            batch.require_whole(path)?;
             let column = batch.data.column(clk);
             if column.is_empty() {
                 continue;

@@ -37,6 +37,22 @@ pub struct InputBatch {
 }
 
 impl InputBatch {
+    /// An error naming the first row that could not be read whole, for readers that
+    /// cannot report a row and go on (linkage inputs, where every record must be whole).
+    ///
+    /// # Errors
+    /// [`IoError::Csv`] naming the file and row.
+    pub fn require_whole(&self, path: &Path) -> Result<(), IoError> {
+        match self.problems.first() {
+            Some((row, problem)) => Err(IoError::Csv {
+                path: path.to_owned(),
+                row: Some(self.row_number(*row)),
+                message: problem.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The 1-based row number of row `index` of this batch.
     pub fn row_number(&self, index: usize) -> u64 {
         self.first_row + index as u64

@@ -84,9 +84,12 @@ fn se() -> impl Strategy<Value = (String, Vec<String>)> {
         let ten = format!("{nine}{}", se_luhn(&nine));
         let twelve = format!("{}{ten}", y / 100);
         let mut all = spellings(&twelve, 8, &["-", " "]);
-        if y > REF_YEAR - 100 {
+        // Ten digits name the latest such date on or before the reference date (1 June),
+        // a century earlier with `+`; a later date has no ten-digit spelling.
+        let reference = (REF_YEAR, 6, 1);
+        if (y, m, d) > (REF_YEAR - 100, 6, 1) && (y, m, d) <= reference {
             all.extend(spellings(&ten, 6, &["-", " "]));
-        } else {
+        } else if (y, m, d) > (REF_YEAR - 200, 6, 1) && (y, m, d) <= (REF_YEAR - 100, 6, 1) {
             all.push(format!("{}+{}", &ten[..6], &ten[6..]));
         }
         (twelve, all)

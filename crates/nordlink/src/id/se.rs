@@ -37,15 +37,14 @@ pub(super) fn parse(s: &[u8], reference: crate::Date) -> Result<NationalId, Pars
             if year > reference_year {
                 year = year.saturating_sub(100);
             }
+            // A birth date after the reference date is someone born a century earlier (no
+            // one is registered before birth); `+` then marks a century more (100 or older).
+            let (month, day) = (two(d[2], d[3]), two(d[4], d[5]) % 60);
+            if (year, month, day) > (reference_year, reference.month(), reference.day()) {
+                year = year.saturating_sub(100);
+            }
             if sep == Some(b'+') {
                 year = year.saturating_sub(100);
-            } else {
-                // A birth date after the reference date is someone born a century earlier
-                // (no one is registered before birth).
-                let (month, day) = (two(d[2], d[3]), two(d[4], d[5]) % 60);
-                if (year, month, day) > (reference_year, reference.month(), reference.day()) {
-                    year = year.saturating_sub(100);
-                }
             }
             (year - yy, d)
         }
@@ -109,5 +108,7 @@ mod tests {
         assert_eq!(at((2026, 6, 30), &coordination).unwrap().birth_date().unwrap().year(), 1926);
         let plus = number.replace('-', "+");
         assert_eq!(at((2026, 12, 31), &plus).unwrap().birth_date().unwrap().year(), 1926);
+        // Turning 100 on 1 July 2026: `+` from that day, the day before a century earlier.
+        assert_eq!(at((2026, 6, 30), &plus).unwrap().birth_date().unwrap().year(), 1826);
     }
 }

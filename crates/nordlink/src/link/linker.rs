@@ -121,6 +121,13 @@ pub struct Search {
     pub blocking: String,
 }
 
+impl Search {
+    /// The search of an empty input: nothing compared, nothing found.
+    fn nothing(threshold: ChosenThreshold) -> Self {
+        Self { threshold, pairs: Vec::new(), comparisons: 0.0, blocking: "none".into() }
+    }
+}
+
 /// A finished linkage of two inputs.
 #[derive(Clone, Debug)]
 pub struct Linkage {
@@ -190,12 +197,7 @@ impl Linker {
         // A file without records has no filter length of its own (its arena's is a
         // placeholder): it links to nothing, whatever the other input's length.
         if left.is_empty() || right.is_empty() {
-            return Ok(Search {
-                threshold,
-                pairs: Vec::new(),
-                comparisons: 0.0,
-                blocking: "none".into(),
-            });
+            return Ok(Search::nothing(threshold));
         }
         let lsh = match self.blocking {
             Blocking::Lsh => true,
@@ -253,12 +255,7 @@ impl Linker {
         name: &str,
     ) -> Result<Search, LinkError> {
         if left.is_empty() || right.is_empty() {
-            return Ok(Search {
-                threshold,
-                pairs: Vec::new(),
-                comparisons: 0.0,
-                blocking: "none".into(),
-            });
+            return Ok(Search::nothing(threshold));
         }
         let (pairs, stats) =
             candidates_by_key(left, right, keys, self.measure, threshold.value, self.kernel)?;

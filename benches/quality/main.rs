@@ -26,6 +26,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use nordlink::SecretKey;
+use nordlink::assess::assess;
 use nordlink::clk::{AnyEncoder, EncoderSecret, FilterArena};
 use nordlink::id::Scheme;
 use nordlink::link::{
@@ -48,6 +49,8 @@ struct Data {
     left: FilterArena,
     right: FilterArena,
     truth: Vec<(u32, u32)>,
+    /// The left register's cells in schema field order, for `assess`.
+    left_cells: Vec<Vec<Option<String>>>,
 }
 
 /// A linkage's quality and cost.
@@ -81,21 +84,15 @@ fn build(people: usize, movers: f64, level: Level, seed: u64, schema: &str) -> D
     .unwrap();
     let columns: Vec<String> =
         encoder.columns().into_iter().map(|c| c.unwrap_or_default().to_owned()).collect();
+    let left_cells = population.registers[0]
+        .iter()
+        .map(|row| columns.iter().map(|c| Some(cell(row, c).to_owned())).collect())
+        .collect();
     let arenas: Vec<FilterArena> = population
         .registers
         .iter()
         .map(|rows| {
-            let encoded = encoder.encode_many(rows, |row, f| {
-                let r = &row.record;
-                Some(match columns[f].as_str() {
-                    "given_name" => r.given.as_str(),
-                    "surname" => r.surname.as_str(),
-                    "birth_date" => r.born.as_str(),
-                    "sex" => r.sex.as_str(),
-                    "municipality" => r.place.as_str(),
-                    other => panic!("the benchmark has no column {other}"),
-                })
-            });
+            let encoded = encoder.encode_many(rows, |row, f| Some(cell(row, &columns[f])));
             let mut arena = FilterArena::with_capacity(encoder.bits(), rows.len()).unwrap();
             for e in encoded {
                 arena.push_filter(&e.unwrap().record).unwrap();
@@ -120,7 +117,20 @@ fn build(people: usize, movers: f64, level: Level, seed: u64, schema: &str) -> D
         })
         .collect();
     let [left, right]: [FilterArena; 2] = arenas.try_into().ok().unwrap();
-    Data { left, right, truth }
+    Data { left, right, truth, left_cells }
+}
+
+/// A register row's value for a schema column.
+fn cell<'a>(row: &'a nordlink_synth::population::Row, column: &str) -> &'a str {
+    let r = &row.record;
+    match column {
+        "given_name" => &r.given,
+        "surname" => &r.surname,
+        "birth_date" => &r.born,
+        "sex" => &r.sex,
+        "municipality" => &r.place,
+        other => panic!("the benchmark has no column {other}"),
+    }
 }
 
 fn quality(matches: &[Candidate], truth: &[(u32, u32)]) -> Quality {
@@ -320,24 +330,36 @@ fn main() {
     let _ = writeln!(
         md,
         "Default corruption, greedy, automatic threshold; the schema is changed one option at \
-         a time. What each hardening step defends against: docs/schema.md.\n"
+         a time. Beside the linkage figures, what `nordlink assess`'s keyless attacks recover \
+         from the Swedish register's filters (upper bounds; method in docs/privacy.md). What \
+         each hardening step defends against: docs/schema.md.\n"
     );
     let _ = writeln!(
         md,
-        "| schema | overlap | auto threshold | **F1 (auto)** | oracle threshold | oracle F1 |"
+        "| schema | overlap | auto threshold | **F1 (auto)** | oracle threshold | oracle F1 | \
+         given names re-identified | surnames re-identified | singled out |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for (name, schema) in schemas() {
         for movers in [0.1, 0.5] {
             let data = build(people, movers, Level::Default, seed, &schema);
             let got = run(&data, &auto());
             let (bt, bq) = best(&curve(&data));
+            // The keyless attacks on the left register's filters (docs/privacy.md).
+            let parsed = nordlink::clk::Schema::parse(&schema).unwrap();
+            let attack = assess(&parsed, &data.left_cells, &data.left, None).unwrap();
+            let field = |n: &str| {
+                attack.fields.iter().find(|f| f.name == n).map_or(0.0, |f| f.reidentified_share)
+            };
             let _ = writeln!(
                 md,
-                "| {name} | {movers} | {:.3} | **{:.4}** | {bt:.2} | {:.4} |",
+                "| {name} | {movers} | {:.3} | **{:.4}** | {bt:.2} | {:.4} | {:.1} % | {:.1} % | {:.1} % |",
                 got.threshold,
                 got.quality.f1(),
-                bq.f1()
+                bq.f1(),
+                100.0 * field("given_name"),
+                100.0 * field("surname"),
+                100.0 * attack.reidentified_share
             );
             eprintln!(
                 "schema {name} overlap {movers}: auto F1 {:.4}, oracle {:.4}",

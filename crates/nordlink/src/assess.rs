@@ -36,8 +36,12 @@ pub const MIN_SUPPORT: usize = 20;
 /// Precision at which a token's signature exposes it.
 pub const EXPOSED_PRECISION: f64 = 0.9;
 
-/// Share of a token's records that must agree on a bit for it to join the signature.
-const SIGNATURE_AGREEMENT: f64 = 0.99;
+/// Share of a token's records that must agree on a bit for it to join the signature:
+/// below 1 so that bits flipped at random (randomised response) do not hide it.
+const SIGNATURE_AGREEMENT: f64 = 0.9;
+
+/// Share of a signature's positions a filter must agree with to show the token.
+const MATCH_AGREEMENT: f64 = 0.85;
 
 /// What the attacks recovered for one field.
 #[derive(Clone, Debug, PartialEq)]
@@ -188,18 +192,22 @@ struct Pattern {
 }
 
 /// One token's signature: bit positions set, and bit positions clear, in at least
-/// [`SIGNATURE_AGREEMENT`] of the records holding it.
+/// [`SIGNATURE_AGREEMENT`] of the records holding it (and the opposite in at least half of
+/// the others).
 struct Signature {
     set: Vec<u64>,
     clear: Vec<u64>,
 }
 
 impl Signature {
+    /// Whether a filter agrees with at least [`MATCH_AGREEMENT`] of the positions.
     fn matches(&self, words: &[u64]) -> bool {
-        words
-            .iter()
-            .zip(self.set.iter().zip(&self.clear))
-            .all(|(w, (s, c))| w & s == *s && w & c == 0)
+        let (mut agree, mut size) = (0u32, 0u32);
+        for (w, (s, c)) in words.iter().zip(self.set.iter().zip(&self.clear)) {
+            agree += (w & s).count_ones() + (!w & c).count_ones();
+            size += s.count_ones() + c.count_ones();
+        }
+        f64::from(agree) >= MATCH_AGREEMENT * f64::from(size)
     }
 }
 
@@ -257,7 +265,7 @@ fn pattern_mining(
         }
         let held = u32::try_from(learn.len()).unwrap_or(u32::MAX);
         let others = even.saturating_sub(held).max(1);
-        // 99 % of a u32 count, rounded up: never above the count itself.
+        // 90 % of a u32 count, rounded up: never above the count itself.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let need = (SIGNATURE_AGREEMENT * f64::from(held)).ceil() as u32;
         let mut sig = Signature { set: vec![0; words], clear: vec![0; words] };

@@ -7,7 +7,7 @@
 //!
 //! * **Pattern mining** (Christen et al. 2017–2018, Vidanage et al. 2019–2020): frequent
 //!   tokens (q-grams, date parts) leave a *signature* in the filters, bit positions that
-//!   are always set (or, after `balance`, always clear) when the token is present. The
+//!   are nearly always set (or, after `balance`, clear) when the token is present. The
 //!   published attacks find such positions from bit co-occurrence and public q-gram
 //!   frequencies; here the signature is read off with the truth, which is what those
 //!   attacks reach when they succeed. A token is *exposed* when its signature predicts its

@@ -21,11 +21,11 @@
 //!
 //! A record is *singled out* when the values re-identified from its filters (by either
 //! attack) occur in no other record. Also reported: the correlation between a record's
-//! filter popcount and the total length of its values (a length leak).
+//! filter popcount and its number of tokens (the values' length, for q-grams).
 
 use std::collections::HashMap;
 
-use crate::clk::{Field, FilterArena, Schema, normalise};
+use crate::clk::{Field, FilterArena, Schema};
 
 /// Most frequent tokens tried per field.
 pub const TOKENS_TRIED: usize = 300;
@@ -48,7 +48,8 @@ const MATCH_AGREEMENT: f64 = 0.85;
 pub struct FieldAssessment {
     /// The field's name.
     pub name: String,
-    /// Distinct (normalised) values in the plaintext.
+    /// Distinct values in the plaintext, as the encoder sees them (equal token sets are one
+    /// value).
     pub distinct_values: usize,
     /// Tokens whose signature was tried, and those it exposed.
     pub tokens_tried: usize,
@@ -72,7 +73,8 @@ pub struct Assessment {
     pub fields: Vec<FieldAssessment>,
     /// Share of records singled out by the values re-identified from their filters.
     pub reidentified_share: f64,
-    /// Pearson correlation of record popcount and the total length of its values.
+    /// Pearson correlation of record popcount and the record's number of tokens (for
+    /// q-grams, the values' length plus one each): a length leak.
     pub popcount_length_correlation: f64,
 }
 
@@ -94,25 +96,20 @@ pub enum AssessError {
     FieldMismatch,
 }
 
-/// The normalised value of a cell and its tokens, as the encoder makes them (without the
-/// key); `None` for a missing or invalid value.
-fn value_tokens(field: &Field, raw: &str) -> Option<(String, Vec<String>)> {
-    if field.missing_values().iter().any(|m| m == raw.trim()) {
-        return None;
-    }
-    let v = normalise(field.normalisers(), raw);
-    if v.is_empty() {
-        return None;
-    }
-    let v = match &field.date_format {
-        Some(fmt) => fmt.parse(&v)?.to_string(),
-        None => v,
-    };
+/// A cell's dictionary key and tokens, exactly as the encoder makes them (no key needed);
+/// `None` for a value that sets no bits (missing, or invalid under `missing`) or that the
+/// encoder would reject. Values with equal token sets give equal filter bits, so the
+/// sorted tokens are the value as far as any attack can tell.
+fn value_tokens(field: &Field, raw: &str) -> Option<(String, usize)> {
     let mut tokens = Vec::new();
-    field.tokeniser().tokens(&v, &mut tokens).ok()?;
+    field.tokens(raw, &mut tokens).ok()?;
+    if tokens.is_empty() {
+        return None;
+    }
+    let count = tokens.len();
     tokens.sort();
     tokens.dedup();
-    Some((v, tokens))
+    Some((tokens.join("\u{0}"), count))
 }
 
 /// Runs the attacks. `cells[r][f]` is record `r`'s raw cell for schema field `f`;
@@ -148,11 +145,12 @@ pub fn assess(
         let mut ids = Vec::with_capacity(n);
         for (r, row) in cells.iter().enumerate() {
             let parsed = row[f].as_deref().and_then(|raw| value_tokens(field, raw));
-            ids.push(parsed.map(|(v, tokens)| {
-                lengths[r] += v.chars().count();
+            ids.push(parsed.map(|(key, count)| {
+                lengths[r] += count;
                 let next = u32::try_from(dictionary.len()).unwrap_or(u32::MAX);
-                *dictionary.entry(v).or_insert_with(|| {
-                    tokens_of.push(tokens);
+                *dictionary.entry(key).or_insert_with_key(|key| {
+                    // Sorted: the attack looks tokens up by binary search.
+                    tokens_of.push(key.split('\u{0}').map(str::to_owned).collect());
                     next
                 })
             }));
@@ -246,6 +244,7 @@ fn pattern_mining(
         }
     }
     let even = u32::try_from(n.div_ceil(2)).unwrap_or(u32::MAX);
+    let mut ones = vec![0u32; bits];
     let mut exposed: Vec<&str> = Vec::new();
     // Record → exposed tokens its filter shows.
     let mut shown: Vec<Vec<u16>> = vec![Vec::new(); n];
@@ -253,7 +252,7 @@ fn pattern_mining(
         // The signature is learnt on the even records and judged on the odd ones, so a
         // token held by few records cannot pass by memorising them.
         let learn: Vec<usize> = rs.iter().copied().filter(|r| r % 2 == 0).collect();
-        let mut ones = vec![0u32; bits];
+        ones.fill(0);
         for &r in &learn {
             for (w, word) in filter(r).iter().enumerate() {
                 let mut x = *word;
@@ -384,35 +383,39 @@ fn frequency_alignment(filters: &FilterArena, ids: &[Option<u32>]) -> Vec<bool> 
     out
 }
 
+/// Most distinct sets of re-identified fields for which singling out is counted: each
+/// costs a pass over all records, so this bounds the time whatever the data.
+const MAX_FIELD_SETS: usize = 64;
+
 /// Share of records whose re-identified values (fields with `found`) occur together in no
-/// other record.
+/// other record. Only the [`MAX_FIELD_SETS`] most common sets of re-identified fields are
+/// counted (records with a rarer set count as not singled out: a lower bound there).
 fn singled_out(found: &[Vec<bool>], ids: &[Vec<Option<u32>>]) -> f64 {
     let n = found.first().map_or(0, Vec::len);
     if n == 0 {
         return 0.0;
     }
-    let mask = |r: usize| -> u64 {
-        found.iter().enumerate().filter(|(_, f)| f[r]).fold(0, |m, (i, _)| m | 1 << (i % 64))
-    };
-    let project = |r: usize, m: u64| -> Vec<Option<u32>> {
-        (0..found.len()).filter(|i| m & (1 << (i % 64)) != 0).map(|i| ids[i][r]).collect()
-    };
-    let mut by_mask: HashMap<u64, HashMap<Vec<Option<u32>>, usize>> = HashMap::new();
-    let masks: Vec<u64> = (0..n).map(mask).collect();
-    for &m in &masks {
-        by_mask.entry(m).or_default();
+    let set_of = |r: usize| -> Vec<usize> { (0..found.len()).filter(|&f| found[f][r]).collect() };
+    let project =
+        |r: usize, set: &[usize]| -> Vec<Option<u32>> { set.iter().map(|&f| ids[f][r]).collect() };
+    let sets: Vec<Vec<usize>> = (0..n).map(set_of).collect();
+    let mut frequency: HashMap<&[usize], usize> = HashMap::new();
+    for s in sets.iter().filter(|s| !s.is_empty()) {
+        *frequency.entry(s.as_slice()).or_default() += 1;
     }
-    for (m, counts) in &mut by_mask {
-        if *m == 0 {
-            continue;
-        }
+    let mut common: Vec<(&[usize], usize)> = frequency.into_iter().collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    common.truncate(MAX_FIELD_SETS);
+    let mut single = 0;
+    for (set, _) in common {
+        let mut counts: HashMap<Vec<Option<u32>>, usize> = HashMap::new();
         for r in 0..n {
-            *counts.entry(project(r, *m)).or_default() += 1;
+            *counts.entry(project(r, set)).or_default() += 1;
         }
+        single += (0..n)
+            .filter(|&r| sets[r].as_slice() == set && counts.get(&project(r, set)) == Some(&1))
+            .count();
     }
-    let single = (0..n)
-        .filter(|&r| masks[r] != 0 && by_mask[&masks[r]].get(&project(r, masks[r])) == Some(&1))
-        .count();
     single as f64 / n as f64
 }
 

@@ -97,6 +97,8 @@ pub struct Encoder {
     field_keys: Vec<Zeroizing<[u8; 32]>>,
     hardener: Hardener,
     words: usize,
+    /// Entries each value and token memo may hold ([`memo_capacity`]).
+    memo_caps: (usize, usize),
 }
 
 impl std::fmt::Debug for Encoder {
@@ -136,6 +138,89 @@ impl std::fmt::Debug for EncodeCache {
     }
 }
 
+/// A field's values as the encoder reads them (no key involved): shared with the attacks
+/// of [`assess`](crate::assess), which must see exactly the encoder's tokens.
+impl Field {
+    /// The value to tokenise, or `None` when it is missing and skipped. A value that fails
+    /// the date format is handled here by the field's [`Invalid`] policy.
+    fn prepare(&self, raw: &str) -> Result<Option<Prepared>, EncodeError> {
+        let field = self;
+        let mut raw = raw;
+        if field.missing_values.iter().any(|m| m == raw.trim()) {
+            match &field.missing {
+                Missing::Skip => return Ok(None),
+                Missing::Reject => {
+                    return Err(EncodeError::MissingValue { field: field.name.clone() });
+                }
+                Missing::Replace(v) => raw = v,
+            }
+        }
+        let v = normalise(&field.normalise, raw);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let Some(fmt) = &field.date_format else { return Ok(Some(Prepared::Valid(v))) };
+        if let Some(date) = fmt.parse(&v) {
+            return Ok(Some(Prepared::Valid(date.to_string())));
+        }
+        let parts = fmt.parts(&v);
+        Ok(match field.invalid {
+            Invalid::Reject => {
+                return Err(EncodeError::invalid(&field.name, ValueProblem::BadDate));
+            }
+            Invalid::Missing => Some(Prepared::Dropped),
+            Invalid::Text => Some(Prepared::Text(v)),
+            Invalid::Partial => {
+                Some(parts.map_or(Prepared::Dropped, |(y, m, d)| Prepared::Parts(y, m, d)))
+            }
+        })
+    }
+
+    /// Appends the tokens of a raw cell to `out`, as the encoder hashes them: the missing
+    /// and `invalid` policies applied. Returns the problem of a value that failed its format
+    /// and was encoded anyway; `None` for a valid or missing one.
+    ///
+    /// # Errors
+    /// [`EncodeError`] when the policies reject the record.
+    pub(crate) fn tokens(
+        &self,
+        raw: &str,
+        out: &mut Vec<String>,
+    ) -> Result<Option<ValueProblem>, EncodeError> {
+        let field = self;
+        Ok(match self.prepare(raw)? {
+            None => None,
+            Some(Prepared::Dropped) => Some(ValueProblem::BadDate),
+            Some(Prepared::Valid(value)) => {
+                let start = out.len();
+                match field.tokeniser.tokens(&value, out) {
+                    Ok(()) => None,
+                    Err(problem) => {
+                        out.truncate(start);
+                        match field.invalid {
+                            Invalid::Reject => {
+                                return Err(EncodeError::invalid(&field.name, problem));
+                            }
+                            Invalid::Text => invalid_text_tokens(&value, out),
+                            // `partial` is for dates, whose format was checked above.
+                            Invalid::Missing | Invalid::Partial => {}
+                        }
+                        Some(problem)
+                    }
+                }
+            }
+            Some(Prepared::Text(value)) => {
+                invalid_text_tokens(&value, out);
+                Some(ValueProblem::BadDate)
+            }
+            Some(Prepared::Parts(y, m, d)) => {
+                date_tokens(y, m, d, out);
+                Some(ValueProblem::BadDate)
+            }
+        })
+    }
+}
+
 impl Encoder {
     /// Derives the field and hardening keys.
     pub fn new(schema: Schema, master: &SecretKey) -> Self {
@@ -147,7 +232,8 @@ impl Encoder {
         let hardener = Hardener::new(&schema.hardening, schema.bits, &permute, rr);
         let words = schema.bits / 64;
         let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self { id, key_id: master.id(), schema, field_keys, hardener, words }
+        let memo_caps = (memo_capacity(words, VALUE_MEMO_LIMIT), memo_capacity(words, usize::MAX));
+        Self { id, key_id: master.id(), schema, field_keys, hardener, words, memo_caps }
     }
 
     /// The schema.
@@ -180,7 +266,7 @@ impl Encoder {
             Some(s) => {
                 let field = &self.schema.fields[s.field];
                 let raw = value(s.field).unwrap_or("");
-                let v = self.prepare(field, raw)?.map(Prepared::salt).unwrap_or_default();
+                let v = field.prepare(raw)?.map(Prepared::salt).unwrap_or_default();
                 if s.year_only { v.get(..4).unwrap_or_default().to_owned() } else { v }
             }
         };
@@ -213,7 +299,7 @@ impl Encoder {
                     let (m, problem) =
                         self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
                     invalid.extend(problem.map(|p| (i, p)));
-                    if memo.len() < memo_capacity(self.words, VALUE_MEMO_LIMIT) {
+                    if memo.len() < self.memo_caps.0 {
                         memo.insert(key.to_owned(), (m.clone(), problem));
                     }
                     computed = m;
@@ -236,40 +322,6 @@ impl Encoder {
         BloomFilter::from_words(&words, self.schema.output_bits())
     }
 
-    /// The value to tokenise, or `None` when it is missing and skipped. A value that fails
-    /// the date format is handled here by the field's [`Invalid`] policy.
-    fn prepare(&self, field: &Field, raw: &str) -> Result<Option<Prepared>, EncodeError> {
-        let mut raw = raw;
-        if field.missing_values.iter().any(|m| m == raw.trim()) {
-            match &field.missing {
-                Missing::Skip => return Ok(None),
-                Missing::Reject => {
-                    return Err(EncodeError::MissingValue { field: field.name.clone() });
-                }
-                Missing::Replace(v) => raw = v,
-            }
-        }
-        let v = normalise(&field.normalise, raw);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        let Some(fmt) = &field.date_format else { return Ok(Some(Prepared::Valid(v))) };
-        if let Some(date) = fmt.parse(&v) {
-            return Ok(Some(Prepared::Valid(date.to_string())));
-        }
-        let parts = fmt.parts(&v);
-        Ok(match field.invalid {
-            Invalid::Reject => {
-                return Err(EncodeError::invalid(&field.name, ValueProblem::BadDate));
-            }
-            Invalid::Missing => Some(Prepared::Dropped),
-            Invalid::Text => Some(Prepared::Text(v)),
-            Invalid::Partial => {
-                Some(parts.map_or(Prepared::Dropped, |(y, m, d)| Prepared::Parts(y, m, d)))
-            }
-        })
-    }
-
     /// The field's bits for one value, and the problem when the value failed its format
     /// and the field's [`Invalid`] policy encoded it anyway.
     fn field_mask(
@@ -282,31 +334,7 @@ impl Encoder {
     ) -> Result<(Mask, Option<ValueProblem>), EncodeError> {
         let mut mask = vec![0u64; self.words].into_boxed_slice();
         let mut tokens = Vec::new();
-        let problem = match self.prepare(field, raw)? {
-            None => None,
-            Some(Prepared::Dropped) => Some(ValueProblem::BadDate),
-            Some(Prepared::Valid(value)) => match field.tokeniser.tokens(&value, &mut tokens) {
-                Ok(()) => None,
-                Err(problem) => {
-                    tokens.clear();
-                    match field.invalid {
-                        Invalid::Reject => return Err(EncodeError::invalid(&field.name, problem)),
-                        Invalid::Text => invalid_text_tokens(&value, &mut tokens),
-                        // `partial` is for dates, whose format was checked above.
-                        Invalid::Missing | Invalid::Partial => {}
-                    }
-                    Some(problem)
-                }
-            },
-            Some(Prepared::Text(value)) => {
-                invalid_text_tokens(&value, &mut tokens);
-                Some(ValueProblem::BadDate)
-            }
-            Some(Prepared::Parts(y, m, d)) => {
-                date_tokens(y, m, d, &mut tokens);
-                Some(ValueProblem::BadDate)
-            }
-        };
+        let problem = field.tokens(raw, &mut tokens)?;
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
         let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
         for (t, token) in tokens.into_iter().enumerate() {
@@ -318,7 +346,7 @@ impl Encoder {
                 }
             };
             let memo_key = (k, salt.to_owned(), token);
-            let full = memo.len() >= memo_capacity(self.words, usize::MAX);
+            let full = memo.len() >= self.memo_caps.1;
             let computed;
             let m: &Mask = match memo.entry(memo_key) {
                 Entry::Occupied(e) => e.into_mut(),

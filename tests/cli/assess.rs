@@ -35,6 +35,14 @@ fn encoded(d: &Dir, filter: &str) {
     );
 }
 
+/// `nordlink assess` of `e.parquet` under `s.toml` against `plaintext`, then `extra`.
+fn assess_args<'a>(plaintext: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["assess", "--plaintext", plaintext, "--encoded", "e.parquet", "--schema", "s.toml"];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn json(d: &Dir) -> serde_json::Value {
     let o = nordlink(
         d,
@@ -72,42 +80,16 @@ fn assess_reports_what_the_attacks_recover() {
         "{salted}"
     );
     // Markdown report; an output that is not .md, or that names an input, is refused.
-    let err = ok(
-        &d,
-        &[
-            "assess",
-            "--plaintext",
-            "in.csv",
-            "--encoded",
-            "e.parquet",
-            "--schema",
-            "s.toml",
-            "--report",
-            "r.md",
-        ],
-    );
+    let err = ok(&d, &assess_args("in.csv", &["--report", "r.md"]));
     assert!(err.contains("r.md"), "{err}");
     assert!(std::fs::read_to_string(d.path("r.md")).unwrap().contains("| given |"));
-    let args = [
-        "assess",
-        "--plaintext",
-        "in.csv",
-        "--encoded",
-        "e.parquet",
-        "--schema",
-        "s.toml",
-        "--report",
-    ];
-    let err = fails(&d, &[&args[..], &["r.txt"]].concat());
+    let err = fails(&d, &assess_args("in.csv", &["--report", "r.txt"]));
     assert!(err.contains("FILE.md"), "{err}");
-    let err = fails(&d, &[&args[..], &["in.csv"]].concat());
+    let err = fails(&d, &assess_args("in.csv", &["--report", "in.csv"]));
     assert!(err.contains("in.csv"), "{err}");
     // The wrong plaintext (fewer rows than were encoded) is an error naming the row.
     d.write("short.csv", "id,given,born\np0,anna,1940-01-10\n");
-    let err = fails(
-        &d,
-        &["assess", "--plaintext", "short.csv", "--encoded", "e.parquet", "--schema", "s.toml"],
-    );
+    let err = fails(&d, &assess_args("short.csv", &[]));
     assert!(err.contains("short.csv") && err.contains("row 2"), "{err}");
     assert!(!err.contains("anna"), "{err}");
 }

@@ -141,6 +141,26 @@ fn a_failed_run_leaves_no_output() {
     }
 }
 
+/// `nordlink pseudonymise` of the `id` column of `in.csv` as opaque values under `key`,
+/// context `p`, into `out.csv`.
+fn opaque_args(key: &str) -> [&str; 13] {
+    [
+        "pseudonymise",
+        "--key",
+        key,
+        "--scheme",
+        "opaque",
+        "--column",
+        "id",
+        "--context",
+        "p",
+        "--input",
+        "in.csv",
+        "--output",
+        "out.csv",
+    ]
+}
+
 fn strs(a: &[String]) -> Vec<&str> {
     a.iter().map(String::as_str).collect()
 }
@@ -153,24 +173,7 @@ fn each_command_refuses_a_key_made_for_the_other_purpose() {
     assert!(std::fs::read_to_string(d.path("p.key")).unwrap().contains("purpose: pseudonymise"));
     d.write("in.csv", "id,sex\nabc,F\n");
     d.write("s.toml", "version = 2\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n");
-    let pseudonymise = |key: &str| {
-        [
-            "pseudonymise",
-            "--key",
-            key,
-            "--scheme",
-            "opaque",
-            "--column",
-            "id",
-            "--context",
-            "p",
-            "--input",
-            "in.csv",
-            "--output",
-            "out.csv",
-        ]
-        .map(str::to_owned)
-    };
+    let pseudonymise = |key: &str| opaque_args(key).map(str::to_owned);
     let encode = |key: &str| {
         ["encode", "--schema", "s.toml", "--key", key, "--input", "in.csv", "--output", "enc.csv"]
             .map(str::to_owned)
@@ -208,21 +211,7 @@ fn key_files_are_private_and_never_overwritten() {
     // A group-readable key is refused, unless the loud flag is given.
     d.write("in.csv", "id\nabc\n");
     std::fs::set_permissions(d.path("k.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
-    let args = [
-        "pseudonymise",
-        "--key",
-        "k.key",
-        "--scheme",
-        "opaque",
-        "--column",
-        "id",
-        "--context",
-        "p",
-        "--input",
-        "in.csv",
-        "--output",
-        "out.csv",
-    ];
+    let args = opaque_args("k.key");
     let err = fails(&d, &args);
     assert!(err.contains("k.key") && err.contains("chmod 600"), "{err}");
     // The library's message names no flag; the binary's hint does.

@@ -10,9 +10,10 @@ use nordlink::SecretKey;
 use nordlink::clk::{EncodeCache, Encoder, FilterArena, Schema};
 use nordlink::link::{Blocking, Linker, Threshold};
 
-/// A schema naming only the fields' kinds: normalisation, tokens and weights come with them.
+/// A schema naming only the fields' kinds: normalisation, tokens and weights come with them,
+/// and version 3 adds its default hardening and birth-year salt.
 const SCHEMA: &str = r#"
-version = 2
+version = 3
 [filter]
 context = "example-linkage-2026"
 [[fields]]

@@ -5,8 +5,10 @@ Written from the documentation alone (docs/schema.md, section "The construction
 `nordlink-clk/1` (normative)" and the schema description above it, docs/formats.md and
 docs/pseudonymisation.md), without reading nordlink's Rust source or
 scripts/clk_vectors.py: it exists to test whether the specification is complete.
-It reads nordlink-schema versions 1 and 2 in TOML (they differ only in the default of a
-field's `invalid` policy, step 5a); clkhash schemas are out of scope.
+It reads nordlink-schema versions 1, 2 and 3 in TOML (1 and 2 differ only in the default
+of a field's `invalid` policy, step 5a; version 3 adds private defaults, the `keyed_flip`
+and `blip` spellings and salts the salt field itself, steps 7 and 10); clkhash schemas
+are out of scope.
 
 Requirements: Python 3.11 (tomllib) and the `blake3` package.
 
@@ -21,7 +23,12 @@ key bytes(range(32)) and compares two frozen files, reporting every line that di
 * tests/fixtures/frozen/nordlink-clk-1.tsv, under the schemas of
   tests/fixtures/frozen/schemas/order.txt (all version 1);
 * tests/fixtures/frozen/nordlink-clk-1-schema-2.tsv, under the schemas of
-  tests/fixtures/frozen/schemas/order-2.txt (version 2 and the `invalid` policies).
+  tests/fixtures/frozen/schemas/order-2.txt (version 2 and the `invalid` policies);
+* tests/fixtures/frozen/nordlink-clk-1-schema-3.tsv, under the schemas of
+  tests/fixtures/frozen/schemas/order-3.txt (version 3).
+
+The repository is the parent of this script's directory, or NORDLINK_ROOT when set (so a
+copy of the script kept elsewhere still reads the fixtures).
 
 A line of either file is `schema<TAB>record index<TAB>` followed by `!field:code` for a
 rejected record, or by the record filter in standard base64, one base64 filter per field
@@ -48,10 +55,11 @@ import unicodedata
 import blake3
 
 # hkdf_sha256 comes from the pseudonym reference implementation, as allowed.
+ROOT = os.environ.get("NORDLINK_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(ROOT, "scripts"))
 from pseudonym_vectors import hkdf_sha256  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FROZEN = os.path.join(ROOT, "tests", "fixtures", "frozen")
 KAT_DIR = os.path.join(ROOT, "tests", "fixtures", "clk-kat")
 MASTER = bytes(range(32))  # the corpus master key, key id a7fbea2583bf3446
@@ -186,6 +194,7 @@ KINDS = {
 NO_KIND = (["trim"], None, 10)
 
 FILTER_KEYS = {"bits", "context", "hashing", "field_filters", "hardening", "salt"}
+FILTER_KEYS_V3 = FILTER_KEYS | {"field_filters_reveal_frequencies"}
 FIELD_KEYS = {"name", "kind", "column", "normalise", "tokenise", "bits_per_token",
               "bits_per_field", "missing_values", "missing", "date_format", "invalid"}
 INVALID_POLICIES = ("reject", "missing", "text", "partial")
@@ -220,7 +229,7 @@ class Field:
         # keeps what it can of a date and drops any other invalid value
         is_date = self.tokenise[0] == "date_parts"
         default = "reject" if version == 1 else ("partial" if is_date else "missing")
-        if version == 1 and "invalid" in t:
+        if version == 1 and "invalid" in t:  # versions 2 and 3 share step 5a
             raise ValueError(f"field {self.name!r}: `invalid` needs version = 2")
         self.invalid = t.get("invalid", default)
         if self.invalid not in INVALID_POLICIES:
@@ -248,24 +257,57 @@ class Schema:
     def __init__(self, text):
         doc = tomllib.loads(text)
         # versions 1 and 2 differ in `invalid`: its default, and version 1 has no such key
-        # (Field)
+        # (Field); version 3 changes the filter's defaults and spellings (below)
         self.version = doc.get("version")
-        if self.version not in (1, 2) or isinstance(self.version, bool):
-            raise ValueError("version must be 1 or 2")
+        if self.version not in (1, 2, 3) or isinstance(self.version, bool):
+            raise ValueError("version must be 1, 2 or 3")
+        v3 = self.version == 3
         f = doc.get("filter", {})
-        unknown = set(f) - FILTER_KEYS
+        unknown = set(f) - (FILTER_KEYS_V3 if v3 else FILTER_KEYS)
         if unknown:
             raise ValueError(f"filter: unknown keys {sorted(unknown)}")
         self.bits = f.get("bits", 1024)
+        if v3 and "context" not in f:
+            raise ValueError("filter: context is required from version 3 (\"\" for none)")
         self.context = f.get("context", "")
         self.hashing = f.get("hashing", "random")
         self.field_filters = f.get("field_filters", False)
-        self.hardening = f.get("hardening", [])
+        if v3 and self.field_filters and f.get("field_filters_reveal_frequencies") is not True:
+            raise ValueError("filter: field_filters needs field_filters_reveal_frequencies = true")
+        # version 3 folds once unless told otherwise (`hardening = []` turns it off)
+        self.hardening = f.get("hardening", [{"xor_fold": 1}] if v3 else [])
+        for step in self.hardening:
+            self._check_step(step)
+        self.fields = [Field(t, self.version) for t in doc["fields"]]
         salt = f.get("salt")
+        if salt is None and v3:
+            # version 3's default: the year of the one birth_date field, if exactly one
+            dates = [t["name"] for t in doc["fields"] if t.get("kind") == "birth_date"]
+            salt = {"field": dates[0], "year_only": True} if len(dates) == 1 else False
+        if salt is not None and salt is not False and not isinstance(salt, dict):
+            raise ValueError("filter: salt must be a table or false")
         self.salt_field = salt["field"] if salt else None
         self.salt_year_only = salt.get("year_only", False) if salt else False
-        self.fields = [Field(t, self.version) for t in doc["fields"]]
+        if self.salt_field is not None:
+            sf = [fd for fd in self.fields if fd.name == self.salt_field]
+            if not sf:
+                raise ValueError(f"filter: salt.field {self.salt_field!r} is no field")
+            if self.salt_year_only and sf[0].tokenise[0] != "date_parts":
+                raise ValueError("filter: salt.year_only needs a date field")
         self.keys = {fd.name: derive(self.context, "field", fd.name) for fd in self.fields}
+
+    def _check_step(self, step):
+        """The spellings of step 10 by version, and the 0..=0.5 bound on flip rates."""
+        if step in ("balance", "rule90", "permute"):
+            return
+        if isinstance(step, dict) and len(step) == 1:
+            (name, value), = step.items()
+            if name == "xor_fold" and 1 <= value <= 8:
+                return
+            flips = ("keyed_flip", "blip") if self.version == 3 else ("randomised_response",)
+            if name in flips and 0 <= value <= 0.5:
+                return
+        raise ValueError(f"filter: hardening step {step!r} not allowed in version {self.version}")
 
 
 def derive(context, purpose, name):
@@ -539,14 +581,20 @@ def harden(schema, bits):
             for _ in range(step["xor_fold"]):
                 L //= 2
                 bits = [bits[p] ^ bits[p + L] for p in range(L)]
-        elif isinstance(step, dict) and "randomised_response" in step:
-            raw = to_bytes(bits)
-            raw += bytes(-len(raw) % 8)  # last word zero-padded
-            # each 8-byte big-endian word written back little-endian = bytes reversed
-            w = b"".join(raw[i:i + 8][::-1] for i in range(0, len(raw), 8))
-            key = derive(schema.context, "randomised-response", "")
-            stream = blake3.blake3(w, key=key).digest(length=3 * L)
-            t = math.floor(step["randomised_response"] * 65536)
+        elif isinstance(step, dict) and set(step) & {"randomised_response", "keyed_flip", "blip"}:
+            # versions 1-2's randomised_response is version 3's keyed_flip; blip draws its
+            # stream from a fresh random key instead (not reproducible, not in the corpus)
+            (name, f), = step.items()
+            if name == "blip":
+                stream = blake3.blake3(b"blip", key=os.urandom(32)).digest(length=3 * L)
+            else:
+                raw = to_bytes(bits)
+                raw += bytes(-len(raw) % 8)  # last word zero-padded
+                # each 8-byte big-endian word written back little-endian = bytes reversed
+                w = b"".join(raw[i:i + 8][::-1] for i in range(0, len(raw), 8))
+                key = derive(schema.context, "randomised-response", "")
+                stream = blake3.blake3(w, key=key).digest(length=3 * L)
+            t = math.floor(f * 65536)
             bits = list(bits)
             for p in range(L):
                 c0, c1, c2 = stream[3 * p:3 * p + 3]
@@ -579,7 +627,15 @@ def encode(schema, cells, invalid=None):
         if code is not None and invalid is not None:
             invalid.append((field.name, code))
         mask = [0] * schema.bits
-        s = "" if field.name == schema.salt_field else salt
+        s = salt
+        if field.name == schema.salt_field:
+            if schema.version < 3:
+                s = ""  # versions 1-2 hash the salt field unsalted
+            elif schema.salt_year_only:
+                toks = [t for t in toks if not t.startswith("y")]  # the year is the salt
+            else:
+                toks = []  # a whole-value salt: the field's information is in the salt
+        # with bits_per_field, counts() spreads the budget over the tokens that remain
         for tok, k in zip(toks, counts(field, len(toks))):
             for p in positions(schema, schema.keys[field.name], s, tok, k):
                 mask[p] = 1
@@ -595,10 +651,12 @@ def encode(schema, cells, invalid=None):
 # --------------------------------------------------------------------------------------
 
 # The frozen files and the schema lists they were produced from, over the same records
-# and master key. The first holds version-1 schemas only, so it never has `?` entries.
+# and master key. The first holds version-1 schemas only, so it never has `?` entries;
+# the third holds version-3 schemas.
 FROZEN_FILES = [
     ("order.txt", "nordlink-clk-1.tsv"),
     ("order-2.txt", "nordlink-clk-1-schema-2.tsv"),
+    ("order-3.txt", "nordlink-clk-1-schema-3.tsv"),
 ]
 
 

@@ -179,28 +179,37 @@ fn auto() -> Linker {
     Linker { threshold: Threshold::Auto(None), ..Linker::default() }
 }
 
-/// Schema variants: (name, schema text).
+/// Schema variants: (name, schema text). Each sets the `[filter]` options it compares
+/// explicitly, so a change of version 3's defaults shows only in the first row.
 fn schemas() -> Vec<(&'static str, String)> {
     let with_filter = |line: &str| SCHEMA.replacen("[filter]\n", &format!("[filter]\n{line}\n"), 1);
     let without_place = {
         let at = SCHEMA.find("[[fields]]\nname = \"municipality\"").unwrap();
         SCHEMA[..at].to_owned()
     };
+    let unsalted = |hardening: &str| with_filter(&format!("hardening = {hardening}\nsalt = false"));
+    let year_salted = |hardening: &str| {
+        with_filter(&format!(
+            "hardening = {hardening}\nsalt = {{ field = \"birth_date\", year_only = true }}"
+        ))
+    };
     vec![
         ("default (`examples/data/synth_schema.toml`)", SCHEMA.to_owned()),
-        ("without municipality", without_place),
-        ("hardening balance + permute", with_filter("hardening = [\"balance\", \"permute\"]")),
-        ("hardening xor_fold = 1", with_filter("hardening = [{ xor_fold = 1 }]")),
-        ("hardening rule90", with_filter("hardening = [\"rule90\"]")),
+        ("no hardening, no salt", unsalted("[]")),
+        ("balance + permute", unsalted("[\"balance\", \"permute\"]")),
+        ("xor_fold = 1", unsalted("[{ xor_fold = 1 }]")),
+        ("rule90 + permute", unsalted("[\"rule90\", \"permute\"]")),
+        ("keyed_flip = 0.05", unsalted("[{ keyed_flip = 0.05 }]")),
+        ("blip = 0.05", unsalted("[{ blip = 0.05 }]")),
+        ("birth-year salt", year_salted("[]")),
+        ("birth-year salt + balance + permute", year_salted("[\"balance\", \"permute\"]")),
+        ("birth-year salt + xor_fold = 1", year_salted("[{ xor_fold = 1 }]")),
         (
-            "hardening randomised_response = 0.05",
-            with_filter("hardening = [{ randomised_response = 0.05 }]"),
+            "birth-year salt + xor_fold = 1 + balance + permute",
+            year_salted("[{ xor_fold = 1 }, \"balance\", \"permute\"]"),
         ),
-        (
-            "birth-year salt",
-            format!("{SCHEMA}\n[filter.salt]\nfield = \"birth_date\"\nyear_only = true\n"),
-        ),
-        ("2048 bits", SCHEMA.replacen("bits = 1024", "bits = 2048", 1)),
+        ("default without municipality", without_place),
+        ("default at 2048 bits", SCHEMA.replacen("bits = 1024", "bits = 2048", 1)),
     ]
 }
 
@@ -220,6 +229,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let write = args.iter().any(|a| a == "--write");
     let quick = args.iter().any(|a| a == "--quick");
+    // Only the schema table (for trying schema options); not with --write.
+    let schemas_only = args.iter().any(|a| a == "--schemas-only") && !write;
     let people: usize = args
         .iter()
         .position(|a| a == "--people")
@@ -235,96 +246,100 @@ fn main() {
         machine()
     );
 
-    // 1. Corruption level x overlap, default schema, automatic threshold.
-    let _ = writeln!(md, "### Corruption level and overlap\n");
-    let _ = writeln!(
-        md,
-        "Default schema, greedy 1-to-1, automatic threshold (`--threshold auto`) against the \
-         oracle (best F1 over thresholds 0.50–0.99 chosen with the ground truth: an upper \
-         bound). Overlap: the share of each register's residents also registered in the \
-         other country.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| corruption | overlap | true links | auto threshold | precision | recall | **F1 (auto)** | oracle threshold | oracle F1 |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-    let mut curves = Vec::new();
-    for level in [Level::None, Level::Low, Level::Default, Level::High] {
-        for movers in [0.1, 0.5, 1.0] {
-            let data = build(people, movers, level, seed, SCHEMA);
-            let got = run(&data, &auto());
-            let c = curve(&data);
-            let (bt, bq) = best(&c);
-            let q = got.quality;
-            let _ = writeln!(
-                md,
-                "| {} | {movers} | {} | {:.3} | {:.4} | {:.4} | **{:.4}** | {bt:.2} | {:.4} |",
-                level_name(level),
-                data.truth.len(),
-                got.threshold,
-                q.precision(),
-                q.recall(),
-                q.f1(),
-                bq.f1()
-            );
-            eprintln!(
-                "level {} overlap {movers}: auto F1 {:.4}, oracle {:.4}",
-                level_name(level),
-                q.f1(),
-                bq.f1()
-            );
-            if movers == 0.5 {
-                curves.push((level_name(level), c, got.threshold));
-            }
-        }
-    }
-    let svg = plot::f1_curves(
-        "F1 against the threshold (overlap 0.5); dots: the automatic threshold",
-        &curves,
-    );
-    let _ =
-        writeln!(md, "\n![F1 against threshold by corruption level](quality/f1-by-level.svg)\n");
-
-    if quick {
-        println!("{md}");
-        return;
-    }
-
-    // 2. Blocking and solver, default level.
-    let _ = writeln!(md, "### Blocking and solver\n");
-    let _ = writeln!(
-        md,
-        "Default corruption, default schema, automatic threshold. Pairs completeness: the \
-         share of true links among the candidates (what blocking lost).\n"
-    );
-    let _ = writeln!(
-        md,
-        "| overlap | blocking | solver | candidates | pairs completeness | precision | recall | F1 | time (s) |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-    for movers in [0.1, 0.5] {
-        let data = build(people, movers, Level::Default, seed, SCHEMA);
-        for (blocking, bname) in
-            [(Blocking::AllPairs, "all pairs"), (Blocking::Lsh, "LSH (recall 0.995)")]
-        {
-            for (solver, sname) in [(Solver::Greedy, "greedy"), (Solver::Optimal, "optimal")] {
-                let got = run(&data, &Linker { blocking, solver, ..auto() });
+    let mut svg = String::new();
+    if !schemas_only {
+        // 1. Corruption level x overlap, default schema, automatic threshold.
+        let _ = writeln!(md, "### Corruption level and overlap\n");
+        let _ = writeln!(
+            md,
+            "Default schema, greedy 1-to-1, automatic threshold (`--threshold auto`) against the \
+             oracle (best F1 over thresholds 0.50–0.99 chosen with the ground truth: an upper \
+             bound). Overlap: the share of each register's residents also registered in the \
+             other country.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| corruption | overlap | true links | auto threshold | precision | recall | **F1 (auto)** | oracle threshold | oracle F1 |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        let mut curves = Vec::new();
+        for level in [Level::None, Level::Low, Level::Default, Level::High] {
+            for movers in [0.1, 0.5, 1.0] {
+                let data = build(people, movers, level, seed, SCHEMA);
+                let got = run(&data, &auto());
+                let c = curve(&data);
+                let (bt, bq) = best(&c);
                 let q = got.quality;
                 let _ = writeln!(
                     md,
-                    "| {movers} | {bname} | {sname} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.2} |",
-                    got.candidates,
-                    got.completeness,
+                    "| {} | {movers} | {} | {:.3} | {:.4} | {:.4} | **{:.4}** | {bt:.2} | {:.4} |",
+                    level_name(level),
+                    data.truth.len(),
+                    got.threshold,
                     q.precision(),
                     q.recall(),
                     q.f1(),
-                    got.seconds
+                    bq.f1()
                 );
+                eprintln!(
+                    "level {} overlap {movers}: auto F1 {:.4}, oracle {:.4}",
+                    level_name(level),
+                    q.f1(),
+                    bq.f1()
+                );
+                if movers == 0.5 {
+                    curves.push((level_name(level), c, got.threshold));
+                }
+            }
+        }
+        svg = plot::f1_curves(
+            "F1 against the threshold (overlap 0.5); dots: the automatic threshold",
+            &curves,
+        );
+        let _ = writeln!(
+            md,
+            "\n![F1 against threshold by corruption level](quality/f1-by-level.svg)\n"
+        );
+
+        if quick {
+            println!("{md}");
+            return;
+        }
+
+        // 2. Blocking and solver, default level.
+        let _ = writeln!(md, "### Blocking and solver\n");
+        let _ = writeln!(
+            md,
+            "Default corruption, default schema, automatic threshold. Pairs completeness: the \
+             share of true links among the candidates (what blocking lost).\n"
+        );
+        let _ = writeln!(
+            md,
+            "| overlap | blocking | solver | candidates | pairs completeness | precision | recall | F1 | time (s) |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        for movers in [0.1, 0.5] {
+            let data = build(people, movers, Level::Default, seed, SCHEMA);
+            for (blocking, bname) in
+                [(Blocking::AllPairs, "all pairs"), (Blocking::Lsh, "LSH (recall 0.995)")]
+            {
+                for (solver, sname) in [(Solver::Greedy, "greedy"), (Solver::Optimal, "optimal")] {
+                    let got = run(&data, &Linker { blocking, solver, ..auto() });
+                    let q = got.quality;
+                    let _ = writeln!(
+                        md,
+                        "| {movers} | {bname} | {sname} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.2} |",
+                        got.candidates,
+                        got.completeness,
+                        q.precision(),
+                        q.recall(),
+                        q.f1(),
+                        got.seconds
+                    );
+                }
             }
         }
     }
-
     // 3. Schema options.
     let _ = writeln!(md, "\n### Schema and hardening options\n");
     let _ = writeln!(
@@ -337,10 +352,15 @@ fn main() {
     let _ = writeln!(
         md,
         "| schema | overlap | auto threshold | **F1 (auto)** | oracle threshold | oracle F1 | \
-         given names re-identified | surnames re-identified | singled out |"
+         given names | surnames | birth dates | municipalities | sex | singled out |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // `--schema TEXT`: only the variants whose name contains TEXT (not with --write).
+    let only = args.iter().position(|a| a == "--schema").and_then(|i| args.get(i + 1));
     for (name, schema) in schemas() {
+        if only.is_some_and(|o| !name.contains(o.as_str())) && !write {
+            continue;
+        }
         for movers in [0.1, 0.5] {
             let data = build(people, movers, Level::Default, seed, &schema);
             let got = run(&data, &auto());
@@ -353,12 +373,15 @@ fn main() {
             };
             let _ = writeln!(
                 md,
-                "| {name} | {movers} | {:.3} | **{:.4}** | {bt:.2} | {:.4} | {:.1} % | {:.1} % | {:.1} % |",
+                "| {name} | {movers} | {:.3} | **{:.4}** | {bt:.2} | {:.4} | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
                 got.threshold,
                 got.quality.f1(),
                 bq.f1(),
                 100.0 * field("given_name"),
                 100.0 * field("surname"),
+                100.0 * field("birth_date"),
+                100.0 * field("municipality"),
+                100.0 * field("sex"),
                 100.0 * attack.reidentified_share
             );
             eprintln!(

@@ -84,12 +84,12 @@ fn native_schema_parquet_with_rejects_and_provenance() {
             "rej.csv",
         ],
     );
-    // Row 6 has 30 February: a version-2 schema encodes its year and month and counts it.
+    // Row 6 has 30 February: a version-3 schema encodes its year and month and counts it.
     assert!(err.contains("8 rows read = 8 encoded + 0 rejected"), "{err}");
     assert!(err.contains("1 values failed their format") && err.contains("birth_date"), "{err}");
     assert_eq!(read_csv(&d.path("rej.csv")).len(), 1);
     // As version 1 it is rejected, with the row, field and problem.
-    let v1 = std::fs::read_to_string(schema).unwrap().replace("version = 2", "version = 1");
+    let v1 = std::fs::read_to_string(schema).unwrap().replace("version = 3", "version = 1");
     d.write("v1.toml", &v1);
     let mut args = native("v1.toml", data, "v1.parquet", &["--rejects", "rej1.csv"]);
     args.extend(["--id-column", "id"]);
@@ -97,7 +97,8 @@ fn native_schema_parquet_with_rejects_and_provenance() {
     assert!(err.contains("8 rows read = 7 encoded + 1 rejected"), "{err}");
     assert_eq!(read_csv(&d.path("rej1.csv"))[1], ["6", "birth_date", "bad_date", ""]);
     let b = &read_parquet(&d.path("out.parquet"))[0];
-    assert_eq!(b.schema().field(2).data_type(), &DataType::FixedSizeBinary(128));
+    // 1 024 bits folded once by version 3's default hardening.
+    assert_eq!(b.schema().field(2).data_type(), &DataType::FixedSizeBinary(64));
     use arrow_array::cast::AsArray;
     let clk = b.column(2).as_fixed_size_binary();
     let dice = |i: usize, j: usize| {
@@ -300,4 +301,27 @@ fn shuffle_hides_the_input_order_and_the_mapping_undoes_it() {
     // The mapping may not overwrite the input.
     let err = fails(&d, &native("s.toml", "in.csv", "o2.csv", &["--shuffle", "in.csv"]));
     assert!(err.contains("in.csv"), "{err}");
+}
+
+#[test]
+fn schemas_without_hardening_or_older_than_version_3_are_warned_about() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.write("in.csv", "given\nanna\nbo\n");
+    let fields = "[[fields]]\nname = \"given\"\nkind = \"given_name\"\n";
+    let cases = [
+        ("version = 3\n[filter]\ncontext = \"p\"\nhardening = []\n", Some("no hardening")),
+        ("version = 2\n", Some("schema version 2")),
+        ("version = 3\n[filter]\ncontext = \"p\"\n", None),
+    ];
+    for (i, (head, warning)) in cases.into_iter().enumerate() {
+        let schema = format!("s{i}.toml");
+        d.write(&schema, format!("{head}{fields}"));
+        let out = format!("o{i}.csv");
+        let err = ok(&d, &native(&schema, "in.csv", &out, &[]));
+        match warning {
+            Some(w) => assert!(err.contains("warning:") && err.contains(w), "{err}"),
+            None => assert!(!err.contains("warning:"), "{err}"),
+        }
+    }
 }

@@ -350,3 +350,61 @@ fn the_input_footer_stays_behind_unless_allowed() {
     let arrow = arrow_metadata(&d.path("b.parquet"));
     assert!(!arrow.contains("extract") && arrow.contains("licence"), "{arrow:?}");
 }
+
+#[test]
+fn shuffle_hides_the_extract_order_and_the_mapping_leads_back() {
+    let d = Dir::new();
+    kat_key(&d);
+    let valid = ["211062-5629", "111111-1118", "010190 1234", "0707614285"];
+    let mut input = String::from("cpr,note\n");
+    for i in 0..300 {
+        // Every seventh row is invalid (a 31 February), spread over several batches.
+        if i % 7 == 6 {
+            input.push_str(&format!("310294-12{:02},bad{i}\n", i % 100));
+        } else {
+            input.push_str(&format!("{},n{i:03}\n", valid[i % 4]));
+        }
+    }
+    d.write("in.csv", &input);
+    let base = ["--rejects", "r1.csv", "--batch-size", "16"];
+    let o = pseudonymise(&d, &[&["--output", "plain.csv"], &base[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = pseudonymise(
+        &d,
+        &[
+            "--output",
+            "out.csv",
+            "--rejects",
+            "r2.csv",
+            "--batch-size",
+            "16",
+            "--shuffle",
+            "map.csv",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("300 rows read = 258 written + 42 rejected"), "{err}");
+    assert_eq!(read_csv(&d.path("r2.csv")), read_csv(&d.path("r1.csv")));
+    let plain = read_csv(&d.path("plain.csv"));
+    let out = read_csv(&d.path("out.csv"));
+    let map = read_csv(&d.path("map.csv"));
+    assert_eq!((out.len(), map.len()), (259, 259));
+    assert_eq!(map[0], ["position", "row"]);
+    // Each output row is the unshuffled output row of the input row the mapping names: the
+    // note `nNNN` is input row NNN + 1.
+    let by_note: std::collections::HashMap<&str, &Vec<String>> =
+        plain[1..].iter().map(|r| (r[1].as_str(), r)).collect();
+    for (k, (o, m)) in out[1..].iter().zip(&map[1..]).enumerate() {
+        assert_eq!(m[0], (k + 1).to_string());
+        let row: usize = m[1].parse().unwrap();
+        assert_eq!(o[1], format!("n{:03}", row - 1), "position {}", m[0]);
+        assert_eq!(o, by_note[o[1].as_str()]);
+    }
+    let rows: Vec<u64> = map[1..].iter().map(|m| m[1].parse().unwrap()).collect();
+    assert!(rows.windows(2).filter(|w| w[0] < w[1]).count() < 200, "not shuffled");
+    // The mapping may not overwrite the key.
+    let o = pseudonymise(&d, &["--output", "o2.csv", "--shuffle", "kat.key"]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(d.path("kat.key")).unwrap(), KAT_KEY);
+}

@@ -297,7 +297,7 @@ pub(crate) struct EncodeArgs {
     /// Write the output rows in a random order (the OS's random source), so an extract
     /// sorted by name or identifier does not pass that order on; the `row` column then
     /// holds the output position, and MAPPING.csv (`position,row`: back to the input row)
-    /// stays with you. Holds every encoded row in memory (at most 20 M).
+    /// stays with you. Holds every encoded row in memory (at most 20 M rows and 4 GiB).
     #[arg(long, value_name = "MAPPING.csv")]
     pub(crate) shuffle: Option<PathBuf>,
 }
@@ -410,6 +410,12 @@ pub(crate) struct PseudonymiseArgs {
     /// (repeatable); every other key, and all column metadata, is dropped.
     #[arg(long, value_name = "KEY")]
     pub(crate) keep_metadata: Vec<String>,
+    /// Write the output rows in a random order (the OS's random source), so an extract
+    /// sorted by identifier or name does not pass that order on; MAPPING.csv (`position,row`:
+    /// output row back to input row) stays with you. Holds every output row in memory (at
+    /// most 20 M rows and 4 GiB).
+    #[arg(long, value_name = "MAPPING.csv")]
+    pub(crate) shuffle: Option<PathBuf>,
     /// Accept an integer-typed Parquet column, left-padding with zeros to the scheme's length.
     #[arg(long)]
     pub(crate) zero_pad_integers: bool,

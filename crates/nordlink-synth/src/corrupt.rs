@@ -53,6 +53,8 @@ pub struct Rates {
     pub swap_day_month: f64,
     /// An impossible date: the day set to 31 in a shorter month.
     pub impossible_date: f64,
+    /// A wrong birth year: one year off, or its last two digits transposed.
+    pub year_typo: f64,
     /// The place replaced (a move), given a replacement.
     pub moved: f64,
     /// The given names missing.
@@ -83,6 +85,8 @@ impl Level {
             Self::Default => (0.15, 0.50, 0.02, 0.20, 0.03, 0.005, 0.30, 0.02, 0.05),
             Self::High => (0.35, 0.80, 0.05, 0.40, 0.08, 0.02, 0.60, 0.06, 0.10),
         };
+        // Year errors are rarer than day or month errors: a third of the swap rate.
+        let year_typo = dm / 3.0;
         Rates {
             given_typo: typo,
             surname_typo: typo * 1.5,
@@ -91,6 +95,7 @@ impl Level {
             drop_middle: drop,
             swap_day_month: dm,
             impossible_date: bad,
+            year_typo,
             moved,
             missing_given: miss,
             missing_place: miss,
@@ -156,6 +161,12 @@ pub fn corrupt(
         && let Some(swapped) = swap_day_month(&record.born)
     {
         record.born = swapped;
+        apply(true);
+    }
+    if rng.chance(r.year_typo)
+        && let Some(wrong) = wrong_year(&record.born, rng.below(2) == 0)
+    {
+        record.born = wrong;
         apply(true);
     }
     if rng.chance(r.impossible_date)
@@ -337,6 +348,15 @@ pub fn swap_day_month(date: &str) -> Option<String> {
     Some(format!("{y:04}-{d:02}-{m:02}"))
 }
 
+/// The year one off (`off_by_one`) or with its last two digits transposed, when the
+/// result is another valid date.
+pub fn wrong_year(date: &str, off_by_one: bool) -> Option<String> {
+    let (y, m, d) = date_parts(date)?;
+    let wrong = if off_by_one { y + 1 } else { y - y % 100 + (y % 10) * 10 + (y / 10) % 10 };
+    (wrong != y && nordlink::Date::new(wrong, m, d).is_ok())
+        .then(|| format!("{wrong:04}-{m:02}-{d:02}"))
+}
+
 /// The same month with day 31, when the month is shorter (an impossible date).
 pub fn impossible(date: &str) -> Option<String> {
     let (y, m, _) = date_parts(date)?;
@@ -363,6 +383,10 @@ mod tests {
         assert_eq!(transliterate("Þórður Ærø Åsa Kazlauskaitė"), "Thórdur Aeroe Aasa Kazlauskaite");
         assert_eq!(swap_day_month("1961-07-04").as_deref(), Some("1961-04-07"));
         assert_eq!(swap_day_month("1961-07-13"), None);
+        assert_eq!(wrong_year("1961-07-04", true).as_deref(), Some("1962-07-04"));
+        assert_eq!(wrong_year("1961-07-04", false).as_deref(), Some("1916-07-04"));
+        assert_eq!(wrong_year("1955-07-04", false), None);
+        assert_eq!(wrong_year("1960-02-29", true), None);
         assert_eq!(impossible("1980-02-10").as_deref(), Some("1980-02-31"));
         assert_eq!(impossible("1980-01-10"), None);
         let mut rng = SeededRng::new(3);

@@ -6,14 +6,20 @@
 //! attacker its literature assumes (so the figures are upper bounds of what it achieves):
 //!
 //! * **Pattern mining** (Christen et al. 2017–2018, Vidanage et al. 2019–2020): frequent
-//!   tokens (q-grams, date parts) leave a *signature* in the filters, bit positions that
-//!   are nearly always set (or, after `balance`, clear) when the token is present. The
-//!   published attacks find such positions from bit co-occurrence and public q-gram
-//!   frequencies; here the signature is read off with the truth, which is what those
-//!   attacks reach when they succeed. A token is *exposed* when its signature predicts its
-//!   presence with precision ≥ 0.9 over at least 20 records. A record's value is
-//!   *re-identified* when the exposed tokens its filter shows match those of exactly one
-//!   value of the field (the attacker's dictionary: every value in the plaintext).
+//!   tokens (q-grams, date parts) leave a *signature* in the filters, bit positions whose
+//!   state differs between the records that hold the token and the others. The published
+//!   attacks find such positions from bit co-occurrence and public q-gram frequencies;
+//!   here the signature is learnt with the truth, which is what those attacks reach when
+//!   they succeed. It weighs up to [`SIGNATURE_POSITIONS`] positions by their
+//!   log-likelihood ratio, so it also reads hardening that only blurs bits (folding,
+//!   rule 90, flips: a token's bit then shows as a raised or lowered rate, not a sure one).
+//!   A token is *exposed* when its score threshold, chosen on half the records, predicts
+//!   the token's presence on the other half with precision ≥ 0.9 over at least 10
+//!   records. A record's value is *re-identified* when the exposed tokens its filter shows
+//!   match those of exactly one value of the field (the attacker's dictionary: every value
+//!   in the plaintext). With a per-record salt, tokens are learnt per salt value (the
+//!   attacker is assumed to know each record's salt group, as one who can cluster by the
+//!   salt would): salting helps only as far as each group is too small to learn from.
 //! * **Frequency alignment** (Kuzu et al. 2011; Christen et al. 2018) on field-level
 //!   filters: equal values give equal filters, so a group of equal filters whose size is
 //!   unique among the groups is aligned with the value whose frequency is unique and
@@ -25,7 +31,7 @@
 
 use std::collections::HashMap;
 
-use crate::clk::{Field, FilterArena, Schema};
+use crate::clk::{FilterArena, Schema};
 
 /// Most frequent tokens tried per field.
 pub const TOKENS_TRIED: usize = 300;
@@ -36,12 +42,15 @@ pub const MIN_SUPPORT: usize = 20;
 /// Precision at which a token's signature exposes it.
 pub const EXPOSED_PRECISION: f64 = 0.9;
 
-/// Share of a token's records that must agree on a bit for it to join the signature:
-/// below 1 so that bits flipped at random (randomised response) do not hide it.
-const SIGNATURE_AGREEMENT: f64 = 0.9;
+/// Precision the attacker prefers for a token's threshold when it can have it.
+const CLEAN_PRECISION: f64 = 0.99;
 
-/// Share of a signature's positions a filter must agree with to show the token.
-const MATCH_AGREEMENT: f64 = 0.85;
+/// Most bit positions one token's signature weighs.
+pub const SIGNATURE_POSITIONS: usize = 64;
+
+/// Smallest difference between a position's set rate among a token's records and among
+/// the others for the position to join the token's signature.
+const MIN_RATE_GAP: f64 = 0.25;
 
 /// What the attacks recovered for one field.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,20 +105,47 @@ pub enum AssessError {
     FieldMismatch,
 }
 
-/// A cell's dictionary key and tokens, exactly as the encoder makes them (no key needed);
-/// `None` for a value that sets no bits (missing, or invalid under `missing`) or that the
-/// encoder would reject. Values with equal token sets give equal filter bits, so the
-/// sorted tokens are the value as far as any attack can tell.
-fn value_tokens(field: &Field, raw: &str) -> Option<(String, usize)> {
+/// A cell's dictionary key and token count, exactly as the encoder makes them (no key
+/// needed): `salt` prefixes each token, as it changes every bit the token sets. `None`
+/// for a value that sets no bits (missing, left out of the filter, or invalid under
+/// `missing`) or that the encoder would reject. Values with equal token sets give equal
+/// filter bits, so the sorted tokens are the value as far as any attack can tell.
+fn value_tokens(schema: &Schema, index: usize, raw: &str, salt: &str) -> Option<(String, usize)> {
     let mut tokens = Vec::new();
-    field.tokens(raw, &mut tokens).ok()?;
+    schema.fields()[index].tokens(raw, &mut tokens).ok()?;
+    tokens.retain(|t| schema.keeps_token(index, t));
     if tokens.is_empty() {
         return None;
     }
     let count = tokens.len();
+    if !salt.is_empty() {
+        for t in &mut tokens {
+            t.insert_str(0, &format!("{salt}\u{1}"));
+        }
+    }
     tokens.sort();
     tokens.dedup();
     Some((tokens.join("\u{0}"), count))
+}
+
+/// Interns token-set keys as dense ids.
+#[derive(Default)]
+struct Dictionary {
+    ids: HashMap<String, u32>,
+    /// Per id, its tokens, sorted.
+    tokens_of: Vec<Vec<String>>,
+}
+
+impl Dictionary {
+    fn id(&mut self, key: String) -> u32 {
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let tokens_of = &mut self.tokens_of;
+        *self.ids.entry(key).or_insert_with_key(|key| {
+            // Sorted: the attack looks tokens up by binary search.
+            tokens_of.push(key.split('\u{0}').map(str::to_owned).collect());
+            next
+        })
+    }
 }
 
 /// Runs the attacks. `cells[r][f]` is record `r`'s raw cell for schema field `f`;
@@ -139,33 +175,45 @@ pub fn assess(
     let mut value_ids: Vec<Vec<Option<u32>>> = Vec::with_capacity(fields.len());
     let mut lengths = vec![0usize; n];
     let mut out = Vec::with_capacity(fields.len());
+    let salts: Vec<String> = cells
+        .iter()
+        .map(|row| {
+            let cell = |i: usize| row.get(i).and_then(Option::as_deref);
+            schema.record_salt(&cell).unwrap_or_default()
+        })
+        .collect();
     for (f, field) in fields.iter().enumerate() {
-        let mut dictionary: HashMap<String, u32> = HashMap::new();
-        let mut tokens_of: Vec<Vec<String>> = Vec::new();
+        // `values`: what the field holds (for singling out); `attacked`: what its bits
+        // depend on (the value and, when salted, the salt), which the attacks target.
+        let (mut values, mut attacked) = (Dictionary::default(), Dictionary::default());
         let mut ids = Vec::with_capacity(n);
+        let mut attack_ids = Vec::with_capacity(n);
         for (r, row) in cells.iter().enumerate() {
-            let parsed = row[f].as_deref().and_then(|raw| value_tokens(field, raw));
-            ids.push(parsed.map(|(key, count)| {
+            let raw = row[f].as_deref();
+            let plain = raw.and_then(|raw| value_tokens(schema, f, raw, ""));
+            ids.push(plain.map(|(key, count)| {
                 lengths[r] += count;
-                let next = u32::try_from(dictionary.len()).unwrap_or(u32::MAX);
-                *dictionary.entry(key).or_insert_with_key(|key| {
-                    // Sorted: the attack looks tokens up by binary search.
-                    tokens_of.push(key.split('\u{0}').map(str::to_owned).collect());
-                    next
-                })
+                values.id(key)
             }));
+            let salt = schema.field_salt(f, &salts[r]);
+            let key = if salt.is_empty() {
+                ids[r].map(|id| values.tokens_of[id as usize].join("\u{0}"))
+            } else {
+                raw.and_then(|raw| value_tokens(schema, f, raw, salt)).map(|(key, _)| key)
+            };
+            attack_ids.push(key.map(|key| attacked.id(key)));
         }
         let target = field_filters.map_or(records, |ff| &ff[f]);
-        let pattern = pattern_mining(target, &ids, &tokens_of);
+        let pattern = pattern_mining(target, &attack_ids, &attacked.tokens_of);
         let (tried, exposed) = (pattern.tried, pattern.exposed);
-        let frequency = field_filters.map(|ff| frequency_alignment(&ff[f], &ids));
+        let frequency = field_filters.map(|ff| frequency_alignment(&ff[f], &attack_ids));
         for r in 0..n {
             found[f][r] = pattern.reidentified[r] || frequency.as_ref().is_some_and(|x| x[r]);
         }
         let share = |v: &[bool]| v.iter().filter(|&&x| x).count() as f64 / n.max(1) as f64;
         out.push(FieldAssessment {
             name: field.name().to_owned(),
-            distinct_values: dictionary.len(),
+            distinct_values: values.tokens_of.len(),
             tokens_tried: tried,
             tokens_exposed: exposed,
             pattern_reidentified: share(&pattern.reidentified),
@@ -189,24 +237,116 @@ struct Pattern {
     reidentified: Vec<bool>,
 }
 
-/// One token's signature: bit positions set, and bit positions clear, in at least
-/// [`SIGNATURE_AGREEMENT`] of the records holding it (and the opposite in at least half of
-/// the others).
+/// One token's signature: positions and, per position, the log-likelihood ratio of the
+/// token's presence when the bit is set and when it is clear.
 struct Signature {
-    set: Vec<u64>,
-    clear: Vec<u64>,
+    positions: Vec<u32>,
+    weights: Vec<(f32, f32)>,
 }
 
 impl Signature {
-    /// Whether a filter agrees with at least [`MATCH_AGREEMENT`] of the positions.
-    fn matches(&self, words: &[u64]) -> bool {
-        let (mut agree, mut size) = (0u32, 0u32);
-        for (w, (s, c)) in words.iter().zip(self.set.iter().zip(&self.clear)) {
-            agree += (w & s).count_ones() + (!w & c).count_ones();
-            size += s.count_ones() + c.count_ones();
+    /// Learns from per-position set counts: `ones` over the token's `held` learning
+    /// records, `all_ones` over all `total` learning records. Positions are ranked by how
+    /// far apart their two weights lie.
+    fn learn(ones: &[u32], all_ones: &[u32], held: u32, total: u32) -> Self {
+        let others = total.saturating_sub(held);
+        let mut ranked: Vec<(f64, u32, (f32, f32))> = Vec::new();
+        for (p, (&c, &all)) in ones.iter().zip(all_ones).enumerate() {
+            // Laplace-smoothed rates, so no weight is infinite.
+            let inside = (f64::from(c) + 1.0) / (f64::from(held) + 2.0);
+            let outside = (f64::from(all.saturating_sub(c)) + 1.0) / (f64::from(others) + 2.0);
+            if (inside - outside).abs() < MIN_RATE_GAP {
+                continue;
+            }
+            let set = (inside / outside).ln();
+            let clear = ((1.0 - inside) / (1.0 - outside)).ln();
+            let p = u32::try_from(p).unwrap_or(u32::MAX);
+            #[allow(clippy::cast_possible_truncation, reason = "weights are small logs")]
+            ranked.push(((set - clear).abs(), p, (set as f32, clear as f32)));
         }
-        f64::from(agree) >= MATCH_AGREEMENT * f64::from(size)
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.truncate(SIGNATURE_POSITIONS);
+        Self {
+            positions: ranked.iter().map(|r| r.1).collect(),
+            weights: ranked.iter().map(|r| r.2).collect(),
+        }
     }
+
+    fn score(&self, words: &[u64]) -> f32 {
+        self.positions
+            .iter()
+            .zip(&self.weights)
+            .map(|(&p, &(set, clear))| {
+                let bit = words.get(p as usize / 64).is_some_and(|w| w >> (p % 64) & 1 == 1);
+                if bit { set } else { clear }
+            })
+            .sum()
+    }
+}
+
+/// Share of a token's records that must agree on a bit for it to join a strict
+/// signature: below 1 so that a few flipped bits do not hide it.
+const STRICT_AGREEMENT: f64 = 0.9;
+
+/// Share of a strict signature's positions a filter must agree with to show the token.
+const STRICT_MATCH: f64 = 0.85;
+
+/// The published attacks' detector: positions set (or, after `balance`, clear) in nearly
+/// all of a token's records and not in most others; a filter shows the token when it
+/// agrees with nearly all of them. Sharper than the scored one on unblurred filters.
+fn strict_signature(ones: &[u32], all_ones: &[u32], held: u32, total: u32) -> Vec<(u32, bool)> {
+    let others = total.saturating_sub(held).max(1);
+    // 90 % of a u32 count, rounded up: never above the count itself.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let need = (STRICT_AGREEMENT * f64::from(held)).ceil() as u32;
+    let mut out = Vec::new();
+    for (p, (&c, &all)) in ones.iter().zip(all_ones).enumerate() {
+        let elsewhere = f64::from(all.saturating_sub(c)) / f64::from(others);
+        let p = u32::try_from(p).unwrap_or(u32::MAX);
+        if c >= need && elsewhere <= 0.5 {
+            out.push((p, true));
+        } else if held - c >= need && elsewhere >= 0.5 {
+            out.push((p, false));
+        }
+    }
+    out
+}
+
+/// Whether a filter agrees with at least [`STRICT_MATCH`] of a strict signature.
+fn strict_match(signature: &[(u32, bool)], words: &[u64]) -> bool {
+    let agree = signature
+        .iter()
+        .filter(|&&(p, set)| {
+            words.get(p as usize / 64).is_some_and(|w| w >> (p % 64) & 1 == 1) == set
+        })
+        .count();
+    !signature.is_empty() && agree as f64 >= STRICT_MATCH * signature.len() as f64
+}
+
+/// The lowest score threshold at which at least `precision` of the records scoring at or
+/// above it hold the token, over at least `MIN_SUPPORT / 2` of them: `scored` is (score,
+/// holds the token), sorted by descending score.
+fn lowest_threshold(scored: &[(f32, bool)], precision: f64) -> Option<f32> {
+    let (mut right, mut best) = (0usize, None);
+    for i in 0..scored.len() {
+        right += usize::from(scored[i].1);
+        // Only between distinct scores: a threshold admits all records with its score.
+        let boundary = scored.get(i + 1).is_none_or(|next| next.0 < scored[i].0);
+        if boundary && right >= MIN_SUPPORT / 2 && right as f64 >= precision * (i + 1) as f64 {
+            best = Some(scored[i].0);
+        }
+    }
+    best
+}
+
+/// A token's score threshold, learnt on (score, holds the token) pairs: as low as keeps
+/// [`CLEAN_PRECISION`] when the token separates that well, otherwise as low as keeps
+/// [`EXPOSED_PRECISION`]. False shows spoil the attacker's dictionary look-up, so a clean
+/// threshold re-identifies more than a permissive one.
+fn choose_threshold(scored: &mut [(f32, bool)]) -> Option<f32> {
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    lowest_threshold(scored, CLEAN_PRECISION)
+        .or_else(|| lowest_threshold(scored, EXPOSED_PRECISION))
 }
 
 fn pattern_mining(
@@ -232,68 +372,76 @@ fn pattern_mining(
     frequent.truncate(TOKENS_TRIED);
     let tried = frequent.len();
     let filter = |r: usize| filters.get(r).map(|f| f.words()).unwrap_or_default();
-    // How often each position is set over the learning (even) records.
-    let mut all_ones = vec![0u32; bits];
-    for r in (0..n).step_by(2) {
+    let count_ones = |counts: &mut [u32], r: usize| {
         for (w, word) in filter(r).iter().enumerate() {
             let mut x = *word;
             while x != 0 {
-                all_ones[w * 64 + x.trailing_zeros() as usize] += 1;
+                counts[w * 64 + x.trailing_zeros() as usize] += 1;
                 x &= x - 1;
             }
         }
+    };
+    // How often each position is set over the learning (even) records.
+    let mut all_ones = vec![0u32; bits];
+    for r in (0..n).step_by(2) {
+        count_ones(&mut all_ones, r);
     }
     let even = u32::try_from(n.div_ceil(2)).unwrap_or(u32::MAX);
     let mut ones = vec![0u32; bits];
     let mut exposed: Vec<&str> = Vec::new();
     // Record → exposed tokens its filter shows.
     let mut shown: Vec<Vec<u16>> = vec![Vec::new(); n];
+    let mut holds = vec![false; n];
     for (token, rs) in &frequent {
-        // The signature is learnt on the even records and judged on the odd ones, so a
-        // token held by few records cannot pass by memorising them.
-        let learn: Vec<usize> = rs.iter().copied().filter(|r| r % 2 == 0).collect();
+        // Learnt (signature and threshold) on the even records, judged on the odd ones,
+        // so a token held by few records cannot pass by memorising them.
         ones.fill(0);
-        for &r in &learn {
-            for (w, word) in filter(r).iter().enumerate() {
-                let mut x = *word;
-                while x != 0 {
-                    ones[w * 64 + x.trailing_zeros() as usize] += 1;
-                    x &= x - 1;
-                }
-            }
+        let mut held = 0;
+        for &r in rs.iter().filter(|r| *r % 2 == 0) {
+            count_ones(&mut ones, r);
+            held += 1;
         }
-        let held = u32::try_from(learn.len()).unwrap_or(u32::MAX);
-        let others = even.saturating_sub(held).max(1);
-        // 90 % of a u32 count, rounded up: never above the count itself.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let need = (SIGNATURE_AGREEMENT * f64::from(held)).ceil() as u32;
-        let mut sig = Signature { set: vec![0; words], clear: vec![0; words] };
-        for (p, &c) in ones.iter().enumerate() {
-            // A position tells only if the token's records differ from the others there:
-            // set for the token and set in at most half the others, or clear for it and
-            // set in at least half the others (a `balance` complement).
-            let elsewhere = f64::from(all_ones[p].saturating_sub(c)) / f64::from(others);
-            if c >= need && elsewhere <= 0.5 {
-                sig.set[p / 64] |= 1 << (p % 64);
-            } else if held - c >= need && elsewhere >= 0.5 {
-                sig.clear[p / 64] |= 1 << (p % 64);
-            }
-        }
-        if held == 0 || sig.set.iter().chain(&sig.clear).all(|w| *w == 0) {
+        let odd_holders = rs.len() - usize::try_from(held).unwrap_or(0);
+        if odd_holders < MIN_SUPPORT / 2 {
             continue;
         }
-        let judged: Vec<usize> = (1..n).step_by(2).filter(|&r| sig.matches(filter(r))).collect();
-        let right = judged.iter().filter(|r| rs.binary_search(r).is_ok()).count();
-        let odd_holders = rs.len() - learn.len();
-        if judged.len() < MIN_SUPPORT / 2
-            || odd_holders < MIN_SUPPORT / 2
-            || (right as f64) < EXPOSED_PRECISION * judged.len() as f64
-        {
-            continue;
-        }
+        // Judged on the odd records: enough shows, enough of them right.
+        let passes = |shows: &dyn Fn(usize) -> bool| {
+            let judged: Vec<usize> = (1..n).step_by(2).filter(|&r| shows(r)).collect();
+            let right = judged.iter().filter(|r| rs.binary_search(r).is_ok()).count();
+            judged.len() >= MIN_SUPPORT / 2
+                && right as f64 >= EXPOSED_PRECISION * judged.len() as f64
+        };
+        // The attacker keeps whichever detector works for this token: the strict one,
+        // else the scored one.
+        let strict = strict_signature(&ones, &all_ones, held, even);
+        let strict_shows = |r: usize| strict_match(&strict, filter(r));
+        let shows: Vec<bool> = if passes(&strict_shows) {
+            (0..n).map(strict_shows).collect()
+        } else {
+            let sig = Signature::learn(&ones, &all_ones, held, even);
+            if sig.positions.is_empty() {
+                continue;
+            }
+            let scores: Vec<f32> = (0..n).map(|r| sig.score(filter(r))).collect();
+            for &r in rs {
+                holds[r] = true;
+            }
+            let mut learning: Vec<(f32, bool)> =
+                (0..n).step_by(2).map(|r| (scores[r], holds[r])).collect();
+            let threshold = choose_threshold(&mut learning);
+            for &r in rs {
+                holds[r] = false;
+            }
+            let Some(threshold) = threshold else { continue };
+            if !passes(&|r| scores[r] >= threshold) {
+                continue;
+            }
+            scores.iter().map(|&s| s >= threshold).collect()
+        };
         let index = u16::try_from(exposed.len()).unwrap_or(u16::MAX);
         exposed.push(token);
-        for r in (0..n).filter(|&r| sig.matches(filter(r))) {
+        for r in (0..n).filter(|&r| shows[r]) {
             shown[r].push(index);
         }
     }

@@ -139,6 +139,15 @@ fn nordlink_clk_1_outputs_under_schema_version_2_are_frozen() {
     check("nordlink-clk-1-schema-2.tsv", &out);
 }
 
+/// Schema version 3: its defaults (hardening, birth-year salt), the salt kept out of its
+/// own field, and `keyed_flip`, over the same records.
+#[test]
+fn nordlink_clk_1_outputs_under_schema_version_3_are_frozen() {
+    let (schemas, records, out) = encode_corpus("order-3.txt", true);
+    assert_eq!((schemas, records), (4, 23), "the corpus is complete");
+    check("nordlink-clk-1-schema-3.tsv", &out);
+}
+
 #[test]
 fn nordlink_pseudonym_1_outputs_are_frozen() {
     let key = master();

@@ -1,7 +1,6 @@
 //! `nordlink encode`.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::bail;
 use nordlink::clk::{AnyEncoder, SecretSource};
@@ -10,10 +9,9 @@ use nordlink_io::{
     ClkJsonWriter, Format, Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered,
 };
 
-use nordlink_io::arrow_array::{ArrayRef, RecordBatch, UInt64Array};
-use nordlink_io::arrow_schema::{DataType, Field, Schema, SchemaRef};
+use nordlink_io::arrow_array::{RecordBatch, UInt64Array};
 
-use super::{Outputs, ensure_distinct, key, print_counts, write_table};
+use super::{Outputs, ensure_distinct, key, print_counts, shuffle};
 use crate::flags::EncodeArgs;
 
 pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
@@ -43,6 +41,9 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     for note in encoder.notes() {
         eprintln!("nordlink: note: {note}");
     }
+    for warning in encoder.warnings() {
+        eprintln!("nordlink: warning: {warning}");
+    }
 
     let reader =
         TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
@@ -67,7 +68,7 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     )?;
     let mut json = args.anonlink_json.as_deref().map(ClkJsonWriter::create).transpose()?;
     let threads = rayon::current_num_threads();
-    let (mut kept, mut held) = (Vec::new(), 0usize);
+    let mut held = shuffle::Held::default();
     let mut invalid = vec![0u64; encoder.field_names().len()];
     for_each_ordered(
         reader,
@@ -91,13 +92,10 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
             }
             if args.shuffle.is_some() {
                 // Rejects go out now; encoded rows wait for the shuffle.
-                held += done.output.num_rows();
-                if held > MAX_SHUFFLED {
-                    bail!("--shuffle holds every encoded row in memory: at most {MAX_SHUFFLED}");
-                }
                 outputs.write(&RecordBatch::new_empty(schema.clone()), &done.rejects)?;
-                kept.push(done.output);
-                return Ok(());
+                let rows = done.output.column(0).as_any().downcast_ref::<UInt64Array>().cloned();
+                let rows = rows.ok_or_else(|| anyhow::anyhow!("the row column is not UInt64"))?;
+                return held.push(done.output, rows.values().iter().copied());
             }
             if let Some(j) = &mut json {
                 j.write(&done.output, clk_column)?;
@@ -106,8 +104,8 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
         },
     )?;
     if let Some(mapping) = &args.shuffle {
-        let shuffled = shuffle(&schema, &kept, mapping)?;
-        drop(kept);
+        // The `row` column (0) becomes the output position.
+        let shuffled = held.shuffle(&schema, mapping, Some(0))?;
         if let Some(j) = &mut json {
             j.write(&shuffled, clk_column)?;
         }
@@ -128,72 +126,4 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
         print_counts("invalid values per field", counts);
     }
     Ok(())
-}
-
-/// Most rows `--shuffle` holds in memory (about 150 bytes each with 1 024-bit filters).
-const MAX_SHUFFLED: usize = 20_000_000;
-
-/// The encoded rows in a uniformly random order (Fisher–Yates over the OS's random
-/// source: no key, so no one can undo it but through the mapping), with `row` replaced by
-/// the output position; writes `position,row` to `mapping`.
-fn shuffle(
-    schema: &SchemaRef,
-    kept: &[RecordBatch],
-    mapping: &Path,
-) -> anyhow::Result<RecordBatch> {
-    let all = arrow_select::concat::concat_batches(schema, kept)?;
-    let n = all.num_rows();
-    let mut order: Vec<u64> = (0..n as u64).collect();
-    let mut random = OsRandom::default();
-    for i in (1..n).rev() {
-        let j = usize::try_from(random.below(i as u64 + 1)?)?;
-        order.swap(i, j);
-    }
-    let indices = UInt64Array::from(order);
-    let mut shuffled = arrow_select::take::take_record_batch(&all, &indices)?;
-    let rows = shuffled.column(0).clone();
-    let positions: ArrayRef = Arc::new(UInt64Array::from_iter_values(1..=n as u64));
-    let mut columns = shuffled.columns().to_vec();
-    columns[0] = positions.clone();
-    shuffled = RecordBatch::try_new(schema.clone(), columns)?;
-    let map_schema = Arc::new(Schema::new(vec![
-        Field::new("position", DataType::UInt64, false),
-        Field::new("row", DataType::UInt64, false),
-    ]));
-    write_table(mapping, &RecordBatch::try_new(map_schema, vec![positions, rows])?)?;
-    Ok(shuffled)
-}
-
-/// The OS's random source, read 64 KiB at a time (one call per draw would cost a system
-/// call per row).
-#[derive(Default)]
-struct OsRandom {
-    buffer: Vec<u8>,
-    at: usize,
-}
-
-impl OsRandom {
-    fn next(&mut self) -> anyhow::Result<u64> {
-        if self.at + 8 > self.buffer.len() {
-            self.buffer.resize(1 << 16, 0);
-            getrandom::fill(&mut self.buffer)
-                .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
-            self.at = 0;
-        }
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&self.buffer[self.at..self.at + 8]);
-        self.at += 8;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    /// A uniform integer below `bound`, without modulo bias.
-    fn below(&mut self, bound: u64) -> anyhow::Result<u64> {
-        let zone = u64::MAX - u64::MAX % bound;
-        loop {
-            let v = self.next()?;
-            if v < zone {
-                return Ok(v % bound);
-            }
-        }
-    }
 }

@@ -161,8 +161,12 @@ mod tests {
 
     #[test]
     fn the_chart_is_one_svg_with_a_bar_per_bin_and_the_threshold() {
-        let profile =
-            ScoreProfile { best: vec![0.6, 0.9, 0.95], second: vec![0.55, 0.6, 0.61], floor: 0.5 };
+        let profile = ScoreProfile {
+            best: vec![0.6, 0.9, 0.95],
+            second: vec![0.55, 0.6, 0.61],
+            third: vec![0.5; 3],
+            floor: 0.5,
+        };
         let text = svg(&profile, 0.8, "auto <test>");
         assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
         assert_eq!(text.matches("<rect x=").count(), 50);

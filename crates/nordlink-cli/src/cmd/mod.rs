@@ -11,6 +11,7 @@ mod key;
 mod link;
 mod progress;
 mod pseudonymise;
+mod shuffle;
 mod synth;
 
 use std::path::{Path, PathBuf};

@@ -9,13 +9,16 @@ use nordlink::pseudonym::{Context, OutputFormat, Pseudonymiser};
 use nordlink_io::pseudonymise::{Derived, Processed, Spec, output_schema, pseudonymise_batch};
 use nordlink_io::{Provenance, ReadOptions, TableReader, WriteOptions, for_each_ordered};
 
-use super::{Outputs, ensure_distinct, key};
+use super::{Outputs, ensure_distinct, key, shuffle};
 use crate::flags::{DeriveColumn, OnInvalid, PseudonymiseArgs};
+use nordlink_io::arrow_array::RecordBatch;
 
 pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     let input = args.input.input.as_path();
-    let outputs: Vec<&Path> =
-        std::iter::once(args.output.as_path()).chain(args.rejects.as_deref()).collect();
+    let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
+        .chain(args.rejects.as_deref())
+        .chain(args.shuffle.as_deref())
+        .collect();
     ensure_distinct(&[input, &args.key.key], &outputs)?;
     let format = OutputFormat::new(args.encoding, args.bits)?;
     let derived = Derived {
@@ -68,6 +71,9 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
         total_rows,
     )?;
     let threads = rayon::current_num_threads();
+    let mut held = shuffle::Held::default();
+    // The next batch's first input data row (1-based).
+    let mut next_row = 1u64;
 
     for_each_ordered(
         reader,
@@ -96,9 +102,29 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
                     (true, OnInvalid::Reject) => {}
                 }
             }
+            let first = next_row;
+            next_row += (processed.output.num_rows() + processed.rejects.len()) as u64;
+            if args.shuffle.is_some() {
+                // Rejects go out now; output rows wait for the shuffle. The rejects are in
+                // row order, so the kept rows are the batch's other rows.
+                outputs.write(&RecordBatch::new_empty(schema.clone()), &processed.rejects)?;
+                let mut rejected = processed.rejects.iter().map(|r| r.row).peekable();
+                let rows = (first..next_row).filter(|&r| {
+                    let out = rejected.peek() == Some(&r);
+                    if out {
+                        rejected.next();
+                    }
+                    !out
+                });
+                return held.push(processed.output, rows);
+            }
             outputs.write(&processed.output, &processed.rejects)
         },
     )?;
+    if let Some(mapping) = &args.shuffle {
+        let shuffled = held.shuffle(&schema, mapping, None)?;
+        outputs.add_written(&shuffled)?;
+    }
     outputs.finish()?;
     eprintln!(
         "  {} under key {} (context {:?})",

@@ -511,6 +511,16 @@ impl AnyEncoder {
         }
     }
 
+    /// What a user should know about the privacy of these filters before sharing them
+    /// ([`Schema::warnings`](super::Schema::warnings)); none for clkhash schemas, which
+    /// are encoded as clkhash encodes them.
+    pub fn warnings(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Native(e) => e.schema().warnings(),
+            Inner::Clkhash(_) => Vec::new(),
+        }
+    }
+
     /// Encodes one record: `value(i)` is the raw cell of field `i` in schema order
     /// ([`columns`](Self::columns)), `None` for a null.
     ///

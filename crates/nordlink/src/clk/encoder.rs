@@ -221,6 +221,23 @@ impl Field {
     }
 }
 
+impl Schema {
+    /// The record's salt, from its salt field's raw cell; empty without salting, and for
+    /// a salt value that is missing or failed its format (unless its date parts were kept).
+    ///
+    /// # Errors
+    /// [`EncodeError`] when the salt field's policies reject the record.
+    pub(crate) fn record_salt<'a>(
+        &self,
+        value: &impl Fn(usize) -> Option<&'a str>,
+    ) -> Result<String, EncodeError> {
+        let Some(s) = &self.salt else { return Ok(String::new()) };
+        let raw = value(s.field).unwrap_or("");
+        let v = self.fields[s.field].prepare(raw)?.map(Prepared::salt).unwrap_or_default();
+        Ok(if s.year_only { v.get(..4).unwrap_or_default().to_owned() } else { v })
+    }
+}
+
 impl Encoder {
     /// Derives the field and hardening keys.
     pub fn new(schema: Schema, master: &SecretKey) -> Self {
@@ -261,23 +278,12 @@ impl Encoder {
             cache.tokens = (0..n).map(|_| HashMap::new()).collect();
             cache.values = (0..n).map(|_| [HashMap::new(), HashMap::new()]).collect();
         }
-        let salt = match &self.schema.salt {
-            None => String::new(),
-            Some(s) => {
-                let field = &self.schema.fields[s.field];
-                let raw = value(s.field).unwrap_or("");
-                let v = field.prepare(raw)?.map(Prepared::salt).unwrap_or_default();
-                if s.year_only { v.get(..4).unwrap_or_default().to_owned() } else { v }
-            }
-        };
+        let salt = self.schema.record_salt(&value)?;
         let mut record = vec![0u64; self.words];
         let mut fields = Vec::new();
         let mut invalid = Vec::new();
         for (i, field) in self.schema.fields.iter().enumerate() {
-            let field_salt = match &self.schema.salt {
-                Some(s) if s.field != i => salt.as_str(),
-                _ => "",
-            };
+            let field_salt = self.schema.field_salt(i, &salt);
             let raw = value(i).unwrap_or("");
             // Most values repeat (names, dates): look them up without allocating when
             // unsalted; salted keys are length-prefixed so salt and value cannot run together.
@@ -310,16 +316,17 @@ impl Encoder {
                 *r |= m;
             }
             if self.schema.field_filters {
-                fields.push(self.finish(mask.to_vec()));
+                fields.push(self.finish(mask.to_vec())?);
             }
         }
-        Ok(Encoded { record: self.finish(record), fields, invalid })
+        Ok(Encoded { record: self.finish(record)?, fields, invalid })
     }
 
     /// Hardening, then conversion to the byte form.
-    fn finish(&self, words: Vec<u64>) -> BloomFilter {
-        let words = self.hardener.apply(words, self.schema.bits);
-        BloomFilter::from_words(&words, self.schema.output_bits())
+    fn finish(&self, words: Vec<u64>) -> Result<BloomFilter, EncodeError> {
+        let words =
+            self.hardener.apply(words, self.schema.bits).map_err(|_| EncodeError::Randomness)?;
+        Ok(BloomFilter::from_words(&words, self.schema.output_bits()))
     }
 
     /// The field's bits for one value, and the problem when the value failed its format
@@ -335,6 +342,7 @@ impl Encoder {
         let mut mask = vec![0u64; self.words].into_boxed_slice();
         let mut tokens = Vec::new();
         let problem = field.tokens(raw, &mut tokens)?;
+        tokens.retain(|t| self.schema.keeps_token(index, t));
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
         let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
         for (t, token) in tokens.into_iter().enumerate() {
@@ -576,5 +584,29 @@ mod tests {
         assert!(total > 0 && common * 10 >= total * 9, "{common} of {total}");
         // Under `missing` the salt is empty: the name sets the bits of an unsalted record.
         assert_eq!(encode("missing", "1990-02-31").0, encode("missing", "").0);
+    }
+
+    #[test]
+    fn version_3_keeps_the_salt_out_of_its_own_field() {
+        let shared = |version: u32| {
+            let schema = Schema::parse(&format!(
+                "version = {version}\n[filter]\ncontext = \"c\"\nhardening = []\n\
+                 salt = {{ field = \"dob\", year_only = true }}\n\
+                 [[fields]]\nname = \"dob\"\nkind = \"birth_date\"\n"
+            ))
+            .unwrap();
+            let e = Encoder::new(schema, &key(4));
+            let mut cache = EncodeCache::default();
+            let mut one = |d: &'static str| e.encode(|_| Some(d), &mut cache).unwrap().record;
+            let (a, b) = (one("1980-03-04"), one("1980-05-06"));
+            let same = a.as_bytes().iter().zip(b.as_bytes()).map(|(x, y)| (x & y).count_ones());
+            (same.sum::<u32>(), a.count_ones())
+        };
+        // Version 2: the unsalted year token (30 bits) is common to both dates.
+        let (shared2, ones2) = shared(2);
+        assert!(shared2 >= 25 && ones2 > 60, "{shared2} {ones2}");
+        // Version 3: only day and month, salted by the year: chance overlaps only.
+        let (shared3, ones3) = shared(3);
+        assert!(shared3 < 12 && ones3 <= 60, "{shared3} {ones3}");
     }
 }

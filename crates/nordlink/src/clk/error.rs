@@ -146,13 +146,18 @@ pub enum EncodeError {
         /// The field.
         field: String,
     },
+    /// The operating system's random source failed while `blip` hardening needed it.
+    #[error("the system's random source failed (needed by blip hardening)")]
+    Randomness,
 }
 
 impl EncodeError {
-    /// The field the error is about.
+    /// The field the error is about (empty for [`EncodeError::Randomness`], which
+    /// concerns the whole record).
     pub fn field(&self) -> &str {
         match self {
             Self::InvalidValue { field, .. } | Self::MissingValue { field } => field,
+            Self::Randomness => "",
         }
     }
 
@@ -161,6 +166,7 @@ impl EncodeError {
         match self {
             Self::InvalidValue { problem, .. } => problem.code(),
             Self::MissingValue { .. } => "missing",
+            Self::Randomness => "randomness",
         }
     }
 

@@ -63,7 +63,11 @@ impl Hardener {
     }
 
     /// Applies every step to `words` (`bits` long), returning the new words.
-    pub(crate) fn apply(&self, mut words: Vec<u64>, bits: usize) -> Vec<u64> {
+    pub(crate) fn apply(
+        &self,
+        mut words: Vec<u64>,
+        bits: usize,
+    ) -> Result<Vec<u64>, RandomnessUnavailable> {
         let mut len = bits;
         let mut perms = self.permutations.iter();
         for step in &self.steps {
@@ -104,28 +108,40 @@ impl Hardener {
                     }
                     words = out;
                 }
-                Hardening::RandomisedResponse(f) => {
+                Hardening::KeyedFlip(f) => {
                     // Seeded by the key and the filter itself: deterministic per record.
                     let seed: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let mut stream = blake3_stream(&self.rr_key, &[&seed]);
-                    #[allow(clippy::cast_possible_truncation, reason = "f is in 0..=0.5")]
-                    let threshold = (f * 65_536.0) as u32;
-                    let mut out = words.clone();
-                    for i in 0..len {
-                        let mut b = [0u8; 3];
-                        stream.fill(&mut b);
-                        if u32::from(u16::from_le_bytes([b[0], b[1]])) < threshold {
-                            let bit = b[2] & 1 == 1;
-                            let word = &mut out[i / 64];
-                            let mask = word_mask(i);
-                            if bit { *word |= mask } else { *word &= !mask }
-                        }
-                    }
-                    words = out;
+                    flip(&mut words, len, f, &mut blake3_stream(&self.rr_key, &[&seed]));
+                }
+                Hardening::Blip(f) => {
+                    // A fresh 256-bit seed per filter, expanded by BLAKE3: one system call
+                    // per record rather than one per bit.
+                    let mut seed = Zeroizing::new([0u8; 32]);
+                    getrandom::fill(seed.as_mut_slice()).map_err(|_| RandomnessUnavailable)?;
+                    flip(&mut words, len, f, &mut blake3_stream(&seed, &[b"blip"]));
                 }
             }
         }
-        words
+        Ok(words)
+    }
+}
+
+/// The operating system's random source failed (BLIP needs it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RandomnessUnavailable;
+
+/// Replaces each of the first `len` bits, with probability `f`, by a bit from `stream`.
+fn flip(words: &mut [u64], len: usize, f: f64, stream: &mut blake3::OutputReader) {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "f is in 0..=0.5")]
+    let threshold = (f * 65_536.0) as u32;
+    for i in 0..len {
+        let mut b = [0u8; 3];
+        stream.fill(&mut b);
+        if u32::from(u16::from_le_bytes([b[0], b[1]])) < threshold {
+            let word = &mut words[i / 64];
+            let mask = word_mask(i);
+            if b[2] & 1 == 1 { *word |= mask } else { *word &= !mask }
+        }
     }
 }
 
@@ -143,7 +159,7 @@ mod tests {
 
     #[test]
     fn balance_sets_exactly_half() {
-        let out = hardener(&[Hardening::Balance], 128).apply(vec![0xF0, 0], 128);
+        let out = hardener(&[Hardening::Balance], 128).apply(vec![0xF0, 0], 128).unwrap();
         assert_eq!(out.len(), 4);
         assert_eq!(ones(&out), 128);
     }
@@ -151,31 +167,47 @@ mod tests {
     #[test]
     fn permutation_keeps_popcount_and_is_keyed() {
         let words = vec![0xDEAD_BEEF_0000_1111, 0x0123_4567_89AB_CDEF];
-        let a = hardener(&[Hardening::Permute], 128).apply(words.clone(), 128);
+        let a = hardener(&[Hardening::Permute], 128).apply(words.clone(), 128).unwrap();
         assert_eq!(ones(&a), ones(&words));
         assert_ne!(a, words);
         let other = Hardener::new(&[Hardening::Permute], 128, &[8; 32], Zeroizing::new([9; 32]));
-        assert_ne!(other.apply(words.clone(), 128), a);
-        assert_eq!(hardener(&[Hardening::Permute], 128).apply(words, 128), a);
+        assert_ne!(other.apply(words.clone(), 128).unwrap(), a);
+        assert_eq!(hardener(&[Hardening::Permute], 128).apply(words, 128).unwrap(), a);
     }
 
     #[test]
     fn rule90_and_fold() {
         // Bit 1 set: rule 90 sets bits 0 and 2.
-        let out = hardener(&[Hardening::Rule90], 64).apply(vec![1 << 62], 64);
+        let out = hardener(&[Hardening::Rule90], 64).apply(vec![1 << 62], 64).unwrap();
         assert_eq!(out, vec![(1 << 63) | (1 << 61)]);
-        let out = hardener(&[Hardening::XorFold(1)], 128).apply(vec![1 << 63, (1 << 63) | 1], 128);
+        let out = hardener(&[Hardening::XorFold(1)], 128)
+            .apply(vec![1 << 63, (1 << 63) | 1], 128)
+            .unwrap();
         assert_eq!(out, vec![1]);
     }
 
     #[test]
-    fn randomised_response_is_deterministic_and_bounded() {
-        let h = hardener(&[Hardening::RandomisedResponse(0.1)], 1024);
+    fn keyed_flip_is_deterministic_and_bounded() {
+        let h = hardener(&[Hardening::KeyedFlip(0.1)], 1024);
         let words = vec![0x5555_5555_5555_5555; 16];
-        let a = h.apply(words.clone(), 1024);
-        assert_eq!(a, h.apply(words.clone(), 1024));
+        let a = h.apply(words.clone(), 1024).unwrap();
+        assert_eq!(a, h.apply(words.clone(), 1024).unwrap());
         let changed: u32 = a.iter().zip(&words).map(|(x, y)| (x ^ y).count_ones()).sum();
         // About f/2 of the bits flip (5 % of 1024 = 51); far from 0 and from 1024.
         assert!((10..150).contains(&changed), "{changed}");
+    }
+
+    #[test]
+    fn blip_differs_at_every_encoding_and_flips_about_half_its_rate() {
+        let h = hardener(&[Hardening::Blip(0.2)], 4096);
+        let words = vec![0x0F0F_0F0F_0F0F_0F0F; 64];
+        let runs: Vec<Vec<u64>> = (0..8).map(|_| h.apply(words.clone(), 4096).unwrap()).collect();
+        for (i, a) in runs.iter().enumerate() {
+            // 10 % of 4096 = 410 bits expected to change; the odds of landing outside are
+            // below 1e-9 (binomial, sd ≈ 19).
+            let changed: u32 = a.iter().zip(&words).map(|(x, y)| (x ^ y).count_ones()).sum();
+            assert!((300..520).contains(&changed), "{changed}");
+            assert!(runs[..i].iter().all(|b| b != a), "two encodings alike");
+        }
     }
 }

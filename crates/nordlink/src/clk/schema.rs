@@ -31,9 +31,11 @@ use super::tokenise::Tokeniser;
 /// Largest `resolution` of a numeric tokeniser: a value makes `2 r + 1` tokens.
 pub const MAX_NUMERIC_RESOLUTION: u32 = 64;
 
-/// The current schema version. Version 1 files keep their meaning: they differ from
-/// version 2 only in defaults (version 1: `invalid = "reject"` on every field).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The current schema version. Older files keep their meaning: version 1 differs from
+/// version 2 only in defaults (version 1: `invalid = "reject"` on every field); version 3
+/// requires `filter.context`, hardens by default, keeps the salt field's own salt out of
+/// the filter and names its hardening steps for what they do (docs/schema.md).
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,28 +51,53 @@ struct SchemaFile {
 struct FilterFile {
     #[serde(default = "default_bits")]
     bits: usize,
-    #[serde(default)]
-    context: String,
+    context: Option<String>,
     #[serde(default)]
     hashing: Hashing,
     #[serde(default)]
     field_filters: bool,
+    /// Version 3's acknowledgement that field filters can be matched to frequency tables.
     #[serde(default)]
-    hardening: Vec<Hardening>,
-    salt: Option<SaltFile>,
+    field_filters_reveal_frequencies: bool,
+    hardening: Option<Vec<HardeningFile>>,
+    salt: Option<SaltSetting>,
 }
 
 impl Default for FilterFile {
     fn default() -> Self {
         Self {
             bits: default_bits(),
-            context: String::new(),
+            context: None,
             hashing: Hashing::default(),
             field_filters: false,
-            hardening: Vec::new(),
+            field_filters_reveal_frequencies: false,
+            hardening: None,
             salt: None,
         }
     }
+}
+
+/// `salt = { field = ... }`, or `salt = false` to turn version 3's default salt off.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SaltSetting {
+    Off(bool),
+    On(SaltFile),
+}
+
+/// A hardening step as spelt in a schema file; [`Hardening`] after the version's
+/// spelling rules are checked.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum HardeningFile {
+    Balance,
+    XorFold(u32),
+    Rule90,
+    Permute,
+    /// Versions 1 and 2's name for [`Hardening::KeyedFlip`].
+    RandomisedResponse(f64),
+    KeyedFlip(f64),
+    Blip(f64),
 }
 
 fn default_bits() -> usize {
@@ -116,8 +143,7 @@ pub enum Hashing {
 }
 
 /// A hardening step applied to each filter after hashing, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Hardening {
     /// Append the complement: exactly half the bits set; doubles the length.
@@ -128,9 +154,15 @@ pub enum Hardening {
     Rule90,
     /// A key-seeded uniform permutation of the bit positions.
     Permute,
-    /// With this probability each bit is replaced by a random bit (seeded by the key and
-    /// the record, so re-encoding a record gives the same output).
-    RandomisedResponse(f64),
+    /// With this probability each bit is replaced by a pseudo-random bit drawn from the key
+    /// and the filter itself: equal records still give equal filters, so this hides no
+    /// frequencies (spelt `randomised_response` in schema versions 1 and 2).
+    KeyedFlip(f64),
+    /// BLIP (randomised response with fresh randomness, Schnell and Borgs 2016): with this
+    /// probability each bit is replaced by a bit from the operating system's random
+    /// source, anew at every encoding. Equal records give different filters; outputs are
+    /// not reproducible.
+    Blip(f64),
 }
 
 impl Hardening {
@@ -142,10 +174,23 @@ impl Hardening {
             Self::XorFold(n) => format!("xor_fold={n}"),
             Self::Rule90 => "rule90".into(),
             Self::Permute => "permute".into(),
-            Self::RandomisedResponse(p) => format!("randomised_response={p}"),
+            // Provenance keeps the spelling files written before version 3 carry.
+            Self::KeyedFlip(p) => format!("randomised_response={p}"),
+            Self::Blip(p) => format!("blip={p}"),
         }
     }
+
+    /// Whether the step's output differs between two encodings of one record.
+    pub fn is_random(&self) -> bool {
+        matches!(self, Self::Blip(_))
+    }
 }
+
+/// The hardening a version 3 schema gets when it names none: one XOR fold. Chosen by
+/// measurement with the default birth-year salt (docs/privacy.md, docs/quality.md): it
+/// defeats both pattern-mining detectors where `balance` + `permute` leaves every bit
+/// readable, and it keeps the automatic threshold reliable, which `balance` after it did not.
+pub const DEFAULT_HARDENING: [Hardening; 1] = [Hardening::XorFold(1)];
 
 /// A field's role, bringing defaults for normalisation, tokenising and weight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -231,6 +276,7 @@ pub enum Weight {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub(crate) name: String,
+    pub(crate) kind: Option<FieldKind>,
     pub(crate) column: String,
     pub(crate) normalise: Vec<Normaliser>,
     pub(crate) date_format: Option<DateFormat>,
@@ -245,6 +291,11 @@ impl Field {
     /// The field's name: part of its key derivation.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The kind the schema gave it, if any.
+    pub fn kind(&self) -> Option<FieldKind> {
+        self.kind
     }
 
     /// The input column it reads.
@@ -303,6 +354,9 @@ pub struct Schema {
     pub(crate) hashing: Hashing,
     pub(crate) field_filters: bool,
     pub(crate) hardening: Vec<Hardening>,
+    /// Whether the file named its hardening (a version 3 file that does not gets
+    /// [`DEFAULT_HARDENING`]).
+    pub(crate) hardening_named: bool,
     pub(crate) salt: Option<Salt>,
     pub(crate) fields: Vec<Field>,
 }
@@ -363,9 +417,10 @@ impl Schema {
         if !(1..=SCHEMA_VERSION).contains(&file.version) {
             return Err(SchemaError::UnsupportedVersion {
                 found: file.version.to_string(),
-                supported: "this build reads nordlink-schema versions 1 and 2",
+                supported: "this build reads nordlink-schema versions 1, 2 and 3",
             });
         }
+        let v3 = file.version >= 3;
         let f = file.filter;
         if f.bits == 0 || !f.bits.is_multiple_of(64) || f.bits > 1 << 20 {
             return Err(SchemaError::setting(
@@ -373,19 +428,51 @@ impl Schema {
                 "must be a positive multiple of 64, at most 2^20",
             ));
         }
+        let context = match f.context {
+            Some(c) => c,
+            None if v3 => {
+                return Err(SchemaError::setting(
+                    "filter.context",
+                    "is required from version 3: name the project, so its filters cannot be \
+                     compared with another project's (write context = \"\" to use none)",
+                ));
+            }
+            None => String::new(),
+        };
         // Not in NFC: two spellings of one project name would derive unrelated keys.
         // Refused, not normalised, so an accepted context keeps its filters.
-        if f.context.len() > 255
-            || f.context.chars().any(char::is_control)
-            || !unicode_normalization::is_nfc(&f.context)
+        if context.len() > 255
+            || context.chars().any(char::is_control)
+            || !unicode_normalization::is_nfc(&context)
         {
             return Err(SchemaError::setting(
                 "filter.context",
                 "at most 255 bytes in Unicode NFC (composed letters), no control characters",
             ));
         }
+        if v3 && f.field_filters && !f.field_filters_reveal_frequencies {
+            return Err(SchemaError::setting(
+                "filter.field_filters",
+                "equal values give equal field filters, which can be matched to public \
+                 name frequencies; set field_filters_reveal_frequencies = true to accept that",
+            ));
+        }
+        if f.field_filters_reveal_frequencies && !v3 {
+            return Err(SchemaError::setting(
+                "filter.field_filters_reveal_frequencies",
+                "needs version = 3",
+            ));
+        }
+        let hardening_named = f.hardening.is_some();
+        let hardening = match f.hardening {
+            None if v3 => DEFAULT_HARDENING.to_vec(),
+            None => Vec::new(),
+            Some(steps) => {
+                steps.into_iter().map(|h| hardening_step(h, v3)).collect::<Result<Vec<_>, _>>()?
+            }
+        };
         let mut len = f.bits;
-        for (i, h) in f.hardening.iter().enumerate() {
+        for (i, h) in hardening.iter().enumerate() {
             match *h {
                 // The complement is appended word by word: a length that is not whole
                 // words would misplace it.
@@ -398,7 +485,7 @@ impl Schema {
                     ));
                 }
                 // Each bit would meet its own complement: every output bit 1.
-                Hardening::XorFold(_) if i > 0 && f.hardening[i - 1] == Hardening::Balance => {
+                Hardening::XorFold(_) if i > 0 && hardening[i - 1] == Hardening::Balance => {
                     return Err(SchemaError::setting(
                         "filter.hardening",
                         "xor_fold directly after balance folds each bit onto its complement, \
@@ -426,10 +513,10 @@ impl Schema {
                     }
                     len >>= n;
                 }
-                Hardening::RandomisedResponse(p) if !(0.0..=0.5).contains(&p) => {
+                Hardening::KeyedFlip(p) | Hardening::Blip(p) if !(0.0..=0.5).contains(&p) => {
                     return Err(SchemaError::setting(
                         "filter.hardening",
-                        "randomised_response must be between 0 and 0.5",
+                        "a flip probability must be between 0 and 0.5",
                     ));
                 }
                 _ => {}
@@ -449,8 +536,16 @@ impl Schema {
             fields.push(field);
         }
         let salt = match f.salt {
+            Some(SaltSetting::Off(false)) => None,
+            Some(SaltSetting::Off(true)) => {
+                return Err(SchemaError::setting(
+                    "filter.salt",
+                    "write salt = { field = \"...\" } to salt, or salt = false for none",
+                ));
+            }
+            None if v3 => default_salt(&fields),
             None => None,
-            Some(s) => {
+            Some(SaltSetting::On(s)) => {
                 let field = fields.iter().position(|g| g.name == s.field).ok_or_else(|| {
                     SchemaError::setting(
                         "filter.salt.field",
@@ -469,16 +564,45 @@ impl Schema {
         Ok(Self {
             version: file.version,
             bits: f.bits,
-            context: f.context,
+            context,
             hashing: f.hashing,
             field_filters: f.field_filters,
-            hardening: f.hardening,
+            hardening,
+            hardening_named,
             salt,
             fields,
         })
     }
 
-    /// The schema file's `version` (1 or 2): it decides the defaults.
+    /// What a user should know about this schema's privacy before sharing its filters:
+    /// empty when nothing stands out. Shown by `nordlink encode`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.hardening.is_empty() && (self.version < 3 || self.hardening_named) {
+            out.push(
+                "no hardening: frequent names and dates leave bit patterns that a keyless \
+                 attack reads back (docs/privacy.md; measure with nordlink assess)"
+                    .to_owned(),
+            );
+        }
+        if self.version < 3 {
+            out.push(format!(
+                "schema version {}: version 3 hardens by default and keeps a salt field's own \
+                 salt out of the filter",
+                self.version
+            ));
+        }
+        if self.field_filters {
+            out.push(
+                "field filters are equal for equal values: their frequencies can be matched to \
+                 public name statistics"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+
+    /// The schema file's `version` (1 to 3): it decides the defaults.
     pub fn version(&self) -> u32 {
         self.version
     }
@@ -513,6 +637,29 @@ impl Schema {
         self.salt.as_ref()
     }
 
+    /// The salt that field `index`'s tokens are hashed with, given the record's salt.
+    /// Versions 1 and 2 leave the salt field itself unsalted; version 3 salts it too (what
+    /// remains of it: see [`Schema::keeps_token`]).
+    pub(crate) fn field_salt<'s>(&self, index: usize, salt: &'s str) -> &'s str {
+        match &self.salt {
+            Some(s) if s.field != index || self.version >= 3 => salt,
+            _ => "",
+        }
+    }
+
+    /// Whether field `index` hashes `token`. From version 3 the salt field keeps its own
+    /// salt out of the filter: a year-only salt drops the year token (day and month stay,
+    /// salted by the year), a whole-value salt drops the field's tokens altogether.
+    /// Otherwise equal salts would set equal bits and sort the records into salt groups.
+    pub(crate) fn keeps_token(&self, index: usize, token: &str) -> bool {
+        match &self.salt {
+            Some(s) if s.field == index && self.version >= 3 => {
+                s.year_only && !token.starts_with('y')
+            }
+            _ => true,
+        }
+    }
+
     /// The fields, in order.
     pub fn fields(&self) -> &[Field] {
         &self.fields
@@ -525,6 +672,46 @@ impl Schema {
             Hardening::XorFold(n) => len >> n,
             _ => len,
         })
+    }
+}
+
+/// A hardening step from its file spelling: `randomised_response` is versions 1 and 2's
+/// name for `keyed_flip` (refused in version 3, where the name would overclaim).
+fn hardening_step(h: HardeningFile, v3: bool) -> Result<Hardening, SchemaError> {
+    Ok(match h {
+        HardeningFile::Balance => Hardening::Balance,
+        HardeningFile::XorFold(n) => Hardening::XorFold(n),
+        HardeningFile::Rule90 => Hardening::Rule90,
+        HardeningFile::Permute => Hardening::Permute,
+        HardeningFile::RandomisedResponse(p) if !v3 => Hardening::KeyedFlip(p),
+        HardeningFile::RandomisedResponse(_) => {
+            return Err(SchemaError::setting(
+                "filter.hardening",
+                "randomised_response is called keyed_flip from version 3: its flips are \
+                 drawn from the key and the record, so equal records still give equal \
+                 filters; for fresh randomness use blip",
+            ));
+        }
+        HardeningFile::KeyedFlip(p) if v3 => Hardening::KeyedFlip(p),
+        HardeningFile::Blip(p) if v3 => Hardening::Blip(p),
+        HardeningFile::KeyedFlip(_) | HardeningFile::Blip(_) => {
+            return Err(SchemaError::setting(
+                "filter.hardening",
+                "keyed_flip and blip need version = 3",
+            ));
+        }
+    })
+}
+
+/// Version 3's salt when the file names none: the year of the one birth date field (of
+/// kind `birth_date` with the date tokeniser).
+fn default_salt(fields: &[Field]) -> Option<Salt> {
+    let mut dates = fields.iter().enumerate().filter(|(_, f)| {
+        f.kind == Some(FieldKind::BirthDate) && f.tokeniser == Tokeniser::DateParts
+    });
+    match (dates.next(), dates.next()) {
+        (Some((field, _)), None) => Some(Salt { field, year_only: true }),
+        _ => None,
     }
 }
 
@@ -586,6 +773,7 @@ fn validate_field(raw: FieldFile, version: u32) -> Result<Field, String> {
         None => Invalid::Missing,
     };
     Ok(Field {
+        kind: raw.kind,
         column: raw.column.unwrap_or_else(|| raw.name.clone()),
         name: raw.name,
         normalise,
@@ -640,7 +828,7 @@ date_format = "%d.%m.%Y"
             (MINIMAL.replace("kind = \"given_name\"", ""), "given_name"),
             (MINIMAL.replace("%d.%m.%Y", "%H"), "birth_date"),
             (MINIMAL.replace("[filter]", "[filter]\nbits = 1000"), "multiple of 64"),
-            (MINIMAL.replace("version = 1", "version = 3"), "version 3"),
+            (MINIMAL.replace("version = 1", "version = 4"), "version 4"),
             (MINIMAL.replace("context = \"p\"", "context = \"p\"\nfoo = 1"), "foo"),
             (MINIMAL.replace("context = \"p\"", "context = \"pa\u{30a}\""), "NFC"),
             (MINIMAL.replace("[filter]", "[filter]\nhardening = [{ xor_fold = 9 }]"), "xor_fold"),
@@ -659,5 +847,77 @@ date_format = "%d.%m.%Y"
             let e = Schema::parse(&text).unwrap_err().to_string();
             assert!(e.contains(needle), "{needle}: {e}");
         }
+    }
+
+    fn v3(filter: &str) -> Result<Schema, SchemaError> {
+        let text = MINIMAL
+            .replace("version = 1", "version = 3")
+            .replace("[filter]\n", &format!("[filter]\n{filter}\n"));
+        Schema::parse(&text)
+    }
+
+    #[test]
+    fn version_3_hardens_and_salts_by_default() {
+        let s = v3("").unwrap();
+        assert_eq!(s.hardening(), DEFAULT_HARDENING);
+        assert_eq!(s.salt(), Some(&Salt { field: 1, year_only: true }));
+        assert!(s.warnings().is_empty(), "{:?}", s.warnings());
+        // Older versions keep their meaning: no hardening, no salt, and a warning.
+        let old = Schema::parse(MINIMAL).unwrap();
+        assert!(old.hardening().is_empty() && old.salt().is_none());
+        assert!(old.warnings().iter().any(|w| w.contains("no hardening")), "{:?}", old.warnings());
+        // Two birth dates: no guess at which one salts.
+        let two = MINIMAL.replace("version = 1", "version = 3")
+            + "[[fields]]\nname = \"other\"\nkind = \"birth_date\"\n";
+        assert_eq!(Schema::parse(&two).unwrap().salt(), None);
+    }
+
+    #[test]
+    fn version_3_defaults_can_be_turned_off_with_a_warning() {
+        let s = v3("hardening = []\nsalt = false").unwrap();
+        assert!(s.hardening().is_empty() && s.salt().is_none());
+        assert!(s.warnings().iter().any(|w| w.contains("no hardening")));
+        let s = v3("hardening = [{ blip = 0.1 }, { keyed_flip = 0.02 }]\nsalt = { field = \"given_name\" }")
+            .unwrap();
+        assert_eq!(s.hardening(), [Hardening::Blip(0.1), Hardening::KeyedFlip(0.02)]);
+        assert_eq!(s.salt(), Some(&Salt { field: 0, year_only: false }));
+        let s = v3("field_filters = true\nfield_filters_reveal_frequencies = true").unwrap();
+        assert!(s.field_filters() && s.warnings().iter().any(|w| w.contains("field filters")));
+    }
+
+    #[test]
+    fn version_3_refuses_what_older_versions_allowed_silently() {
+        let no_context =
+            MINIMAL.replace("version = 1", "version = 3").replace("context = \"p\"\n", "");
+        let cases =
+            [
+                (Schema::parse(&no_context), "context = \"\""),
+                (v3("field_filters = true"), "field_filters_reveal_frequencies"),
+                (v3("hardening = [{ randomised_response = 0.05 }]"), "keyed_flip"),
+                (v3("salt = true"), "salt = false"),
+                (v3("hardening = [{ blip = 0.7 }]"), "between 0 and 0.5"),
+                (
+                    Schema::parse(
+                        &MINIMAL.replace("[filter]\n", "[filter]\nhardening = [{ blip = 0.1 }]\n"),
+                    ),
+                    "version = 3",
+                ),
+                (
+                    Schema::parse(&MINIMAL.replace(
+                        "[filter]\n",
+                        "[filter]\nfield_filters_reveal_frequencies = true\n",
+                    )),
+                    "version = 3",
+                ),
+            ];
+        for (got, needle) in cases {
+            let e = got.unwrap_err().to_string();
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+        // Version 2 still reads randomised_response, as the same step.
+        let v2 = MINIMAL
+            .replace("version = 1", "version = 2")
+            .replace("[filter]\n", "[filter]\nhardening = [{ randomised_response = 0.05 }]\n");
+        assert_eq!(Schema::parse(&v2).unwrap().hardening(), [Hardening::KeyedFlip(0.05)]);
     }
 }

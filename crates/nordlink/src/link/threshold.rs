@@ -40,6 +40,8 @@ pub struct ScoreProfile {
     pub best: Vec<f64>,
     /// Each sampled record's second-best score (likewise).
     pub second: Vec<f64>,
+    /// Each sampled record's third-best score (likewise).
+    pub third: Vec<f64>,
     /// Scores below this were not searched for: every threshold considered is above it.
     pub floor: f64,
 }
@@ -85,19 +87,22 @@ impl ScoreProfile {
         floor: f64,
         kernel: Kernel,
     ) -> Result<Self, LinkError> {
-        let found = top_k(left, right, measure, floor, 2, kernel)?;
+        let found = top_k(left, right, measure, floor, 3, kernel)?;
         let mut best = vec![f64::NEG_INFINITY; left.len()];
         let mut second = best.clone();
+        let mut third = best.clone();
         // top_k lists each record's pairs best first.
         for c in found {
             let i = c.left as usize;
             if best[i] == f64::NEG_INFINITY {
                 best[i] = c.score;
-            } else {
+            } else if second[i] == f64::NEG_INFINITY {
                 second[i] = c.score;
+            } else {
+                third[i] = c.score;
             }
         }
-        Ok(Self { best, second, floor })
+        Ok(Self { best, second, third, floor })
     }
 
     /// The threshold with the highest estimated F1 (see the module documentation);
@@ -111,12 +116,39 @@ impl ScoreProfile {
             v.sort_by(f64::total_cmp);
             v
         };
-        let (best, second) = (sorted(&self.best), sorted(&self.second));
+        // A record without a match has its best non-match as its best score, and its
+        // second-best is only the runner-up. For the largest of many scores with an
+        // exponential-like tail, the k-th spacing times k is alike for every k (extreme-value
+        // theory), so the top spacing is twice the next one and `s2 + 2 (s2 - s3)` predicts
+        // the record's best non-match. A record with a match has its best non-match as its
+        // second-best. The null mixes both, weighted by the share π₀ without a match,
+        // found by iterating.
+        let corrected: Vec<f64> = self
+            .second
+            .iter()
+            .zip(&self.third)
+            .map(
+                |(&s, &t)| {
+                    if s.is_finite() && t.is_finite() { (3.0 * s - 2.0 * t).min(1.0) } else { s }
+                },
+            )
+            .collect();
+        let (best, second, corrected) =
+            (sorted(&self.best), sorted(&self.second), sorted(&corrected));
         let below = |v: &[f64], t: f64| v.partition_point(|&x| x < t) as f64 / v.len() as f64;
+        let null_below =
+            |t: f64, pi: f64| pi * below(&corrected, t) + (1.0 - pi) * below(&second, t);
         let lambda = second[second.len() / 2].max(self.floor);
-        let null_below = below(&second, lambda);
-        let unmatched =
-            if null_below > 0.0 { (below(&best, lambda) / null_below).min(1.0) } else { 1.0 };
+        let mut unmatched = 1.0;
+        for _ in 0..50 {
+            let n = null_below(lambda, unmatched);
+            let next = if n > 0.0 { (below(&best, lambda) / n).min(1.0) } else { 1.0 };
+            let settled = (next - unmatched).abs() < 1e-6;
+            unmatched = next;
+            if settled {
+                break;
+            }
+        }
         let mut chosen =
             AutoThreshold { threshold: 1.0, unmatched_share: unmatched, estimated_f1: 0.0 };
         for step in 0..=STEPS {
@@ -125,7 +157,7 @@ impl ScoreProfile {
                 continue;
             }
             let above = 1.0 - below(&best, t);
-            let false_matches = (unmatched * (1.0 - below(&second, t))).min(above);
+            let false_matches = (unmatched * (1.0 - null_below(t, unmatched))).min(above);
             let true_matches = above - false_matches;
             let denominator = above + (1.0 - unmatched);
             let f1 = if denominator > 0.0 { 2.0 * true_matches / denominator } else { 0.0 };
@@ -158,7 +190,8 @@ mod tests {
     use super::*;
 
     fn profile(best: Vec<f64>, second: Vec<f64>) -> ScoreProfile {
-        ScoreProfile { best, second, floor: 0.0 }
+        let third = vec![f64::NEG_INFINITY; second.len()];
+        ScoreProfile { best, second, third, floor: 0.0 }
     }
 
     #[test]

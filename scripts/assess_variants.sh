@@ -27,9 +27,10 @@ variant year-salt-balance-permute 'hardening = ["balance", "permute"]'
 variant year-salt-xor-fold 'hardening = [{ xor_fold = 1 }]'
 variant year-salt-balance-permute-xor-fold 'hardening = ["balance", "permute", { xor_fold = 1 }]'
 variant year-salt-xor-fold-balance-permute 'hardening = [{ xor_fold = 1 }, "balance", "permute"]'
+variant year-salt-xor-fold-2 'hardening = [{ xor_fold = 2 }]'
 variant year-salt-blip-0.05 'hardening = [{ blip = 0.05 }]'
 variant date-salt 'hardening = []\nsalt = { field = "birth_date" }'
-for v in ${VARIANTS:-none balance-permute xor-fold rule90-permute keyed-flip blip-0.05 blip-0.1 field-filters year-salt year-salt-balance-permute year-salt-xor-fold year-salt-balance-permute-xor-fold year-salt-xor-fold-balance-permute year-salt-blip-0.05 date-salt}; do
+for v in ${VARIANTS:-none balance-permute xor-fold rule90-permute keyed-flip blip-0.05 blip-0.1 field-filters year-salt year-salt-balance-permute year-salt-xor-fold year-salt-balance-permute-xor-fold year-salt-xor-fold-balance-permute year-salt-xor-fold-2 year-salt-blip-0.05 date-salt}; do
     $N encode --schema "$D/$v.toml" --key "$D/e.key" --input "$D/registers/se.csv" \
         --output "$D/$v.parquet" --id-column id 2>/dev/null
     echo "== $v"

@@ -282,7 +282,9 @@ class Schema:
         salt = f.get("salt")
         if salt is None and v3:
             # version 3's default: the year of the one birth_date field, if exactly one
-            dates = [t["name"] for t in doc["fields"] if t.get("kind") == "birth_date"]
+            # (that keeps the date_parts tokeniser)
+            dates = [t["name"] for t in doc["fields"]
+                     if t.get("kind") == "birth_date" and t.get("tokenise", "date_parts") == "date_parts"]
             salt = {"field": dates[0], "year_only": True} if len(dates) == 1 else False
         if salt is not None and salt is not False and not isinstance(salt, dict):
             raise ValueError("filter: salt must be a table or false")

@@ -204,6 +204,7 @@ fn schemas() -> Vec<(&'static str, String)> {
         ("birth-year salt", year_salted("[]")),
         ("birth-year salt + balance + permute", year_salted("[\"balance\", \"permute\"]")),
         ("birth-year salt + xor_fold = 1", year_salted("[{ xor_fold = 1 }]")),
+        ("birth-year salt + xor_fold = 2", year_salted("[{ xor_fold = 2 }]")),
         (
             "birth-year salt + xor_fold = 1 + balance + permute",
             year_salted("[{ xor_fold = 1 }, \"balance\", \"permute\"]"),

@@ -84,7 +84,8 @@ fn native_schema_parquet_with_rejects_and_provenance() {
             "rej.csv",
         ],
     );
-    // Row 6 has 30 February: a version-3 schema encodes its year and month and counts it.
+    // Row 6 has 30 February: a version-3 schema encodes it by its parts (the year salting,
+    // the month hashed) and counts it.
     assert!(err.contains("8 rows read = 8 encoded + 0 rejected"), "{err}");
     assert!(err.contains("1 values failed their format") && err.contains("birth_date"), "{err}");
     assert_eq!(read_csv(&d.path("rej.csv")).len(), 1);
@@ -307,21 +308,26 @@ fn shuffle_hides_the_input_order_and_the_mapping_undoes_it() {
 fn schemas_without_hardening_or_older_than_version_3_are_warned_about() {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
-    d.write("in.csv", "given\nanna\nbo\n");
+    d.write("in.csv", "given,born\nanna,1980-01-02\nbo,1990-03-04\n");
     let fields = "[[fields]]\nname = \"given\"\nkind = \"given_name\"\n";
+    let born = "[[fields]]\nname = \"born\"\nkind = \"birth_date\"\n";
+    let v3 = "version = 3\n[filter]\ncontext = \"p\"\n";
     let cases = [
-        ("version = 3\n[filter]\ncontext = \"p\"\nhardening = []\n", Some("no hardening")),
-        ("version = 2\n", Some("schema version 2")),
-        ("version = 3\n[filter]\ncontext = \"p\"\n", None),
+        (format!("{v3}hardening = []\n{fields}{born}"), Some("no hardening")),
+        (format!("version = 2\n{fields}"), Some("schema version 2")),
+        (format!("{v3}{fields}"), Some("no salt")),
+        (format!("{v3}salt = false\n{fields}{born}"), Some("no salt")),
+        (format!("{v3}hardening = [{{ blip = 0.05 }}]\n{fields}{born}"), Some("blip")),
+        (format!("{v3}{fields}{born}"), None),
     ];
-    for (i, (head, warning)) in cases.into_iter().enumerate() {
+    for (i, (schema_text, warning)) in cases.into_iter().enumerate() {
         let schema = format!("s{i}.toml");
-        d.write(&schema, format!("{head}{fields}"));
+        d.write(&schema, schema_text);
         let out = format!("o{i}.csv");
         let err = ok(&d, &native(&schema, "in.csv", &out, &[]));
         match warning {
-            Some(w) => assert!(err.contains("warning:") && err.contains(w), "{err}"),
-            None => assert!(!err.contains("warning:"), "{err}"),
+            Some(w) => assert!(err.contains("warning:") && err.contains(w), "{i}: {err}"),
+            None => assert!(!err.contains("warning:"), "{i}: {err}"),
         }
     }
 }

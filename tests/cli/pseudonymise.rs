@@ -403,8 +403,11 @@ fn shuffle_hides_the_extract_order_and_the_mapping_leads_back() {
     }
     let rows: Vec<u64> = map[1..].iter().map(|m| m[1].parse().unwrap()).collect();
     assert!(rows.windows(2).filter(|w| w[0] < w[1]).count() < 200, "not shuffled");
-    // The mapping may not overwrite the key.
-    let o = pseudonymise(&d, &["--output", "o2.csv", "--shuffle", "kat.key"]);
-    assert!(!o.status.success());
+    // The mapping may not overwrite the key (refused before anything is read).
+    let o =
+        pseudonymise(&d, &["--output", "o2.csv", "--rejects", "r3.csv", "--shuffle", "kat.key"]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && err.contains("kat.key"), "{err}");
     assert_eq!(std::fs::read_to_string(d.path("kat.key")).unwrap(), KAT_KEY);
+    assert!(!d.path("o2.csv").exists() && !d.path("r3.csv").exists());
 }

@@ -163,6 +163,13 @@ pub fn encode_batch(
         let row_number = batch.row_number(row);
         let reject = match (problem, result) {
             (Some(code), _) => Reject::new(row_number, None, code, None),
+            // Not the row's fault: the whole run stops.
+            (None, Err(nordlink::clk::EncodeError::Randomness)) => {
+                return Err(IoError::Setting {
+                    path: path.to_owned(),
+                    problem: "the system's random source failed (blip hardening needs it)",
+                });
+            }
             (None, Err(e)) => Reject::new(row_number, Some(e.field().to_owned()), e.code(), None),
             (None, Ok(f)) => {
                 for &(field, _) in &f.invalid {

@@ -352,7 +352,10 @@ pub fn swap_day_month(date: &str) -> Option<String> {
 /// result is another valid date.
 pub fn wrong_year(date: &str, off_by_one: bool) -> Option<String> {
     let (y, m, d) = date_parts(date)?;
-    let wrong = if off_by_one { y + 1 } else { y - y % 100 + (y % 10) * 10 + (y / 10) % 10 };
+    let y32 = u32::from(y);
+    let wrong =
+        if off_by_one { y32 + 1 } else { y32 - y32 % 100 + (y32 % 10) * 10 + (y32 / 10) % 10 };
+    let wrong = u16::try_from(wrong).ok()?;
     (wrong != y && nordlink::Date::new(wrong, m, d).is_ok())
         .then(|| format!("{wrong:04}-{m:02}-{d:02}"))
 }
@@ -387,6 +390,9 @@ mod tests {
         assert_eq!(wrong_year("1961-07-04", false).as_deref(), Some("1916-07-04"));
         assert_eq!(wrong_year("1955-07-04", false), None);
         assert_eq!(wrong_year("1960-02-29", true), None);
+        // No overflow at the top of the range.
+        assert_eq!(wrong_year("65535-01-01", true), None);
+        assert_eq!(wrong_year("65519-01-01", false), None);
         assert_eq!(impossible("1980-02-10").as_deref(), Some("1980-02-31"));
         assert_eq!(impossible("1980-01-10"), None);
         let mut rng = SeededRng::new(3);

@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use crate::clk::{FilterArena, Schema};
 
-/// Most frequent tokens tried per field.
+/// Most frequent tokens tried per field and salt group.
 pub const TOKENS_TRIED: usize = 300;
 
 /// Fewest records a token must appear in for its signature to count.
@@ -106,14 +106,24 @@ pub enum AssessError {
 }
 
 /// A cell's dictionary key and token count, exactly as the encoder makes them (no key
-/// needed): `salt` prefixes each token, as it changes every bit the token sets. `None`
-/// for a value that sets no bits (missing, left out of the filter, or invalid under
-/// `missing`) or that the encoder would reject. Values with equal token sets give equal
-/// filter bits, so the sorted tokens are the value as far as any attack can tell.
-fn value_tokens(schema: &Schema, index: usize, raw: &str, salt: &str) -> Option<(String, usize)> {
+/// needed). As hashed (`Some(salt)`): the tokens the filter keeps, each prefixed by the
+/// salt, which changes every bit it sets. As a value (`None`): all its tokens, so a birth
+/// date stays a whole date even where its year only salts. `None` for a value without
+/// tokens (missing, wholly left out, or invalid under `missing`) or that the encoder would
+/// reject. Values with equal token sets give equal filter bits, so the sorted tokens are
+/// the value as far as any attack can tell.
+fn value_tokens(
+    schema: &Schema,
+    index: usize,
+    raw: &str,
+    hashed: Option<&str>,
+) -> Option<(String, usize)> {
     let mut tokens = Vec::new();
     schema.fields()[index].tokens(raw, &mut tokens).ok()?;
-    tokens.retain(|t| schema.keeps_token(index, t));
+    let salt = hashed.unwrap_or_default();
+    if hashed.is_some() {
+        tokens.retain(|t| schema.keeps_token(index, t));
+    }
     if tokens.is_empty() {
         return None;
     }
@@ -182,6 +192,19 @@ pub fn assess(
             schema.record_salt(&cell).unwrap_or_default()
         })
         .collect();
+    // Per field and record: its salt group (records hashed with the same salt).
+    let groups: Vec<Vec<u32>> = (0..fields.len())
+        .map(|f| {
+            let mut ids: HashMap<&str, u32> = HashMap::new();
+            salts
+                .iter()
+                .map(|salt| {
+                    let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                    *ids.entry(schema.field_salt(f, salt)).or_insert(next)
+                })
+                .collect()
+        })
+        .collect();
     for (f, field) in fields.iter().enumerate() {
         // `values`: what the field holds (for singling out); `attacked`: what its bits
         // depend on (the value and, when salted, the salt), which the attacks target.
@@ -190,21 +213,17 @@ pub fn assess(
         let mut attack_ids = Vec::with_capacity(n);
         for (r, row) in cells.iter().enumerate() {
             let raw = row[f].as_deref();
-            let plain = raw.and_then(|raw| value_tokens(schema, f, raw, ""));
-            ids.push(plain.map(|(key, count)| {
-                lengths[r] += count;
-                values.id(key)
-            }));
+            let plain = raw.and_then(|raw| value_tokens(schema, f, raw, None));
+            ids.push(plain.map(|(key, _)| values.id(key)));
             let salt = schema.field_salt(f, &salts[r]);
-            let key = if salt.is_empty() {
-                ids[r].map(|id| values.tokens_of[id as usize].join("\u{0}"))
-            } else {
-                raw.and_then(|raw| value_tokens(schema, f, raw, salt)).map(|(key, _)| key)
-            };
-            attack_ids.push(key.map(|key| attacked.id(key)));
+            let hashed = raw.and_then(|raw| value_tokens(schema, f, raw, Some(salt)));
+            attack_ids.push(hashed.map(|(key, count)| {
+                lengths[r] += count;
+                attacked.id(key)
+            }));
         }
         let target = field_filters.map_or(records, |ff| &ff[f]);
-        let pattern = pattern_mining(target, &attack_ids, &attacked.tokens_of);
+        let pattern = pattern_mining(target, &attack_ids, &attacked.tokens_of, &groups[f]);
         let (tried, exposed) = (pattern.tried, pattern.exposed);
         let frequency = field_filters.map(|ff| frequency_alignment(&ff[f], &attack_ids));
         for r in 0..n {
@@ -353,11 +372,11 @@ fn pattern_mining(
     filters: &FilterArena,
     ids: &[Option<u32>],
     tokens_of: &[Vec<String>],
+    groups: &[u32],
 ) -> Pattern {
     let n = ids.len();
-    let words = filters.words_per_filter();
-    let bits = words * 64;
-    // Token → records holding it.
+    let bits = filters.words_per_filter() * 64;
+    // Token → records holding it. A salted token's holders all share its salt group.
     let mut holders: HashMap<&str, Vec<usize>> = HashMap::new();
     for (r, id) in ids.iter().enumerate() {
         if let Some(id) = id {
@@ -366,11 +385,18 @@ fn pattern_mining(
             }
         }
     }
-    let mut frequent: Vec<(&str, Vec<usize>)> =
-        holders.into_iter().filter(|(_, rs)| rs.len() >= MIN_SUPPORT).collect();
-    frequent.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-    frequent.truncate(TOKENS_TRIED);
-    let tried = frequent.len();
+    // Per group: its records, and its most frequent tokens.
+    let group_count = groups.iter().max().map_or(0, |&g| g as usize + 1);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_count];
+    for (r, &g) in groups.iter().enumerate() {
+        members[g as usize].push(r);
+    }
+    let mut frequent: Vec<Vec<(&str, Vec<usize>)>> = vec![Vec::new(); group_count];
+    for (token, rs) in holders {
+        if rs.len() >= MIN_SUPPORT {
+            frequent[groups[rs[0]] as usize].push((token, rs));
+        }
+    }
     let filter = |r: usize| filters.get(r).map(|f| f.words()).unwrap_or_default();
     let count_ones = |counts: &mut [u32], r: usize| {
         for (w, word) in filter(r).iter().enumerate() {
@@ -381,101 +407,131 @@ fn pattern_mining(
             }
         }
     };
-    // How often each position is set over the learning (even) records.
-    let mut all_ones = vec![0u32; bits];
-    for r in (0..n).step_by(2) {
-        count_ones(&mut all_ones, r);
-    }
-    let even = u32::try_from(n.div_ceil(2)).unwrap_or(u32::MAX);
-    let mut ones = vec![0u32; bits];
-    let mut exposed: Vec<&str> = Vec::new();
-    // Record → exposed tokens its filter shows.
-    let mut shown: Vec<Vec<u16>> = vec![Vec::new(); n];
+    let (mut tried, mut exposed) = (0, Vec::new());
+    // Record → exposed tokens its filter shows (indices into `exposed`).
+    let mut shown: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut holds = vec![false; n];
-    for (token, rs) in &frequent {
-        // Learnt (signature and threshold) on the even records, judged on the odd ones,
-        // so a token held by few records cannot pass by memorising them.
-        ones.fill(0);
-        let mut held = 0;
-        for &r in rs.iter().filter(|r| *r % 2 == 0) {
-            count_ones(&mut ones, r);
-            held += 1;
+    let (mut all_ones, mut ones) = (vec![0u32; bits], vec![0u32; bits]);
+    for (group, tokens) in frequent.iter_mut().enumerate() {
+        tokens.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        tokens.truncate(TOKENS_TRIED);
+        tried += tokens.len();
+        let members = &members[group];
+        // How often each position is set over the group's learning (even) records.
+        all_ones.fill(0);
+        for &r in members.iter().filter(|r| *r % 2 == 0) {
+            count_ones(&mut all_ones, r);
         }
-        let odd_holders = rs.len() - usize::try_from(held).unwrap_or(0);
-        if odd_holders < MIN_SUPPORT / 2 {
-            continue;
-        }
-        // Judged on the odd records: enough shows, enough of them right.
-        let passes = |shows: &dyn Fn(usize) -> bool| {
-            let judged: Vec<usize> = (1..n).step_by(2).filter(|&r| shows(r)).collect();
-            let right = judged.iter().filter(|r| rs.binary_search(r).is_ok()).count();
-            judged.len() >= MIN_SUPPORT / 2
-                && right as f64 >= EXPOSED_PRECISION * judged.len() as f64
-        };
-        // The attacker keeps whichever detector works for this token: the strict one,
-        // else the scored one.
-        let strict = strict_signature(&ones, &all_ones, held, even);
-        let strict_shows = |r: usize| strict_match(&strict, filter(r));
-        let shows: Vec<bool> = if passes(&strict_shows) {
-            (0..n).map(strict_shows).collect()
-        } else {
-            let sig = Signature::learn(&ones, &all_ones, held, even);
-            if sig.positions.is_empty() {
+        let even = members.iter().filter(|r| *r % 2 == 0).count();
+        let even = u32::try_from(even).unwrap_or(u32::MAX);
+        for (token, rs) in tokens.iter() {
+            // Learnt (signature and threshold) on the even records, judged on the odd
+            // ones, so a token held by few records cannot pass by memorising them.
+            ones.fill(0);
+            let mut held = 0;
+            for &r in rs.iter().filter(|r| *r % 2 == 0) {
+                count_ones(&mut ones, r);
+                held += 1;
+            }
+            let odd_holders = rs.len() - usize::try_from(held).unwrap_or(0);
+            if odd_holders < MIN_SUPPORT / 2 {
                 continue;
             }
-            let scores: Vec<f32> = (0..n).map(|r| sig.score(filter(r))).collect();
-            for &r in rs {
-                holds[r] = true;
+            // Judged on the group's odd records: enough shows, enough of them right.
+            let passes = |shows: &dyn Fn(usize) -> bool| {
+                let judged: Vec<usize> =
+                    members.iter().copied().filter(|&r| r % 2 == 1 && shows(r)).collect();
+                let right = judged.iter().filter(|r| rs.binary_search(r).is_ok()).count();
+                judged.len() >= MIN_SUPPORT / 2
+                    && right as f64 >= EXPOSED_PRECISION * judged.len() as f64
+            };
+            // The attacker keeps whichever detector works for this token: the strict one,
+            // else the scored one.
+            let strict = strict_signature(&ones, &all_ones, held, even);
+            let strict_shows = |r: usize| strict_match(&strict, filter(r));
+            let shows: Vec<usize> = if passes(&strict_shows) {
+                members.iter().copied().filter(|&r| strict_shows(r)).collect()
+            } else {
+                let sig = Signature::learn(&ones, &all_ones, held, even);
+                if sig.positions.is_empty() {
+                    continue;
+                }
+                let scores: HashMap<usize, f32> =
+                    members.iter().map(|&r| (r, sig.score(filter(r)))).collect();
+                for &r in rs {
+                    holds[r] = true;
+                }
+                let mut learning: Vec<(f32, bool)> = members
+                    .iter()
+                    .filter(|r| *r % 2 == 0)
+                    .map(|&r| (scores[&r], holds[r]))
+                    .collect();
+                let threshold = choose_threshold(&mut learning);
+                for &r in rs {
+                    holds[r] = false;
+                }
+                let Some(threshold) = threshold else { continue };
+                if !passes(&|r| scores[&r] >= threshold) {
+                    continue;
+                }
+                members.iter().copied().filter(|r| scores[r] >= threshold).collect()
+            };
+            let index = u32::try_from(exposed.len()).unwrap_or(u32::MAX);
+            exposed.push(*token);
+            for r in shows {
+                shown[r].push(index);
             }
-            let mut learning: Vec<(f32, bool)> =
-                (0..n).step_by(2).map(|r| (scores[r], holds[r])).collect();
-            let threshold = choose_threshold(&mut learning);
-            for &r in rs {
-                holds[r] = false;
-            }
-            let Some(threshold) = threshold else { continue };
-            if !passes(&|r| scores[r] >= threshold) {
-                continue;
-            }
-            scores.iter().map(|&s| s >= threshold).collect()
-        };
-        let index = u16::try_from(exposed.len()).unwrap_or(u16::MAX);
-        exposed.push(token);
-        for r in (0..n).filter(|&r| shows[r]) {
-            shown[r].push(index);
         }
     }
-    // A value's exposed tokens. The attacker reads a record's shown tokens and picks the
-    // dictionary value whose exposed tokens all show and are the most: re-identified when
-    // that value is unique and right.
-    let exposed_of = |tokens: &[String]| -> Vec<u16> {
-        exposed
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| tokens.binary_search_by(|x| x.as_str().cmp(t)).is_ok())
-            .map(|(i, _)| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect()
-    };
-    let value_sets: Vec<Vec<u16>> = tokens_of.iter().map(|t| exposed_of(t)).collect();
-    // Records showing the same tokens get the same guess: work per distinct set.
-    let mut guesses: HashMap<Vec<u16>, Option<u32>> = HashMap::new();
+    // A value's exposed tokens, and per exposed token the values holding it.
+    let index_of: HashMap<&str, u32> = exposed
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    let value_sets: Vec<Vec<u32>> = tokens_of
+        .iter()
+        .map(|tokens| {
+            let mut set: Vec<u32> =
+                tokens.iter().filter_map(|t| index_of.get(t.as_str()).copied()).collect();
+            set.sort_unstable();
+            set
+        })
+        .collect();
+    let mut holding: Vec<Vec<u32>> = vec![Vec::new(); exposed.len()];
+    for (v, set) in value_sets.iter().enumerate() {
+        for &t in set {
+            holding[t as usize].push(u32::try_from(v).unwrap_or(u32::MAX));
+        }
+    }
+    // The attacker reads a record's shown tokens and picks the dictionary value whose
+    // exposed tokens all show and are the most: re-identified when that value is unique
+    // and right. Records showing the same tokens get the same guess.
+    let mut guesses: HashMap<Vec<u32>, Option<u32>> = HashMap::new();
     let mut reidentified = vec![false; n];
     for r in 0..n {
         let Some(id) = ids[r] else { continue };
         let mut seen = std::mem::take(&mut shown[r]);
         seen.sort_unstable();
-        let guess = *guesses.entry(seen).or_insert_with_key(|seen| best_value(seen, &value_sets));
+        let guess =
+            *guesses.entry(seen).or_insert_with_key(|seen| best_value(seen, &value_sets, &holding));
         reidentified[r] = guess == Some(id);
     }
     Pattern { tried, exposed: exposed.len(), reidentified }
 }
 
 /// The value whose exposed tokens all appear in `seen` and are the most, when exactly one
-/// value has that many (and at least one).
-fn best_value(seen: &[u16], value_sets: &[Vec<u16>]) -> Option<u32> {
+/// value has that many (and at least one). Only values holding a seen token can qualify,
+/// so only those (`holding`, per exposed token) are looked at.
+fn best_value(seen: &[u32], value_sets: &[Vec<u32>], holding: &[Vec<u32>]) -> Option<u32> {
+    let mut candidates: Vec<u32> =
+        seen.iter().flat_map(|&t| holding[t as usize].iter().copied()).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let (mut best, mut size, mut ties) = (None, 0, 0);
-    for (v, set) in value_sets.iter().enumerate() {
-        if set.is_empty() || !set.iter().all(|t| seen.binary_search(t).is_ok()) {
+    for v in candidates {
+        let set = &value_sets[v as usize];
+        if !set.iter().all(|t| seen.binary_search(t).is_ok()) {
             continue;
         }
         match set.len().cmp(&size) {
@@ -484,7 +540,7 @@ fn best_value(seen: &[u16], value_sets: &[Vec<u16>]) -> Option<u32> {
             std::cmp::Ordering::Less => {}
         }
     }
-    if ties == 1 { best.and_then(|v| u32::try_from(v).ok()) } else { None }
+    if ties == 1 { best } else { None }
 }
 
 /// Frequency alignment on one field's filters: returns, per record, whether its value was

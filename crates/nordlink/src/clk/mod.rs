@@ -36,8 +36,8 @@ pub use error::{EncodeError, SchemaError, ValueProblem};
 pub use filter::BloomFilter;
 pub use normalise::{Normaliser, normalise};
 pub use schema::{
-    DEFAULT_HARDENING, Field, FieldKind, Hardening, Hashing, Invalid, MAX_NUMERIC_RESOLUTION,
-    Missing, SCHEMA_VERSION, Salt, Schema, Weight,
+    DEFAULT_HARDENING, Field, FieldKind, Hardening, Hashing, Invalid, MAX_HARDENING_STEPS,
+    MAX_NUMERIC_RESOLUTION, Missing, SCHEMA_VERSION, Salt, Schema, Weight,
 };
 pub use tokenise::Tokeniser;
 

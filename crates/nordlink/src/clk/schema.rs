@@ -28,6 +28,10 @@ use super::error::SchemaError;
 use super::normalise::Normaliser;
 use super::tokenise::Tokeniser;
 
+/// Most hardening steps a schema may list (each `permute` holds a permutation of the
+/// filter's positions in memory).
+pub const MAX_HARDENING_STEPS: usize = 16;
+
 /// Largest `resolution` of a numeric tokeniser: a value makes `2 r + 1` tokens.
 pub const MAX_NUMERIC_RESOLUTION: u32 = 64;
 
@@ -78,11 +82,36 @@ impl Default for FilterFile {
 }
 
 /// `salt = { field = ... }`, or `salt = false` to turn version 3's default salt off.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum SaltSetting {
     Off(bool),
     On(SaltFile),
+}
+
+// By hand rather than `untagged`, so that a mistake inside the table (an unknown key, a
+// wrong type) keeps the table's own error message.
+impl<'de> Deserialize<'de> for SaltSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SaltSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a table such as { field = \"birth_date\", year_only = true }, or false",
+                )
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SaltSetting, E> {
+                Ok(SaltSetting::Off(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SaltSetting, A::Error> {
+                SaltFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(SaltSetting::On)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// A hardening step as spelt in a schema file; [`Hardening`] after the version's
@@ -463,6 +492,12 @@ impl Schema {
                 "needs version = 3",
             ));
         }
+        if f.hardening.as_ref().is_some_and(|h| h.len() > MAX_HARDENING_STEPS) {
+            return Err(SchemaError::setting(
+                "filter.hardening",
+                format!("at most {MAX_HARDENING_STEPS} steps"),
+            ));
+        }
         let hardening_named = f.hardening.is_some();
         let hardening = match f.hardening {
             None if v3 => DEFAULT_HARDENING.to_vec(),
@@ -582,6 +617,20 @@ impl Schema {
             out.push(
                 "no hardening: frequent names and dates leave bit patterns that a keyless \
                  attack reads back (docs/privacy.md; measure with nordlink assess)"
+                    .to_owned(),
+            );
+        }
+        if self.version >= 3 && self.salt.is_none() {
+            out.push(
+                "no salt (salt = false, or not exactly one birth date field): tokens set the \
+                 same bits in every record, which pattern mining learns from"
+                    .to_owned(),
+            );
+        }
+        if self.hardening.iter().any(Hardening::is_random) {
+            out.push(
+                "blip draws fresh randomness: the same records give different filters at \
+                 every run, so outputs cannot be reproduced or checked against earlier ones"
                     .to_owned(),
             );
         }
@@ -896,6 +945,8 @@ date_format = "%d.%m.%Y"
                 (v3("hardening = [{ randomised_response = 0.05 }]"), "keyed_flip"),
                 (v3("salt = true"), "salt = false"),
                 (v3("hardening = [{ blip = 0.7 }]"), "between 0 and 0.5"),
+                (v3("salt = { field = \"birth_date\", yaer_only = true }"), "yaer_only"),
+                (v3(&format!("hardening = [{}]", ["\"permute\""; 17].join(", "))), "at most 16"),
                 (
                     Schema::parse(
                         &MINIMAL.replace("[filter]\n", "[filter]\nhardening = [{ blip = 0.1 }]\n"),

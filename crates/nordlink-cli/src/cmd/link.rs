@@ -202,7 +202,7 @@ fn choose_threshold(
         bar.suspend(|| {
             eprintln!(
                 "nordlink: warning: most sampled records seem to have no match; the \
-                 automatic threshold then tends to come out low (docs/linkage.md): check it \
+                 automatic threshold is least reliable then (docs/linkage.md): check it \
                  with --histogram, or give a number"
             );
         });

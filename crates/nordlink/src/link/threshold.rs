@@ -198,21 +198,63 @@ mod tests {
         ScoreProfile { best, second, third, floor: 0.0 }
     }
 
+    /// Uniform numbers in 0..1 from a xorshift generator: simulations repeat exactly.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Simulated records: each one's scores, best first, and whether its best is its
+    /// true match. `scores(i)` gives record `i`'s scores, its true match's (if any) last.
+    struct Simulated {
+        sorted: Vec<Vec<f64>>,
+        matched: Vec<bool>,
+    }
+
+    impl Simulated {
+        fn new(n: usize, mut scores: impl FnMut(usize) -> (Vec<f64>, bool)) -> Self {
+            let (mut sorted, mut matched) = (Vec::new(), Vec::new());
+            for i in 0..n {
+                let (mut s, has_match) = scores(i);
+                let true_score = has_match.then(|| s[s.len() - 1]);
+                s.sort_by(|a, b| b.total_cmp(a));
+                matched.push(true_score == Some(s[0]));
+                sorted.push(s);
+            }
+            Self { sorted, matched }
+        }
+
+        fn nth(&self, k: usize) -> Vec<f64> {
+            self.sorted.iter().map(|s| s[k]).collect()
+        }
+
+        /// F1 of linking every record whose best score reaches `t`.
+        fn f1_at(&self, t: f64) -> f64 {
+            let true_links = self.matched.iter().filter(|&&m| m).count() as f64;
+            let above: Vec<usize> =
+                (0..self.sorted.len()).filter(|&i| self.sorted[i][0] >= t).collect();
+            let tp = above.iter().filter(|&&i| self.matched[i]).count() as f64;
+            2.0 * tp / (above.len() as f64 + true_links)
+        }
+
+        fn oracle(&self) -> f64 {
+            (0..=1000).map(|s| self.f1_at(f64::from(s) / 1000.0)).fold(0.0, f64::max)
+        }
+    }
+
     #[test]
     fn lands_near_the_best_threshold_on_simulated_scores() {
         // 4 000 records, 60 % without a match. Every record meets 300 non-matches with
         // bell-shaped scores (sum of uniforms) around a level of its own (records with
         // common names meet more look-alikes); matched records also meet their match,
         // with scores spread over 0.6..1 (corruption), so the groups overlap.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut unit = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (mut best, mut second, mut matched) = (Vec::new(), Vec::new(), Vec::new());
-        for i in 0..4000 {
+        let mut unit = uniform(0x2545_F491_4F6C_DD1D);
+        let sim = Simulated::new(4000, |i| {
             let level = 0.35 + 0.2 * unit();
             let mut scores: Vec<f64> =
                 (0..300).map(|_| level + 0.05 * (unit() + unit() + unit() + unit())).collect();
@@ -220,20 +262,11 @@ mod tests {
             if has_match {
                 scores.push(0.6 + 0.4 * unit().sqrt());
             }
-            let true_score = has_match.then(|| scores[scores.len() - 1]);
-            scores.sort_by(|a, b| b.total_cmp(a));
-            best.push(scores[0]);
-            second.push(scores[1]);
-            matched.push(true_score == Some(scores[0]));
-        }
-        let f1_at = |t: f64| {
-            let tp = (0..best.len()).filter(|&i| best[i] >= t && matched[i]).count() as f64;
-            let above = best.iter().filter(|&&b| b >= t).count() as f64;
-            2.0 * tp / (above + 1600.0)
-        };
-        let oracle = (0..=1000).map(|s| f1_at(f64::from(s) / 1000.0)).fold(0.0, f64::max);
-        let auto = profile(best.clone(), second).auto_threshold().unwrap();
-        assert!(f1_at(auto.threshold) > oracle - 0.01, "{auto:?}: oracle {oracle}");
+            (scores, has_match)
+        });
+        let oracle = sim.oracle();
+        let auto = profile(sim.nth(0), sim.nth(1)).auto_threshold().unwrap();
+        assert!(sim.f1_at(auto.threshold) > oracle - 0.01, "{auto:?}: oracle {oracle}");
         assert!((0.5..=0.7).contains(&auto.unmatched_share), "{auto:?}");
     }
 
@@ -248,16 +281,8 @@ mod tests {
         // far non-matches (other birth years, about 0.3) and 20 close ones (its own year)
         // at a level of its own with an exponential upper tail, so a record's top
         // non-match stands well above its runner-up. Matches score 0.6..1.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut unit = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (mut best, mut second, mut third, mut matched) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for i in 0..4000 {
+        let mut unit = uniform(0x9E37_79B9_7F4A_7C15);
+        let sim = Simulated::new(4000, |i| {
             let mut scores: Vec<f64> = (0..300).map(|_| 0.25 + 0.1 * unit()).collect();
             let level = 0.35 + 0.25 * unit();
             scores.extend((0..20).map(|_| (level - 0.04 * (1.0 - unit()).ln()).min(1.0)));
@@ -265,27 +290,16 @@ mod tests {
             if has_match {
                 scores.push(0.6 + 0.4 * unit().sqrt());
             }
-            let true_score = has_match.then(|| scores[scores.len() - 1]);
-            scores.sort_by(|a, b| b.total_cmp(a));
-            best.push(scores[0]);
-            second.push(scores[1]);
-            third.push(scores[2]);
-            matched.push(true_score == Some(scores[0]));
-        }
-        let true_links = matched.iter().filter(|&&m| m).count() as f64;
-        let f1_at = |t: f64| {
-            let tp = (0..best.len()).filter(|&i| best[i] >= t && matched[i]).count() as f64;
-            let above = best.iter().filter(|&&b| b >= t).count() as f64;
-            2.0 * tp / (above + true_links)
-        };
-        let oracle = (0..=1000).map(|s| f1_at(f64::from(s) / 1000.0)).fold(0.0, f64::max);
+            (scores, has_match)
+        });
+        let oracle = sim.oracle();
         let corrected =
-            ScoreProfile { best: best.clone(), second: second.clone(), third, floor: 0.0 };
+            ScoreProfile { best: sim.nth(0), second: sim.nth(1), third: sim.nth(2), floor: 0.0 };
         let auto = corrected.auto_threshold().unwrap();
-        assert!(f1_at(auto.threshold) > oracle - 0.04, "{auto:?}: oracle {oracle}");
+        assert!(sim.f1_at(auto.threshold) > oracle - 0.04, "{auto:?}: oracle {oracle}");
         // Without third-best scores the method falls back to second-best ones alone, which
         // here is clearly worse: the test exercises the correction.
-        let plain = profile(best.clone(), second).auto_threshold().unwrap();
-        assert!(f1_at(plain.threshold) < f1_at(auto.threshold) - 0.1, "{plain:?} {auto:?}");
+        let plain = profile(sim.nth(0), sim.nth(1)).auto_threshold().unwrap();
+        assert!(sim.f1_at(plain.threshold) < sim.f1_at(auto.threshold) - 0.1, "{plain:?} {auto:?}");
     }
 }

@@ -198,6 +198,16 @@ fn choose_threshold(
             started.elapsed().as_secs_f64()
         );
     });
+    if let Some(rival) = auto.rival {
+        bar.suspend(|| {
+            eprintln!(
+                "nordlink: warning: the automatic threshold is uncertain: {rival} looks almost \
+                 as good as {} to the model (docs/linkage.md); check both with --histogram, \
+                 or give a number",
+                chosen.value
+            );
+        });
+    }
     if auto.unmatched_share > 0.5 {
         bar.suspend(|| {
             eprintln!(

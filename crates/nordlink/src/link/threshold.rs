@@ -59,6 +59,10 @@ pub struct AutoThreshold {
     pub unmatched_share: f64,
     /// The F1 the model expects at the threshold (a model estimate, not a measurement).
     pub estimated_f1: f64,
+    /// Another threshold, at least 0.05 away, whose estimated F1 is a local maximum within
+    /// 0.02 of the chosen one's: the model cannot tell them apart, so the choice is
+    /// uncertain.
+    pub rival: Option<f64>,
 }
 
 impl ScoreProfile {
@@ -153,10 +157,16 @@ impl ScoreProfile {
                 break;
             }
         }
-        let mut chosen =
-            AutoThreshold { threshold: 1.0, unmatched_share: unmatched, estimated_f1: 0.0 };
-        for step in 0..=STEPS {
-            let t = f64::from(step) / f64::from(STEPS);
+        let mut chosen = AutoThreshold {
+            threshold: 1.0,
+            unmatched_share: unmatched,
+            estimated_f1: 0.0,
+            rival: None,
+        };
+        // The estimated F1 at every step (0 below the floor).
+        let mut curve = vec![0.0; STEPS as usize + 1];
+        for (step, f1) in curve.iter_mut().enumerate() {
+            let t = step as f64 / f64::from(STEPS);
             if t < self.floor {
                 continue;
             }
@@ -164,14 +174,45 @@ impl ScoreProfile {
             let false_matches = (unmatched * (1.0 - null_below(t, unmatched))).min(above);
             let true_matches = above - false_matches;
             let denominator = above + (1.0 - unmatched);
-            let f1 = if denominator > 0.0 { 2.0 * true_matches / denominator } else { 0.0 };
-            if f1 > chosen.estimated_f1 + 1e-12 {
+            *f1 = if denominator > 0.0 { 2.0 * true_matches / denominator } else { 0.0 };
+            if *f1 > chosen.estimated_f1 + 1e-12 {
                 chosen.threshold = t;
-                chosen.estimated_f1 = f1;
+                chosen.estimated_f1 = *f1;
             }
         }
+        chosen.rival = rival(&curve, chosen.threshold, chosen.estimated_f1);
         Some(chosen)
     }
+}
+
+/// Thresholds at least this far from the chosen one count as a different answer.
+const RIVAL_GAP: f64 = 0.05;
+
+/// A rival's estimated F1 may fall at most this far below the chosen one's.
+const RIVAL_MARGIN: f64 = 0.02;
+
+/// Between a rival and the chosen threshold the estimated F1 must dip at least this far
+/// below the rival: a separate peak, not a wiggle on a plateau where every threshold is
+/// about as good.
+const RIVAL_DIP: f64 = 0.01;
+
+/// The best separate peak of the estimated F1 `curve` (one value per step) at least
+/// [`RIVAL_GAP`] from `chosen`, when it comes within [`RIVAL_MARGIN`] of `best`: the model
+/// then cannot tell the two thresholds apart.
+fn rival(curve: &[f64], chosen: f64, best: f64) -> Option<f64> {
+    let step = |i: usize| i as f64 / f64::from(STEPS);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=1 scaled")]
+    let at = (chosen * f64::from(STEPS)).round() as usize;
+    let dips = |i: usize| {
+        let between = if i < at { &curve[i..=at] } else { &curve[at..=i] };
+        between.iter().copied().fold(f64::INFINITY, f64::min) <= curve[i] - RIVAL_DIP
+    };
+    (1..curve.len().saturating_sub(1))
+        .filter(|&i| (step(i) - chosen).abs() >= RIVAL_GAP && at < curve.len())
+        .filter(|&i| curve[i] > 0.0 && curve[i] >= curve[i - 1] && curve[i] >= curve[i + 1])
+        .filter(|&i| curve[i] >= best - RIVAL_MARGIN && dips(i))
+        .max_by(|&a, &b| curve[a].total_cmp(&curve[b]))
+        .map(step)
 }
 
 /// Up to `n` filters of `arena`, evenly spaced (all of them when it holds no more).
@@ -245,6 +286,33 @@ mod tests {
         fn oracle(&self) -> f64 {
             (0..=1000).map(|s| self.f1_at(f64::from(s) / 1000.0)).fold(0.0, f64::max)
         }
+    }
+
+    #[test]
+    fn a_rival_is_a_distant_local_maximum_nearly_as_high() {
+        let mut curve = vec![0.0; STEPS as usize + 1];
+        // Two bumps: at 0.600 (height 0.80) and 0.700 (0.79), and a shoulder next to the
+        // first (0.620, not a local maximum).
+        for (i, f) in curve.iter_mut().enumerate() {
+            let t = i as f64 / f64::from(STEPS);
+            *f = (0.80 - 4.0 * (t - 0.6).abs()).max(0.79 - 4.0 * (t - 0.7).abs()).max(0.0);
+        }
+        assert_eq!(rival(&curve, 0.6, 0.80), Some(0.7));
+        // Too low, or too near: no rival.
+        assert_eq!(rival(&curve, 0.6, 0.82), None);
+        let near = rival(&curve, 0.68, 0.80);
+        assert_eq!(near, Some(0.6), "0.7 is within 0.05 of 0.68, so only 0.6 counts");
+        // One bump only.
+        let single: Vec<f64> =
+            (0..=STEPS).map(|i| (0.8 - (f64::from(i) / 1000.0 - 0.6).abs()).max(0.0)).collect();
+        assert_eq!(rival(&single, 0.6, 0.8), None);
+        // A plateau with wiggles of 0.002: every threshold there is about as good.
+        let plateau: Vec<f64> = (0..=STEPS)
+            .map(
+                |i| if (500..900).contains(&i) { 0.9 + 0.002 * f64::from(i % 7 == 0) } else { 0.0 },
+            )
+            .collect();
+        assert_eq!(rival(&plateau, 0.7, 0.902), None);
     }
 
     #[test]

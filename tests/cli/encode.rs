@@ -331,3 +331,23 @@ fn schemas_without_hardening_or_older_than_version_3_are_warned_about() {
         }
     }
 }
+
+#[test]
+fn an_id_column_named_like_an_output_column_is_refused() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    d.write("in.csv", "row,clk,clk_given,given\n1,a,x,anna\n2,b,y,bo\n");
+    d.write(
+        "s.toml",
+        "version = 3\n[filter]\ncontext = \"p\"\nfield_filters = true\n\
+         field_filters_reveal_frequencies = true\n[[fields]]\nname = \"given\"\nkind = \"given_name\"\n",
+    );
+    for column in ["row", "clk", "clk_given"] {
+        let err = fails(&d, &native("s.toml", "in.csv", "out.csv", &["--id-column", column]));
+        assert!(err.contains(&format!("column {column:?} already exists")), "{err}");
+        assert!(!d.path("out.csv").exists());
+    }
+    // `given` is no output column's name: accepted.
+    ok(&d, &native("s.toml", "in.csv", "out.csv", &["--id-column", "given"]));
+    assert_eq!(read_csv(&d.path("out.csv"))[0][..3], ["row", "given", "clk"]);
+}

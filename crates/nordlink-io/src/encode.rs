@@ -26,7 +26,10 @@ impl EncodeSpec {
     /// `FixedSizeBinary` in Parquet and as standard base64 text in CSV (`output`).
     ///
     /// # Errors
-    /// [`IoError::MissingColumn`] for a field column or id column the input lacks.
+    /// [`IoError::MissingColumn`] for a field column or id column the input lacks;
+    /// [`IoError::ColumnExists`] for an id column named like an output column (`row`,
+    /// `clk`, `popcount`, `clk_<field>`), which would give the output two columns of one
+    /// name.
     pub fn resolve(
         encoder: &AnyEncoder,
         reader: &TableReader,
@@ -34,6 +37,18 @@ impl EncodeSpec {
         output: Format,
     ) -> Result<Self, IoError> {
         let binary = output == Format::Parquet;
+        let field_names: Vec<String> =
+            encoder.field_filter_names().into_iter().map(str::to_owned).collect();
+        if let Some(name) = id_column
+            && (["row", "clk", "popcount"].contains(&name)
+                || field_names.iter().any(|f| name.strip_prefix("clk_") == Some(f.as_str())))
+        {
+            return Err(IoError::ColumnExists {
+                path: reader.path().to_owned(),
+                column: name.to_owned(),
+                hint: "the output has a column of that name; rename the input's id column",
+            });
+        }
         let id_column = id_column.map(|c| reader.column_index(c)).transpose()?;
         let field_columns = encoder
             .columns()
@@ -45,7 +60,7 @@ impl EncodeSpec {
             kept: Vec::new(),
             field_columns,
             binary,
-            field_names: encoder.field_filter_names().into_iter().map(str::to_owned).collect(),
+            field_names,
             bits: encoder.bits(),
         })
     }

@@ -351,3 +351,16 @@ fn an_id_column_named_like_an_output_column_is_refused() {
     ok(&d, &native("s.toml", "in.csv", "out.csv", &["--id-column", "given"]));
     assert_eq!(read_csv(&d.path("out.csv"))[0][..3], ["row", "given", "clk"]);
 }
+
+#[test]
+fn a_directory_as_key_file_is_named_as_such_once() {
+    let d = Dir::new();
+    std::fs::create_dir(d.path("keys")).unwrap();
+    d.write("in.csv", "given\nanna\n");
+    d.write("s.toml", "version = 3\n[filter]\ncontext = \"p\"\n[[fields]]\nname = \"given\"\nkind = \"given_name\"\n");
+    let mut args = native("s.toml", "in.csv", "out.csv", &[]);
+    args[4] = "keys";
+    let err = fails(&d, &args);
+    assert_eq!(err.matches("not a regular file").count(), 1, "{err}");
+    assert!(!err.contains("mode"), "{err}");
+}

@@ -18,11 +18,25 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("nordlink: error: {err:#}");
+            eprintln!("nordlink: error: {}", message(&err));
             if let Some(hint) = cmd::hint(&err) {
                 eprintln!("nordlink: hint: {hint}");
             }
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The error and the causes under it, each cause once: library errors often repeat their
+/// source in their own message, and `{:#}` would print it twice.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !out.contains(&cause) {
+            out.push_str(": ");
+            out.push_str(&cause);
+        }
+    }
+    out
 }

@@ -108,6 +108,9 @@ pub enum KeyError {
     /// The stored key id does not match the stored secret: the file is corrupt or edited.
     #[error("key id does not match the secret (corrupted or edited key file)")]
     IdMismatch,
+    /// The path names a directory, device or other non-regular file.
+    #[error("not a regular file (a directory, device or pipe cannot hold a key)")]
+    NotAFile,
     /// The key file can be read by group or others.
     #[error("key file is readable by group or others (mode {mode:03o}); run `chmod 600` on it")]
     Permissions {

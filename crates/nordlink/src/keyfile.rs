@@ -194,13 +194,17 @@ pub fn read_key_file(path: &Path, check: PermissionCheck) -> Result<KeyFile, Key
 /// others cannot read it (Unix). The bytes are wiped when dropped.
 ///
 /// # Errors
-/// [`KeyError::Permissions`] (unless allowed), [`KeyError::Format`] if larger than 4 KiB,
-/// [`KeyError::Io`].
+/// [`KeyError::NotAFile`] for a directory or device, [`KeyError::Permissions`] (unless
+/// allowed), [`KeyError::Format`] if larger than 4 KiB, [`KeyError::Io`].
 pub fn read_secret_file(
     path: &Path,
     check: PermissionCheck,
 ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let file = File::open(path)?;
+    // Before the permission check, whose advice (`chmod 600`) would not help here.
+    if !file.metadata()?.is_file() {
+        return Err(KeyError::NotAFile);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -297,6 +301,15 @@ mod tests {
         let text =
             format_key_file(&key, "2026-11-22T08:30:00Z", KeyPurpose::Pseudonymise).to_string();
         (key, text)
+    }
+
+    #[test]
+    fn a_directory_or_device_is_not_a_key_file() {
+        let dir = std::env::temp_dir();
+        for path in [dir.as_path(), Path::new("/dev/null")] {
+            let e = read_secret_file(path, PermissionCheck::Enforce).unwrap_err();
+            assert!(matches!(e, KeyError::NotAFile), "{}: {e}", path.display());
+        }
     }
 
     #[test]

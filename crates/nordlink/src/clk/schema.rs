@@ -322,11 +322,6 @@ impl Field {
         &self.name
     }
 
-    /// The kind the schema gave it, if any.
-    pub fn kind(&self) -> Option<FieldKind> {
-        self.kind
-    }
-
     /// The input column it reads.
     pub fn column(&self) -> &str {
         &self.column
@@ -383,9 +378,6 @@ pub struct Schema {
     pub(crate) hashing: Hashing,
     pub(crate) field_filters: bool,
     pub(crate) hardening: Vec<Hardening>,
-    /// Whether the file named its hardening (a version 3 file that does not gets
-    /// [`DEFAULT_HARDENING`]).
-    pub(crate) hardening_named: bool,
     pub(crate) salt: Option<Salt>,
     pub(crate) fields: Vec<Field>,
 }
@@ -498,7 +490,6 @@ impl Schema {
                 format!("at most {MAX_HARDENING_STEPS} steps"),
             ));
         }
-        let hardening_named = f.hardening.is_some();
         let hardening = match f.hardening {
             None if v3 => DEFAULT_HARDENING.to_vec(),
             None => Vec::new(),
@@ -603,7 +594,6 @@ impl Schema {
             hashing: f.hashing,
             field_filters: f.field_filters,
             hardening,
-            hardening_named,
             salt,
             fields,
         })
@@ -613,7 +603,8 @@ impl Schema {
     /// empty when nothing stands out. Shown by `nordlink encode`.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.hardening.is_empty() && (self.version < 3 || self.hardening_named) {
+        // Version 3 hardens unless told not to, so empty hardening is always a choice.
+        if self.hardening.is_empty() {
             out.push(
                 "no hardening: frequent names and dates leave bit patterns that a keyless \
                  attack reads back (docs/privacy.md; measure with nordlink assess)"
@@ -703,7 +694,7 @@ impl Schema {
     pub(crate) fn keeps_token(&self, index: usize, token: &str) -> bool {
         match &self.salt {
             Some(s) if s.field == index && self.version >= 3 => {
-                s.year_only && !token.starts_with('y')
+                s.year_only && !token.starts_with(super::tokenise::YEAR_TOKEN_PREFIX)
             }
             _ => true,
         }

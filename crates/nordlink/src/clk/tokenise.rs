@@ -95,10 +95,14 @@ impl Tokeniser {
     }
 }
 
+/// What a date's year token starts with (and no other date token does): a year-only salt
+/// field leaves it out of the filter from schema version 3.
+pub(crate) const YEAR_TOKEN_PREFIX: char = 'y';
+
 /// The year, month and day tokens of a date (also of an impossible one, for
 /// `invalid = "partial"`).
 pub(crate) fn date_tokens(year: u16, month: u8, day: u8, out: &mut Vec<String>) {
-    out.push(format!("y{year}"));
+    out.push(format!("{YEAR_TOKEN_PREFIX}{year}"));
     out.push(format!("m{month:02}"));
     out.push(format!("d{day:02}"));
 }

@@ -413,6 +413,10 @@ fn pattern_mining(
     let mut holds = vec![false; n];
     let (mut all_ones, mut ones) = (vec![0u32; bits], vec![0u32; bits]);
     for (group, tokens) in frequent.iter_mut().enumerate() {
+        // Most groups of a fine salt hold no frequent token: nothing to learn there.
+        if tokens.is_empty() {
+            continue;
+        }
         tokens.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
         tokens.truncate(TOKENS_TRIED);
         tried += tokens.len();
@@ -437,48 +441,52 @@ fn pattern_mining(
             if odd_holders < MIN_SUPPORT / 2 {
                 continue;
             }
-            // Judged on the group's odd records: enough shows, enough of them right.
-            let passes = |shows: &dyn Fn(usize) -> bool| {
-                let judged: Vec<usize> =
-                    members.iter().copied().filter(|&r| r % 2 == 1 && shows(r)).collect();
-                let right = judged.iter().filter(|r| rs.binary_search(r).is_ok()).count();
-                judged.len() >= MIN_SUPPORT / 2
-                    && right as f64 >= EXPOSED_PRECISION * judged.len() as f64
+            // `shown[i]`: whether the filter of `members[i]` shows the token. Judged on
+            // the group's odd records: enough shows, enough of them right.
+            let passes = |shown: &[bool]| {
+                let (mut judged, mut right) = (0usize, 0usize);
+                for (&r, _) in members.iter().zip(shown).filter(|(r, s)| **r % 2 == 1 && **s) {
+                    judged += 1;
+                    right += usize::from(rs.binary_search(&r).is_ok());
+                }
+                judged >= MIN_SUPPORT / 2 && right as f64 >= EXPOSED_PRECISION * judged as f64
             };
             // The attacker keeps whichever detector works for this token: the strict one,
             // else the scored one.
             let strict = strict_signature(&ones, &all_ones, held, even);
-            let strict_shows = |r: usize| strict_match(&strict, filter(r));
-            let shows: Vec<usize> = if passes(&strict_shows) {
-                members.iter().copied().filter(|&r| strict_shows(r)).collect()
+            let strict_shown: Vec<bool> =
+                members.iter().map(|&r| strict_match(&strict, filter(r))).collect();
+            let token_shown = if passes(&strict_shown) {
+                strict_shown
             } else {
                 let sig = Signature::learn(&ones, &all_ones, held, even);
                 if sig.positions.is_empty() {
                     continue;
                 }
-                let scores: HashMap<usize, f32> =
-                    members.iter().map(|&r| (r, sig.score(filter(r)))).collect();
+                let scores: Vec<f32> = members.iter().map(|&r| sig.score(filter(r))).collect();
                 for &r in rs {
                     holds[r] = true;
                 }
                 let mut learning: Vec<(f32, bool)> = members
                     .iter()
-                    .filter(|r| *r % 2 == 0)
-                    .map(|&r| (scores[&r], holds[r]))
+                    .zip(&scores)
+                    .filter(|(r, _)| **r % 2 == 0)
+                    .map(|(&r, &score)| (score, holds[r]))
                     .collect();
                 let threshold = choose_threshold(&mut learning);
                 for &r in rs {
                     holds[r] = false;
                 }
                 let Some(threshold) = threshold else { continue };
-                if !passes(&|r| scores[&r] >= threshold) {
+                let scored: Vec<bool> = scores.iter().map(|&s| s >= threshold).collect();
+                if !passes(&scored) {
                     continue;
                 }
-                members.iter().copied().filter(|r| scores[r] >= threshold).collect()
+                scored
             };
             let index = u32::try_from(exposed.len()).unwrap_or(u32::MAX);
             exposed.push(*token);
-            for r in shows {
+            for (&r, _) in members.iter().zip(&token_shown).filter(|(_, s)| **s) {
                 shown[r].push(index);
             }
         }

@@ -40,8 +40,7 @@ impl EncodeSpec {
         let field_names: Vec<String> =
             encoder.field_filter_names().into_iter().map(str::to_owned).collect();
         if let Some(name) = id_column
-            && (["row", "clk", "popcount"].contains(&name)
-                || field_names.iter().any(|f| name.strip_prefix("clk_") == Some(f.as_str())))
+            && output_column_names(&field_names).iter().any(|n| n == name)
         {
             return Err(IoError::ColumnExists {
                 path: reader.path().to_owned(),
@@ -74,8 +73,7 @@ impl EncodeSpec {
     /// for one named like an output column (`row`, `clk`, `popcount`, `clk_<field>`) or
     /// given twice.
     pub fn keep_columns(mut self, reader: &TableReader, names: &[String]) -> Result<Self, IoError> {
-        let mut taken: Vec<String> = ["row", "clk", "popcount"].map(str::to_owned).to_vec();
-        taken.extend(self.field_names.iter().map(|n| format!("clk_{n}")));
+        let mut taken = output_column_names(&self.field_names);
         if let Some(i) = self.id_column {
             taken.push(reader.schema().field(i).name().clone());
         }
@@ -122,6 +120,13 @@ impl EncodeSpec {
         }
         Ok(Arc::new(Schema::new(fields)))
     }
+}
+
+/// The columns the encoder itself writes: `row`, `clk`, `popcount` and `clk_<field>` per
+/// field filter. No input column may be carried out under one of these names.
+fn output_column_names(field_names: &[String]) -> Vec<String> {
+    let fixed = ["row", "clk", "popcount"].map(str::to_owned);
+    fixed.into_iter().chain(field_names.iter().map(|n| format!("clk_{n}"))).collect()
 }
 
 /// One encoded batch.

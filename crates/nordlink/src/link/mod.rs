@@ -8,6 +8,8 @@
 //!   filters' popcounts, with the upper bound the popcounts alone allow.
 //! * [`greedy`] and [`optimal`]: 1-to-1 matches from candidates, best first or with the
 //!   largest total score; [`greedy_groups`]: groups across three or more inputs.
+//! * [`FieldLinker`]: linkage on field-level evidence, a Fellegi–Sunter [`Model`] fitted by
+//!   EM ([`fit`]) on the candidates, with a threshold from the model.
 //! * [`Quality`]: precision, recall and F1 against ground truth.
 //! * [`Linker`]: the whole linkage of two inputs (threshold, blocking, solver), as
 //!   `nordlink link` runs it.
@@ -24,6 +26,8 @@ mod arch;
 mod blocking;
 mod candidates;
 mod evaluate;
+mod fellegi_sunter;
+mod field_linkage;
 mod kernel;
 mod linker;
 mod measure;
@@ -36,6 +40,14 @@ pub use blocking::{
 };
 pub use candidates::{Candidate, LinkError, MAX_CANDIDATES, candidates, check_threshold, top_k};
 pub use evaluate::Quality;
+pub use fellegi_sunter::{
+    Bands, Comparisons, DEFAULT_BANDS, EmSettings, Fit, MAX_FIELDS, MAX_LEVELS, MISSING, Model,
+    ModelError, fit, u_from,
+};
+pub use field_linkage::{
+    DEFAULT_FLOOR, DEFAULT_PER_RECORD, Expected, FieldInput, FieldLinkError, FieldLinkage,
+    FieldLinker, ScoredPair,
+};
 pub use kernel::Kernel;
 pub use linker::{
     AUTO_ALL_PAIRS, BEST_PER_RECORD, Blocking, ChosenThreshold, DEFAULT_RECALL, Linkage, Linker,

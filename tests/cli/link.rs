@@ -570,3 +570,101 @@ fn an_automatic_threshold_links_well_and_the_histogram_shows_it() {
     assert!(err.contains("too few to choose a threshold"), "{err}");
     assert!(!d.path("x.csv").exists());
 }
+
+/// The example schema with field-level filters, written into `d` as `fields.toml`.
+fn field_schema(d: &Dir) {
+    let schema = std::fs::read_to_string(SCHEMA).unwrap().replacen(
+        "[filter]\n",
+        "[filter]\nfield_filters = true\nfield_filters_reveal_frequencies = true\n",
+        1,
+    );
+    d.write("fields.toml", schema);
+}
+
+#[test]
+fn field_level_filters_are_linked_by_fellegi_sunter_without_ground_truth() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    field_schema(&d);
+    people(&d, 3000, 600);
+    for (input, output) in [("pl.csv", "pl.parquet"), ("pr.csv", "pr.csv.out.csv")] {
+        let args = ["encode", "--schema", "fields.toml", "--key", "k.key", "--input", input];
+        let mut args = args.to_vec();
+        args.extend(["--output", output, "--id-column", "id"]);
+        ok(&d, &args);
+    }
+    // Field filters present: the default scoring is Fellegi–Sunter, threshold automatic.
+    let link = |out: &'static str, extra: &[&'static str]| {
+        let mut args =
+            vec!["link", "--input", "pl.parquet", "--input", "pr.csv.out.csv", "--output", out];
+        args.extend_from_slice(extra);
+        args
+    };
+    let err = ok(&d, &link("fs.csv", &[]));
+    assert!(err.contains("scoring fellegi-sunter on 5 fields"), "{err}");
+    assert!(err.contains("(auto: the fitted model expects precision"), "{err}");
+    for field in ["given_name", "surname", "birth_date", "sex", "municipality"] {
+        assert!(err.contains(&format!("link:   {field}: agree ")), "{field}: {err}");
+    }
+    // Every true pair has a typo in its surname: agreement there is what matches lack.
+    assert!(err.contains("link:   birth_date: agree +"), "{err}");
+    assert!(err.contains("link:   surname: agree -"), "{err}");
+    let rows = read_csv(&d.path("fs.csv"));
+    assert_eq!(rows[0], ["left_id", "right_id", "score", "match_weight"]);
+    for r in &rows[1..] {
+        let (p, w): (f64, f64) = (r[2].parse().unwrap(), r[3].parse().unwrap());
+        // The probability is the weight's logistic transform (log2 odds).
+        assert!((p - 1.0 / (1.0 + (-w).exp2())).abs() < 1e-9, "{r:?}");
+    }
+    let quality = |file: &str| {
+        let o = nordlink(&d, &["evaluate", "--matches", file, "--truth", "pt.csv", "--json"]);
+        let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        q["f1"].as_f64().unwrap()
+    };
+    let fs = quality("fs.csv");
+    assert!(fs > 0.95, "F1 {fs}\n{err}");
+    // Dice stays available, and reads only the record filters.
+    let err = ok(&d, &link("dice.csv", &["--scoring", "dice", "--threshold", "auto"]));
+    assert!(err.contains("(auto from"), "{err}");
+    assert_eq!(read_csv(&d.path("dice.csv"))[0], ["left_id", "right_id", "score"]);
+    // A fixed threshold is a match probability under Fellegi–Sunter.
+    ok(&d, &link("strict.csv", &["--threshold", "0.999"]));
+    let strict = read_csv(&d.path("strict.csv"));
+    assert!(strict[1..].iter().all(|r| r[2].parse::<f64>().unwrap() >= 0.999));
+    assert!(strict.len() <= rows.len());
+    // A flag only Dice reads: auto falls back to Dice and says so; asked for, it is an error.
+    let err = ok(&d, &link("opt.csv", &["--solver", "optimal"]));
+    assert!(err.contains("--solver optimal|none asks for Dice scoring"), "{err}");
+    let err = fails(&d, &link("x.csv", &["--scoring", "fellegi-sunter", "--top-k", "3"]));
+    assert!(err.contains("--top-k applies to Dice scoring"), "{err}");
+}
+
+#[test]
+fn fellegi_sunter_needs_field_filters_on_both_sides() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    field_schema(&d);
+    people(&d, 200, 100);
+    for (input, output) in [("pl.csv", "pl.csv.out.csv"), ("pr.csv", "pr.csv.out.csv")] {
+        let mut args = vec!["encode", "--schema", "fields.toml", "--key", "k.key"];
+        args.extend(["--input", input, "--output", output, "--id-column", "id"]);
+        ok(&d, &args);
+    }
+    // The right file as a plain clkhash-style CSV: ids and record filters only.
+    let rows = read_csv(&d.path("pr.csv.out.csv"));
+    let (id, clk) = (
+        rows[0].iter().position(|c| c == "id").unwrap(),
+        rows[0].iter().position(|c| c == "clk").unwrap(),
+    );
+    let plain: String = rows.iter().map(|r| format!("{},{}\n", r[id], r[clk])).collect();
+    d.write("plain.csv", plain);
+    let link = ["link", "--input", "pl.csv.out.csv", "--input", "plain.csv", "--output", "m.csv"];
+    let mut asked = link.to_vec();
+    asked.extend(["--scoring", "fellegi-sunter"]);
+    let err = fails(&d, &asked);
+    assert!(err.contains("needs the same field-level filter columns"), "{err}");
+    assert!(err.contains("plain.csv has []"), "{err}");
+    // Left to choose, link scores by Dice.
+    let err = ok(&d, &link);
+    assert!(!err.contains("fellegi-sunter") && err.contains("100"), "{err}");
+}

@@ -213,6 +213,18 @@ pub(crate) enum Solver {
     None,
 }
 
+/// How pairs are scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Scoring {
+    /// Fellegi–Sunter when both inputs carry field-level filters, Dice otherwise.
+    Auto,
+    /// Record-level similarity (`--measure`).
+    Dice,
+    /// Fellegi–Sunter on field-level filters (`clk_<field>` columns), weights fitted by
+    /// EM without ground truth; the score is the match probability.
+    FellegiSunter,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct LinkArgs {
     /// An encoded input (from `nordlink encode`, a CSV with an id and a base64 `clk`
@@ -224,10 +236,11 @@ pub(crate) struct LinkArgs {
     /// `group`, `input`, `id`, `score` (one row per record of a group; more inputs).
     #[arg(long, value_name = "FILE")]
     pub(crate) output: PathBuf,
-    /// Lowest score of a match, 0..=1, or `auto`: chosen from the scores of a sample of
-    /// left records without ground truth (docs/linkage.md).
-    #[arg(long, default_value = "0.8", value_parser = parse_threshold, value_name = "T|auto")]
-    pub(crate) threshold: Threshold,
+    /// Lowest score of a match, 0..=1, or `auto`: chosen without ground truth
+    /// (docs/linkage.md) [default: 0.8 under Dice scoring, `auto` under Fellegi–Sunter,
+    /// where it is the lowest match probability].
+    #[arg(long, value_parser = parse_threshold, value_name = "T|auto")]
+    pub(crate) threshold: Option<Threshold>,
     /// Left records sampled for `--threshold auto` and `--histogram` [default: as many as
     /// 2 x 10^9 comparisons allow, at least 5 000]; each costs one comparison per right
     /// record.
@@ -258,6 +271,18 @@ pub(crate) struct LinkArgs {
     /// Column naming the records [default: `id` if present, else the row number].
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,
+    /// How pairs are scored. Under Fellegi–Sunter, `--threshold` is the lowest match
+    /// probability (`auto`: the one that maximises the fitted model's expected F1), and
+    /// the output gains a `match_weight` column (log2 odds).
+    #[arg(long, value_enum, default_value_t = Scoring::Auto)]
+    pub(crate) scoring: Scoring,
+}
+
+impl LinkArgs {
+    /// The threshold given, or the default of Dice scoring (0.8).
+    pub(crate) fn dice_threshold(&self) -> Threshold {
+        self.threshold.unwrap_or(Threshold::Fixed(0.8))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -33,7 +33,15 @@ pub struct EncodedInput {
     pub keys: Option<Vec<Option<String>>>,
     /// The file's provenance, when it has one (a plain clkhash/anonlink CSV has none).
     pub provenance: Option<Provenance>,
+    /// The field-level filter columns read (`clk_<field>`), in file order.
+    pub field_names: Vec<String>,
+    /// Field-level filters, one arena per name in [`field_names`](Self::field_names),
+    /// each with one filter per record.
+    pub fields: Vec<FilterArena>,
 }
+
+/// The prefix of a field-level filter column (`clk_<field>`).
+pub const FIELD_FILTER_PREFIX: &str = "clk_";
 
 impl EncodedInput {
     /// Reads a file written by `nordlink encode` (Parquet or CSV), or any CSV/Parquet
@@ -46,11 +54,13 @@ impl EncodedInput {
     /// null or malformed filter, filters of different lengths, or a malformed provenance
     /// record. A missing provenance record is not an error (see [`Self::provenance`]).
     /// With `key_column`, each record's value of that column is read as its blocking
-    /// key (as text; a null is no key).
+    /// key (as text; a null is no key). With `field_filters`, every `clk_<field>` column
+    /// is read into [`fields`](Self::fields) (none is not an error: the caller decides).
     pub fn read(
         path: &Path,
         id_column: Option<&str>,
         key_column: Option<&str>,
+        field_filters: bool,
     ) -> Result<Self, IoError> {
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
             if let Some(column) = id_column.or(key_column) {
@@ -79,6 +89,19 @@ impl EncodedInput {
         };
         let id_index = id_name.as_deref().map(|n| reader.column_index(n)).transpose()?;
         let key_index = key_column.map(|n| reader.column_index(n)).transpose()?;
+        let field_columns: Vec<(usize, String)> = if field_filters {
+            reader
+                .schema()
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.name().starts_with(FIELD_FILTER_PREFIX))
+                .map(|(i, f)| (i, f.name().clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut fields: Vec<Option<FilterArena>> = vec![None; field_columns.len()];
         let mut keys: Option<Vec<Option<String>>> = key_index.map(|_| Vec::new());
         let mut filters: Option<FilterArena> = None;
         let mut ids = Vec::new();
@@ -95,6 +118,14 @@ impl EncodedInput {
                 None => filters.insert(new_arena(path, column, FILTER_COLUMN, batch.first_row)?),
             };
             append_filters(arena, column, path, FILTER_COLUMN, batch.first_row)?;
+            for ((index, name), slot) in field_columns.iter().zip(&mut fields) {
+                let column = batch.data.column(*index);
+                let arena = match slot {
+                    Some(a) => a,
+                    None => slot.insert(new_arena(path, column, name, batch.first_row)?),
+                };
+                append_filters(arena, column, path, name, batch.first_row)?;
+            }
             if let (Some(k), Some(keys)) = (key_index, &mut keys) {
                 let mut text = Vec::new();
                 push_ids(path, batch.data.column(k), &mut text)?;
@@ -144,7 +175,22 @@ impl EncodedInput {
                 ProvenanceError::RowsMismatch { path: path.to_owned(), recorded, found }.into()
             );
         }
-        Ok(Self { path: path.to_owned(), filters, ids, id_column: id_name, keys, provenance })
+        // A field column's arena exists once the record column's does (same batches).
+        let (field_names, fields) = field_columns
+            .into_iter()
+            .zip(fields)
+            .filter_map(|((_, name), arena)| arena.map(|a| (name, a)))
+            .unzip();
+        Ok(Self {
+            path: path.to_owned(),
+            filters,
+            ids,
+            id_column: id_name,
+            keys,
+            provenance,
+            field_names,
+            fields,
+        })
     }
 }
 
@@ -229,6 +275,8 @@ impl EncodedInput {
             id_column: None,
             keys: None,
             provenance: None,
+            field_names: Vec::new(),
+            fields: Vec::new(),
         })
     }
 }

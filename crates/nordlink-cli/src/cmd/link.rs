@@ -13,7 +13,9 @@ use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, check_linkable};
 
 use super::ensure_distinct;
-use crate::flags::{Blocking, LinkArgs, Solver, Threshold};
+
+mod fellegi_sunter;
+use crate::flags::{Blocking, LinkArgs, Scoring, Solver, Threshold};
 
 pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -37,6 +39,9 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     if multi && args.histogram.is_some() {
         bail!("--histogram needs exactly two inputs");
     }
+    if multi && args.scoring == Scoring::FellegiSunter {
+        bail!("--scoring fellegi-sunter needs exactly two inputs");
+    }
     // An image path that cannot be mistaken for data, a key or a provenance sidecar.
     if let Some(path) = &args.histogram
         && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
@@ -57,13 +62,19 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| {
             bar.set_message(format!("reading {}", p.display()));
-            EncodedInput::read(p, args.id_column.as_deref(), key_column)
+            let fields = !multi && args.scoring != Scoring::Dice;
+            EncodedInput::read(p, args.id_column.as_deref(), key_column, fields)
         })
         .collect::<Result<Vec<_>, _>>()?;
     for other in &inputs[1..] {
         for note in check_linkable(&inputs[0], other)? {
             eprintln!("nordlink: note: {note}");
         }
+    }
+    if let [left, right] = &inputs[..]
+        && scores_by_fields(args, left, right)?
+    {
+        return fellegi_sunter::run(args, left, right, &bar, started);
     }
     let linker = linker(args);
     let solver = match args.solver {
@@ -143,11 +154,63 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether two inputs are scored by Fellegi–Sunter: asked for (then both must carry the
+/// same field-level filters and no flag that only Dice reads may be given), or `auto` and
+/// possible (else Dice, with a note when only the flags stand in the way).
+fn scores_by_fields(
+    args: &LinkArgs,
+    left: &EncodedInput,
+    right: &EncodedInput,
+) -> anyhow::Result<bool> {
+    let dice_only = [
+        (args.solver != Solver::Greedy, "--solver optimal|none"),
+        (!matches!(args.blocking, Blocking::Auto), "--blocking"),
+        (args.top_k.is_some(), "--top-k"),
+        (args.measure != link::Measure::Dice, "--measure"),
+        (args.histogram.is_some(), "--histogram"),
+        (args.auto_sample.is_some(), "--auto-sample"),
+    ];
+    let blocked_by = dice_only.iter().find(|(given, _)| *given).map(|(_, flag)| *flag);
+    let same_fields = !left.fields.is_empty() && left.field_names == right.field_names;
+    let empty = left.ids.is_empty() || right.ids.is_empty();
+    match args.scoring {
+        Scoring::Dice => Ok(false),
+        Scoring::FellegiSunter => {
+            if let Some(flag) = blocked_by {
+                bail!(
+                    "{flag} applies to Dice scoring; it does not combine with --scoring fellegi-sunter"
+                );
+            }
+            if !same_fields {
+                bail!(
+                    "--scoring fellegi-sunter needs the same field-level filter columns \
+                     (clk_<field>) in both inputs: {} has [{}], {} has [{}] (encode with \
+                     field_filters = true; docs/schema.md)",
+                    left.path.display(),
+                    left.field_names.join(", "),
+                    right.path.display(),
+                    right.field_names.join(", ")
+                );
+            }
+            Ok(!empty)
+        }
+        Scoring::Auto => {
+            if same_fields && let Some(flag) = blocked_by {
+                eprintln!(
+                    "nordlink: note: the inputs carry field-level filters, but {flag} asks for \
+                     Dice scoring; scoring by Dice"
+                );
+            }
+            Ok(same_fields && blocked_by.is_none() && !empty)
+        }
+    }
+}
+
 /// The library's settings for the flags.
 fn linker(args: &LinkArgs) -> Linker {
     Linker {
         measure: args.measure,
-        threshold: match args.threshold {
+        threshold: match args.dice_threshold() {
             Threshold::Fixed(t) => link::Threshold::Fixed(t),
             Threshold::Auto => link::Threshold::Auto(args.auto_sample.map(|n| n as usize)),
         },

@@ -593,10 +593,11 @@ fn field_level_filters_are_linked_by_fellegi_sunter_without_ground_truth() {
         args.extend(["--output", output, "--id-column", "id"]);
         ok(&d, &args);
     }
-    // Field filters present: the default scoring is Fellegi–Sunter, threshold automatic.
+    // Fellegi–Sunter is asked for; its threshold is automatic by default.
     let link = |out: &'static str, extra: &[&'static str]| {
         let mut args =
             vec!["link", "--input", "pl.parquet", "--input", "pr.csv.out.csv", "--output", out];
+        args.extend(["--scoring", "fellegi-sunter"]);
         args.extend_from_slice(extra);
         args
     };
@@ -623,20 +624,23 @@ fn field_level_filters_are_linked_by_fellegi_sunter_without_ground_truth() {
     };
     let fs = quality("fs.csv");
     assert!(fs > 0.95, "F1 {fs}\n{err}");
-    // Dice stays available, and reads only the record filters.
-    let err = ok(&d, &link("dice.csv", &["--scoring", "dice", "--threshold", "auto"]));
-    assert!(err.contains("(auto from"), "{err}");
+    // Dice stays the default, and reads only the record filters.
+    let dice = ["link", "--input", "pl.parquet", "--input", "pr.csv.out.csv", "--output"];
+    let mut dice = dice.to_vec();
+    dice.extend(["dice.csv", "--threshold", "auto"]);
+    let err = ok(&d, &dice);
+    assert!(err.contains("(auto from") && !err.contains("fellegi-sunter"), "{err}");
     assert_eq!(read_csv(&d.path("dice.csv"))[0], ["left_id", "right_id", "score"]);
     // A fixed threshold is a match probability under Fellegi–Sunter.
     ok(&d, &link("strict.csv", &["--threshold", "0.999"]));
     let strict = read_csv(&d.path("strict.csv"));
     assert!(strict[1..].iter().all(|r| r[2].parse::<f64>().unwrap() >= 0.999));
     assert!(strict.len() <= rows.len());
-    // A flag only Dice reads: auto falls back to Dice and says so; asked for, it is an error.
-    let err = ok(&d, &link("opt.csv", &["--solver", "optimal"]));
-    assert!(err.contains("--solver optimal|none asks for Dice scoring"), "{err}");
-    let err = fails(&d, &link("x.csv", &["--scoring", "fellegi-sunter", "--top-k", "3"]));
+    // Flags only Dice reads are refused.
+    let err = fails(&d, &link("x.csv", &["--top-k", "3"]));
     assert!(err.contains("--top-k applies to Dice scoring"), "{err}");
+    let err = fails(&d, &link("x.csv", &["--solver", "optimal"]));
+    assert!(err.contains("--solver optimal|none applies to Dice scoring"), "{err}");
 }
 
 #[test]
@@ -664,7 +668,7 @@ fn fellegi_sunter_needs_field_filters_on_both_sides() {
     let err = fails(&d, &asked);
     assert!(err.contains("needs the same field-level filter columns"), "{err}");
     assert!(err.contains("plain.csv has []"), "{err}");
-    // Left to choose, link scores by Dice.
+    // Without the flag, link scores by Dice.
     let err = ok(&d, &link);
-    assert!(!err.contains("fellegi-sunter") && err.contains("100"), "{err}");
+    assert!(!err.contains("fellegi-sunter") && err.contains("200 x 200 records"), "{err}");
 }

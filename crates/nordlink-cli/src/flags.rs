@@ -216,8 +216,6 @@ pub(crate) enum Solver {
 /// How pairs are scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Scoring {
-    /// Fellegi–Sunter when both inputs carry field-level filters, Dice otherwise.
-    Auto,
     /// Record-level similarity (`--measure`).
     Dice,
     /// Fellegi–Sunter on field-level filters (`clk_<field>` columns), weights fitted by
@@ -271,10 +269,12 @@ pub(crate) struct LinkArgs {
     /// Column naming the records [default: `id` if present, else the row number].
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,
-    /// How pairs are scored. Under Fellegi–Sunter, `--threshold` is the lowest match
-    /// probability (`auto`: the one that maximises the fitted model's expected F1), and
-    /// the output gains a `match_weight` column (log2 odds).
-    #[arg(long, value_enum, default_value_t = Scoring::Auto)]
+    /// How pairs are scored. Under Fellegi–Sunter (two inputs encoded with
+    /// `field_filters = true`; unreliable on salted filters at small overlaps, see
+    /// docs/linkage.md), `--threshold` is the lowest match probability (`auto`, the
+    /// default there: the one that maximises the fitted model's expected F1), and the
+    /// output gains a `match_weight` column (log2 odds).
+    #[arg(long, value_enum, default_value_t = Scoring::Dice)]
     pub(crate) scoring: Scoring,
 }
 

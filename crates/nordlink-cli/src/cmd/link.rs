@@ -154,14 +154,17 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether two inputs are scored by Fellegi–Sunter: asked for (then both must carry the
-/// same field-level filters and no flag that only Dice reads may be given), or `auto` and
-/// possible (else Dice, with a note when only the flags stand in the way).
+/// Whether two inputs are scored by Fellegi–Sunter: when asked for, after checking that
+/// both carry the same field-level filters and that no flag only Dice reads is given.
+/// An empty input goes the Dice way, which links it to nothing.
 fn scores_by_fields(
     args: &LinkArgs,
     left: &EncodedInput,
     right: &EncodedInput,
 ) -> anyhow::Result<bool> {
+    if args.scoring == Scoring::Dice {
+        return Ok(false);
+    }
     let dice_only = [
         (args.solver != Solver::Greedy, "--solver optimal|none"),
         (!matches!(args.blocking, Blocking::Auto), "--blocking"),
@@ -170,40 +173,21 @@ fn scores_by_fields(
         (args.histogram.is_some(), "--histogram"),
         (args.auto_sample.is_some(), "--auto-sample"),
     ];
-    let blocked_by = dice_only.iter().find(|(given, _)| *given).map(|(_, flag)| *flag);
-    let same_fields = !left.fields.is_empty() && left.field_names == right.field_names;
-    let empty = left.ids.is_empty() || right.ids.is_empty();
-    match args.scoring {
-        Scoring::Dice => Ok(false),
-        Scoring::FellegiSunter => {
-            if let Some(flag) = blocked_by {
-                bail!(
-                    "{flag} applies to Dice scoring; it does not combine with --scoring fellegi-sunter"
-                );
-            }
-            if !same_fields {
-                bail!(
-                    "--scoring fellegi-sunter needs the same field-level filter columns \
-                     (clk_<field>) in both inputs: {} has [{}], {} has [{}] (encode with \
-                     field_filters = true; docs/schema.md)",
-                    left.path.display(),
-                    left.field_names.join(", "),
-                    right.path.display(),
-                    right.field_names.join(", ")
-                );
-            }
-            Ok(!empty)
-        }
-        Scoring::Auto => {
-            if same_fields && let Some(flag) = blocked_by {
-                eprintln!(
-                    "nordlink: note: the inputs carry field-level filters, but {flag} asks for \
-                     Dice scoring; scoring by Dice"
-                );
-            }
-            Ok(same_fields && blocked_by.is_none() && !empty)
-        }
+    if let Some((_, flag)) = dice_only.iter().find(|(given, _)| *given) {
+        bail!("{flag} applies to Dice scoring; it does not combine with --scoring fellegi-sunter");
     }
+    if left.fields.is_empty() || left.field_names != right.field_names {
+        bail!(
+            "--scoring fellegi-sunter needs the same field-level filter columns (clk_<field>) \
+             in both inputs: {} has [{}], {} has [{}] (encode with field_filters = true; \
+             docs/schema.md)",
+            left.path.display(),
+            left.field_names.join(", "),
+            right.path.display(),
+            right.field_names.join(", ")
+        );
+    }
+    Ok(!left.ids.is_empty() && !right.ids.is_empty())
 }
 
 /// The library's settings for the flags.

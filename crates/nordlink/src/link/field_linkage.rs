@@ -3,8 +3,8 @@
 //! candidates themselves weighs that evidence.
 //!
 //! 1. Candidates: each left record's best [`FieldLinker::per_record`] right records by
-//!    record-level Dice at or above [`FieldLinker::floor`] (all pairs where
-//!    [`AUTO_ALL_PAIRS`] allows, Hamming-LSH beyond), as the Dice linker finds them.
+//!    record-level Dice at or above [`FieldLinker::floor`] (all pairs up to
+//!    [`FieldLinker::all_pairs_limit`], Hamming-LSH beyond), as the Dice linker finds them.
 //! 2. Comparison vectors: each field's Dice banded ([`Bands`]); a field empty on either
 //!    side is [`MISSING`].
 //! 3. Model: `u` is measured on each left record's *second-best* candidate, a look-alike
@@ -23,7 +23,7 @@
 use super::fellegi_sunter::{
     Bands, Comparisons, EmSettings, Fit, MISSING, Model, ModelError, fit, u_from,
 };
-use super::linker::{AUTO_ALL_PAIRS, ChosenThreshold, Linker, Solver, Threshold};
+use super::linker::{ChosenThreshold, Linker, Solver, Threshold};
 use super::{Candidate, Kernel, LinkError, greedy};
 use crate::clk::FilterArena;
 
@@ -32,6 +32,12 @@ pub const DEFAULT_FLOOR: f64 = 0.5;
 
 /// Default candidates kept per left record.
 pub const DEFAULT_PER_RECORD: usize = 10;
+
+/// Default largest number of pairs compared all against all for candidates (about 20 s
+/// on 2 cores with AVX-512). The floor is far below a Dice linkage's threshold, and
+/// Hamming-LSH at such a floor needs hundreds of bands that meet almost every pair:
+/// scanning all pairs for each record's best is faster up to here.
+pub const FIELD_ALL_PAIRS: f64 = 5e10;
 
 /// One input: its record filters and its field-level filters (one arena per field, in
 /// schema order, each holding one filter per record).
@@ -66,6 +72,9 @@ pub struct FieldLinker {
     pub floor: f64,
     /// Candidates kept per left record (its best by record-level Dice).
     pub per_record: usize,
+    /// Up to this many pairs, candidates come from comparing all pairs; beyond, from
+    /// Hamming-LSH at the floor (slow: see [`FIELD_ALL_PAIRS`]).
+    pub all_pairs_limit: f64,
     /// Comparison levels, the same for every field.
     pub bands: Bands,
     /// How EM runs (by default `u` stays as the second-best pairs give it).
@@ -81,6 +90,7 @@ impl Default for FieldLinker {
         Self {
             floor: DEFAULT_FLOOR,
             per_record: DEFAULT_PER_RECORD,
+            all_pairs_limit: FIELD_ALL_PAIRS,
             bands: Bands::default(),
             em: EmSettings { fix_u: true, ..EmSettings::default() },
             threshold: None,
@@ -146,7 +156,7 @@ impl FieldLinker {
         let all_pairs = left.record.len() as f64 * right.record.len() as f64;
         let searcher = Linker {
             threshold: Threshold::Fixed(self.floor),
-            top_k: (all_pairs <= AUTO_ALL_PAIRS).then_some(self.per_record),
+            top_k: (all_pairs <= self.all_pairs_limit).then_some(self.per_record),
             solver: Solver::None,
             kernel: self.kernel,
             ..Linker::default()
@@ -155,8 +165,9 @@ impl FieldLinker {
         let search = searcher.search(left.record, right.record, chosen, true)?;
         let levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
         let vectors = self.compare(left, right, search.pairs.iter().map(|c| (c.left, c.right)));
-        let (bests, seconds) = best_and_second(&search.pairs);
+        let [bests, seconds] = by_rank(&search.pairs);
         let u = u_from(&self.compare(left, right, seconds.into_iter()), &levels)?;
+
         let best_vectors = self.compare(left, right, bests.iter().copied());
         let n = left.record.len().min(right.record.len()) as f64;
         let prior = (0.5 * n / bests.len().max(1) as f64).clamp(1e-4, 0.5);
@@ -248,20 +259,20 @@ type Pair = (u32, u32);
 
 /// Each left record's best and second-best candidates by record-level score (ties to the
 /// lower right position).
-fn best_and_second(pairs: &[Candidate]) -> (Vec<Pair>, Vec<Pair>) {
+fn by_rank(pairs: &[Candidate]) -> [Vec<Pair>; 2] {
     let mut order: Vec<&Candidate> = pairs.iter().collect();
     order.sort_unstable_by(|a, b| {
         a.left.cmp(&b.left).then(b.score.total_cmp(&a.score)).then(a.right.cmp(&b.right))
     });
-    let (mut best, mut second) = (Vec::new(), Vec::new());
+    let mut out: [Vec<Pair>; 2] = [Vec::new(), Vec::new()];
+    let mut rank = 0;
     for (i, c) in order.iter().enumerate() {
-        if i == 0 || order[i - 1].left != c.left {
-            best.push((c.left, c.right));
-        } else if i == 1 || order[i - 2].left != c.left {
-            second.push((c.left, c.right));
+        rank = if i > 0 && order[i - 1].left == c.left { rank + 1 } else { 0 };
+        if let Some(list) = out.get_mut(rank) {
+            list.push((c.left, c.right));
         }
     }
-    (best, second)
+    out
 }
 
 /// The threshold on match probability that maximises the expected F1 over greedy's

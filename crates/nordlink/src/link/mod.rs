@@ -45,8 +45,8 @@ pub use fellegi_sunter::{
     ModelError, fit, u_from,
 };
 pub use field_linkage::{
-    DEFAULT_FLOOR, DEFAULT_PER_RECORD, Expected, FieldInput, FieldLinkError, FieldLinkage,
-    FieldLinker, ScoredPair,
+    DEFAULT_FLOOR, DEFAULT_PER_RECORD, Expected, FIELD_ALL_PAIRS, FieldInput, FieldLinkError,
+    FieldLinkage, FieldLinker, ScoredPair,
 };
 pub use kernel::Kernel;
 pub use linker::{

@@ -21,10 +21,10 @@
 //!    No ground truth is used anywhere.
 
 use super::fellegi_sunter::{
-    Bands, Comparisons, EmSettings, Fit, MISSING, Model, ModelError, fit, u_from,
+    Bands, Comparisons, EmSettings, Fit, MAX_FIELDS, MISSING, Model, ModelError, fit, u_from,
 };
 use super::linker::{ChosenThreshold, Linker, Solver, Threshold};
-use super::{Candidate, Kernel, LinkError, greedy};
+use super::{Candidate, Kernel, LinkError, Measure, check_threshold, greedy};
 use crate::clk::FilterArena;
 
 /// Default record-level Dice below which pairs are not considered.
@@ -153,6 +153,9 @@ impl FieldLinker {
         right: FieldInput<'_>,
     ) -> Result<FieldLinkage, FieldLinkError> {
         check_inputs(left, right)?;
+        if let Some(t) = self.threshold {
+            check_threshold(t)?;
+        }
         let all_pairs = left.record.len() as f64 * right.record.len() as f64;
         let searcher = Linker {
             threshold: Threshold::Fixed(self.floor),
@@ -165,16 +168,21 @@ impl FieldLinker {
         let search = searcher.search(left.record, right.record, chosen, true)?;
         let levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
         let vectors = self.compare(left, right, search.pairs.iter().map(|c| (c.left, c.right)));
-        let [bests, seconds] = by_rank(&search.pairs);
-        let u = u_from(&self.compare(left, right, seconds.into_iter()), &levels)?;
-
-        let best_vectors = self.compare(left, right, bests.iter().copied());
+        // Bests and seconds are candidates: their vectors are picked, not recomputed.
+        let [best_vectors, seconds] = by_rank(&search.pairs).map(|ranked| {
+            let mut picked = Comparisons::new(vectors.fields());
+            for v in ranked.iter().filter_map(|&i| vectors.get(i)) {
+                picked.push(v);
+            }
+            picked
+        });
+        let u = u_from(&seconds, &levels)?;
         let n = left.record.len().min(right.record.len()) as f64;
-        let prior = (0.5 * n / bests.len().max(1) as f64).clamp(1e-4, 0.5);
+        let prior = (0.5 * n / best_vectors.len().max(1) as f64).clamp(1e-4, 0.5);
         let mut fit = fit(&best_vectors, Model::starting(prior, u)?, self.em)?;
         // The fit's prior is the share of matches among the bests; among all candidates
         // the same matches are a smaller share.
-        let matches = fit.model.prior * bests.len() as f64;
+        let matches = fit.model.prior * best_vectors.len() as f64;
         fit.model.prior = (matches / search.pairs.len().max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
         let scored: Vec<Candidate> = search
             .pairs
@@ -186,18 +194,20 @@ impl FieldLinker {
             })
             .collect::<Result<_, ModelError>>()?;
         let kept = greedy(&scored);
-        let (mut threshold, expected, mut chosen) = choose(&kept);
-        if let Some(t) = self.threshold {
-            threshold = t;
-            chosen = kept.partition_point(|c| Model::probability(c.score) >= t);
-        }
+        let probabilities: Vec<f64> = kept.iter().map(|c| Model::probability(c.score)).collect();
+        let (threshold, chosen) = match self.threshold {
+            Some(t) => (t, probabilities.partition_point(|p| *p >= t)),
+            None => choose(&probabilities),
+        };
+        let expected = expectation(&probabilities, chosen);
         let mut matches: Vec<ScoredPair> = kept[..chosen]
             .iter()
-            .map(|c| ScoredPair {
+            .zip(&probabilities)
+            .map(|(c, &probability)| ScoredPair {
                 left: c.left,
                 right: c.right,
                 weight: c.score,
-                probability: Model::probability(c.score),
+                probability,
             })
             .collect();
         matches.sort_unstable_by_key(|p| (p.left, p.right));
@@ -225,7 +235,8 @@ impl FieldLinker {
                 *slot = match (l.get(i as usize), r.get(j as usize)) {
                     (Some(a), Some(b)) if a.popcount() > 0 && b.popcount() > 0 => {
                         let common = self.kernel.and_count(a.words(), b.words());
-                        let dice = 2.0 * f64::from(common) / f64::from(a.popcount() + b.popcount());
+                        let dice =
+                            Measure::Dice.score(common, a.popcount(), b.popcount(), l.bits());
                         self.bands.level(dice)
                     }
                     _ => MISSING,
@@ -243,6 +254,9 @@ fn check_inputs(left: FieldInput<'_>, right: FieldInput<'_>) -> Result<(), Field
     if left.fields.is_empty() || left.fields.len() != right.fields.len() {
         return Err(FieldLinkError::Fields("the inputs have different numbers of fields"));
     }
+    if left.fields.len() > MAX_FIELDS {
+        return Err(FieldLinkError::Fields("more fields than a model compares (64)"));
+    }
     for side in [left, right] {
         if side.fields.iter().any(|f| f.len() != side.record.len()) {
             return Err(FieldLinkError::Fields("a field has another number of records"));
@@ -254,42 +268,49 @@ fn check_inputs(left: FieldInput<'_>, right: FieldInput<'_>) -> Result<(), Field
     Ok(())
 }
 
-/// A pair of positions (left, right).
-type Pair = (u32, u32);
-
-/// Each left record's best and second-best candidates by record-level score (ties to the
-/// lower right position).
-fn by_rank(pairs: &[Candidate]) -> [Vec<Pair>; 2] {
-    let mut order: Vec<&Candidate> = pairs.iter().collect();
-    order.sort_unstable_by(|a, b| {
+/// The positions in `pairs` of each left record's best and second-best candidates by
+/// record-level score (ties to the lower right position).
+fn by_rank(pairs: &[Candidate]) -> [Vec<usize>; 2] {
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&pairs[a], &pairs[b]);
         a.left.cmp(&b.left).then(b.score.total_cmp(&a.score)).then(a.right.cmp(&b.right))
     });
-    let mut out: [Vec<Pair>; 2] = [Vec::new(), Vec::new()];
+    let mut out: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     let mut rank = 0;
-    for (i, c) in order.iter().enumerate() {
-        rank = if i > 0 && order[i - 1].left == c.left { rank + 1 } else { 0 };
+    for (k, &i) in order.iter().enumerate() {
+        rank = if k > 0 && pairs[order[k - 1]].left == pairs[i].left { rank + 1 } else { 0 };
         if let Some(list) = out.get_mut(rank) {
-            list.push((c.left, c.right));
+            list.push(i);
         }
     }
     out
 }
 
-/// The threshold on match probability that maximises the expected F1 over greedy's
-/// pairs (best first): the threshold, the expectation, and how many pairs pass.
-fn choose(kept: &[Candidate]) -> (f64, Expected, usize) {
-    let probabilities: Vec<f64> = kept.iter().map(|c| Model::probability(c.score)).collect();
+/// What the model expects of taking the first `taken` of greedy's pairs (best first),
+/// given their match probabilities: `Σ p` over those taken are true links, out of `Σ p`
+/// over all.
+fn expectation(probabilities: &[f64], taken: usize) -> Expected {
     let links: f64 = probabilities.iter().sum();
-    let mut best = (1.0, Expected { precision: 0.0, recall: 0.0, f1: 0.0 }, 0);
-    let mut true_links = 0.0;
+    let true_links: f64 = probabilities[..taken].iter().sum();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    Expected {
+        precision: ratio(true_links, taken as f64),
+        recall: ratio(true_links, links),
+        f1: ratio(2.0 * true_links, taken as f64 + links),
+    }
+}
+
+/// The threshold on match probability that maximises the expected F1 over greedy's
+/// pairs (probabilities best first), and how many pairs pass it.
+fn choose(probabilities: &[f64]) -> (f64, usize) {
+    let links: f64 = probabilities.iter().sum();
+    let (mut best, mut best_f1, mut true_links) = ((1.0, 0), 0.0, 0.0);
     for (k, p) in probabilities.iter().enumerate() {
         true_links += p;
-        let taken = (k + 1) as f64;
-        let f1 = 2.0 * true_links / (taken + links);
-        if f1 > best.1.f1 {
-            let expected =
-                Expected { precision: true_links / taken, recall: true_links / links, f1 };
-            best = (*p, expected, k + 1);
+        let f1 = 2.0 * true_links / ((k + 1) as f64 + links);
+        if f1 > best_f1 {
+            (best, best_f1) = ((*p, k + 1), f1);
         }
     }
     best

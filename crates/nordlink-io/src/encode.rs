@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow_array::builder::{FixedSizeBinaryBuilder, StringBuilder, UInt32Builder, UInt64Builder};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use nordlink::clk::{AnyEncoder, BloomFilter, Encoded};
+use nordlink::clk::{AnyEncoder, BloomFilter, Encoded, MATCH_KEY_LEN, MatchKeyValue};
 
 use crate::{Format, InputBatch, IoError, Reject, TableReader};
 
@@ -18,6 +18,7 @@ pub struct EncodeSpec {
     field_columns: Vec<Option<usize>>,
     binary: bool,
     field_names: Vec<String>,
+    key_names: Vec<String>,
     bits: usize,
 }
 
@@ -39,8 +40,10 @@ impl EncodeSpec {
         let binary = output == Format::Parquet;
         let field_names: Vec<String> =
             encoder.field_filter_names().into_iter().map(str::to_owned).collect();
+        let key_names: Vec<String> =
+            encoder.match_key_names().into_iter().map(str::to_owned).collect();
         if let Some(name) = id_column
-            && output_column_names(&field_names).iter().any(|n| n == name)
+            && output_column_names(&field_names, &key_names).iter().any(|n| n == name)
         {
             return Err(IoError::ColumnExists {
                 path: reader.path().to_owned(),
@@ -60,6 +63,7 @@ impl EncodeSpec {
             field_columns,
             binary,
             field_names,
+            key_names,
             bits: encoder.bits(),
         })
     }
@@ -73,7 +77,7 @@ impl EncodeSpec {
     /// for one named like an output column (`row`, `clk`, `popcount`, `clk_<field>`) or
     /// given twice.
     pub fn keep_columns(mut self, reader: &TableReader, names: &[String]) -> Result<Self, IoError> {
-        let mut taken = output_column_names(&self.field_names);
+        let mut taken = output_column_names(&self.field_names, &self.key_names);
         if let Some(i) = self.id_column {
             taken.push(reader.schema().field(i).name().clone());
         }
@@ -93,7 +97,9 @@ impl EncodeSpec {
     }
 
     /// The output schema: `row`, the id column (when given), the kept columns, `clk`,
-    /// `popcount`, then one `clk_<field>` per field-level filter.
+    /// `popcount`, one `clk_<field>` per field-level filter, then one `key_<name>` per
+    /// match key (16 bytes: `FixedSizeBinary` in Parquet, lowercase hex in CSV; null when
+    /// missing).
     ///
     /// # Errors
     /// [`IoError::ColumnType`] if the filters are too wide for a Parquet column.
@@ -118,15 +124,34 @@ impl EncodeSpec {
         for name in &self.field_names {
             fields.push(Field::new(format!("clk_{name}"), filter_type.clone(), false));
         }
+        let key_type = if self.binary {
+            DataType::FixedSizeBinary(KEY_WIDTH)
+        } else {
+            DataType::Utf8
+        };
+        for name in &self.key_names {
+            fields.push(Field::new(format!("{MATCH_KEY_PREFIX}{name}"), key_type.clone(), true));
+        }
         Ok(Arc::new(Schema::new(fields)))
     }
 }
 
-/// The columns the encoder itself writes: `row`, `clk`, `popcount` and `clk_<field>` per
-/// field filter. No input column may be carried out under one of these names.
-fn output_column_names(field_names: &[String]) -> Vec<String> {
+#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, reason = "16 fits")]
+const KEY_WIDTH: i32 = MATCH_KEY_LEN as i32;
+
+/// Prefix of the match key columns an encoded file carries (`key_<name>`).
+pub const MATCH_KEY_PREFIX: &str = "key_";
+
+/// The columns the encoder itself writes: `row`, `clk`, `popcount`, `clk_<field>` per
+/// field filter and `key_<name>` per match key. No input column may be carried out under
+/// one of these names.
+fn output_column_names(field_names: &[String], key_names: &[String]) -> Vec<String> {
     let fixed = ["row", "clk", "popcount"].map(str::to_owned);
-    fixed.into_iter().chain(field_names.iter().map(|n| format!("clk_{n}"))).collect()
+    fixed
+        .into_iter()
+        .chain(field_names.iter().map(|n| format!("clk_{n}")))
+        .chain(key_names.iter().map(|n| format!("{MATCH_KEY_PREFIX}{n}")))
+        .collect()
 }
 
 /// One encoded batch.
@@ -229,6 +254,9 @@ pub fn encode_batch(
     for i in 0..spec.field_names.len() {
         out.push(filter_column(filters.iter().map(|f| &f.fields[i]), filters.len(), spec, path)?);
     }
+    for i in 0..spec.key_names.len() {
+        out.push(key_column(filters.iter().map(|f| f.keys[i].as_ref()), filters.len(), spec, path)?);
+    }
     let output = RecordBatch::try_new(schema.clone(), out).map_err(|e| IoError::arrow(path, e))?;
     Ok(EncodedBatch { output, rejects, invalid })
 }
@@ -251,6 +279,41 @@ fn filter_column<'a>(
         let mut b = StringBuilder::with_capacity(n, n * width.div_ceil(3) * 4);
         for f in filters {
             b.append_value(f.to_base64());
+        }
+        Ok(Arc::new(b.finish()))
+    }
+}
+
+/// A column of match keys: `FixedSizeBinary(16)` or lowercase hex text, null when missing.
+fn key_column<'a>(
+    keys: impl Iterator<Item = Option<&'a MatchKeyValue>>,
+    n: usize,
+    spec: &EncodeSpec,
+    path: &Path,
+) -> Result<ArrayRef, IoError> {
+    if spec.binary {
+        let mut b = FixedSizeBinaryBuilder::with_capacity(n, KEY_WIDTH);
+        for k in keys {
+            match k {
+                Some(k) => b.append_value(k).map_err(|e| IoError::arrow(path, e))?,
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    } else {
+        let mut b = StringBuilder::with_capacity(n, n * 2 * MATCH_KEY_LEN);
+        let mut hex = [0u8; 2 * MATCH_KEY_LEN];
+        for k in keys {
+            match k {
+                Some(k) => {
+                    let text = hex::encode_to_slice(k, &mut hex)
+                        .ok()
+                        .and_then(|()| std::str::from_utf8(&hex).ok())
+                        .unwrap_or_default();
+                    b.append_value(text);
+                }
+                None => b.append_null(),
+            }
         }
         Ok(Arc::new(b.finish()))
     }

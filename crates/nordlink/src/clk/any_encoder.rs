@@ -486,6 +486,15 @@ impl AnyEncoder {
         }
     }
 
+    /// Names of the match keys each record gets, in the order of [`Encoded::keys`] (empty
+    /// for clkhash schemas, which have none).
+    pub fn match_key_names(&self) -> Vec<&str> {
+        match &self.inner {
+            Inner::Native(e) => e.schema().match_keys().iter().map(|k| k.name()).collect(),
+            Inner::Clkhash(_) => Vec::new(),
+        }
+    }
+
     /// Things a user should know about the schema that are not errors, such as a clkhash
     /// setting that clkhash itself ignores.
     pub fn notes(&self) -> Vec<String> {

@@ -22,6 +22,7 @@ use super::BloomFilter;
 use super::bitorder::{position, word_set as set};
 use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
+use super::match_key::{MatchKeyValue, MatchKeyer, key_value};
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Invalid, Missing, Schema, Weight};
 use super::tokenise::{date_tokens, invalid_text_tokens};
@@ -63,10 +64,13 @@ pub struct Encoded {
     /// Fields whose value failed its format and was encoded under the field's
     /// [`Invalid`] policy instead of rejecting the record, with the problem.
     pub invalid: Vec<(usize, ValueProblem)>,
+    /// One value per [`Schema::match_keys`] entry, in order; `None` where a part is
+    /// missing or invalid.
+    pub keys: Vec<Option<MatchKeyValue>>,
 }
 
 /// A field value ready for tokenising.
-enum Prepared {
+pub(crate) enum Prepared {
     /// Valid: the normalised (for dates, canonical) value, for the field's tokeniser.
     Valid(String),
     /// Failed its format; tokenised as `!`-prefixed text bigrams.
@@ -96,6 +100,7 @@ pub struct Encoder {
     schema: Schema,
     field_keys: Vec<Zeroizing<[u8; 32]>>,
     hardener: Hardener,
+    match_keyer: MatchKeyer,
     words: usize,
     /// Entries each value and token memo may hold ([`memo_capacity`]).
     memo_caps: (usize, usize),
@@ -247,10 +252,20 @@ impl Encoder {
         let permute = derive(master, "permute", ctx, "");
         let rr = derive(master, "randomised-response", ctx, "");
         let hardener = Hardener::new(&schema.hardening, schema.bits, &permute, rr);
+        let match_keyer = MatchKeyer::new(&schema, master);
         let words = schema.bits / 64;
         let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let memo_caps = (memo_capacity(words, VALUE_MEMO_LIMIT), memo_capacity(words, usize::MAX));
-        Self { id, key_id: master.id(), schema, field_keys, hardener, words, memo_caps }
+        Self {
+            id,
+            key_id: master.id(),
+            schema,
+            field_keys,
+            hardener,
+            match_keyer,
+            words,
+            memo_caps,
+        }
     }
 
     /// The schema.
@@ -319,7 +334,22 @@ impl Encoder {
                 fields.push(self.finish(mask.to_vec())?);
             }
         }
-        Ok(Encoded { record: self.finish(record)?, fields, invalid })
+        let keys = if self.schema.match_keys.is_empty() {
+            Vec::new()
+        } else {
+            // Each field is prepared at most once, and only if a key reads it.
+            let mut prepared: Vec<Option<Option<String>>> = vec![None; n];
+            let mut read = |i: usize| {
+                prepared[i]
+                    .get_or_insert_with(|| {
+                        let raw = value(i).unwrap_or("");
+                        self.schema.fields[i].prepare(raw).ok().and_then(key_value)
+                    })
+                    .clone()
+            };
+            self.match_keyer.keys(&self.schema, &mut read, &salt)
+        };
+        Ok(Encoded { record: self.finish(record)?, fields, invalid, keys })
     }
 
     /// Hardening, then conversion to the byte form.

@@ -33,6 +33,14 @@ pub enum SchemaError {
     /// The schema lists no fields.
     #[error("schema has no fields")]
     NoFields,
+    /// A match key is invalid.
+    #[error("schema match key {name:?}: {problem}")]
+    MatchKey {
+        /// The key's name as written (empty when the problem is the list itself).
+        name: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A field (feature) is invalid.
     #[error("schema field {index} ({name:?}): {problem}")]
     Field {
@@ -47,7 +55,7 @@ pub enum SchemaError {
 
 impl SchemaError {
     /// A short stable code: `not_utf8`, `syntax`, `unsupported_version`, `bad_setting`,
-    /// `no_fields` or `bad_field`.
+    /// `no_fields`, `bad_field` or `bad_match_key`.
     pub const fn code(&self) -> &'static str {
         match self {
             Self::NotUtf8 => "not_utf8",
@@ -56,6 +64,7 @@ impl SchemaError {
             Self::Setting { .. } => "bad_setting",
             Self::NoFields => "no_fields",
             Self::Field { .. } => "bad_field",
+            Self::MatchKey { .. } => "bad_match_key",
         }
     }
 

@@ -6,6 +6,8 @@
 //! * [`Schema`] and [`Encoder`]: nordlink's own schema (`nordlink-schema/1`) and encoding
 //!   (`nordlink-clk/1`): Nordic-aware normalisation, q-gram/date/numeric tokens, keyed
 //!   random hashing, hardening, memoised token masks.
+//! * Match keys ([`MatchKeySpec`], `nordlink-matchkey/1`): keyed exact-match pseudonyms of
+//!   field combinations, for blocking and as agreement evidence.
 //! * [`AnyEncoder`]: loads either kind of schema with its secret in one call and encodes
 //!   through one interface; what `nordlink encode` and services use.
 //! * [`clkhash`]: read a clkhash v3 linkage schema and produce CLKs bit-identical to
@@ -22,6 +24,7 @@ mod encoder;
 mod error;
 mod filter;
 mod harden;
+mod match_key;
 mod normalise;
 mod schema;
 mod tokenise;
@@ -34,6 +37,10 @@ pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 pub use error::{EncodeError, SchemaError, ValueProblem};
 pub use filter::BloomFilter;
+pub use match_key::{
+    KeyPart, MATCH_KEY_CONSTRUCTION, MATCH_KEY_LEN, MAX_KEY_PARTS, MAX_MATCH_KEYS, MatchKeySpec,
+    MatchKeyValue, SALT_KEY, Transform,
+};
 pub use normalise::{Normaliser, normalise};
 pub use schema::{
     DEFAULT_HARDENING, Field, FieldKind, Hardening, Hashing, Invalid, MAX_HARDENING_STEPS,

@@ -25,6 +25,7 @@ use serde::Deserialize;
 
 use super::datefmt::DateFormat;
 use super::error::SchemaError;
+use super::match_key::{self, MatchKeyFile, MatchKeySpec};
 use super::normalise::Normaliser;
 use super::tokenise::Tokeniser;
 
@@ -48,6 +49,10 @@ struct SchemaFile {
     #[serde(default)]
     filter: FilterFile,
     fields: Vec<FieldFile>,
+    #[serde(default)]
+    default_match_keys: bool,
+    #[serde(default)]
+    match_keys: Vec<MatchKeyFile>,
 }
 
 #[derive(Deserialize)]
@@ -380,6 +385,7 @@ pub struct Schema {
     pub(crate) hardening: Vec<Hardening>,
     pub(crate) salt: Option<Salt>,
     pub(crate) fields: Vec<Field>,
+    pub(crate) match_keys: Vec<MatchKeySpec>,
 }
 
 const NAME_STEPS: [Normaliser; 6] = [
@@ -587,6 +593,12 @@ impl Schema {
                 Some(Salt { field, year_only: s.year_only })
             }
         };
+        if !v3 && (file.default_match_keys || !file.match_keys.is_empty()) {
+            return Err(SchemaError::setting("match_keys", "needs version = 3"));
+        }
+        let match_keys =
+            match_key::validate(file.match_keys, file.default_match_keys, &fields, salt.is_some())
+                .map_err(|(name, problem)| SchemaError::MatchKey { name, problem })?;
         Ok(Self {
             version: file.version,
             bits: f.bits,
@@ -596,6 +608,7 @@ impl Schema {
             hardening,
             salt,
             fields,
+            match_keys,
         })
     }
 
@@ -631,6 +644,13 @@ impl Schema {
                  salt out of the filter",
                 self.version
             ));
+        }
+        if !self.match_keys.is_empty() {
+            out.push(
+                "match keys are equal for equal values: the linkage unit sees which records \
+                 share a birth date, a name code or a salt, and the sizes of those groups"
+                    .to_owned(),
+            );
         }
         if self.field_filters {
             out.push(
@@ -703,6 +723,11 @@ impl Schema {
     /// The fields, in order.
     pub fn fields(&self) -> &[Field] {
         &self.fields
+    }
+
+    /// The match keys each record gets, in order (the salt key last when present).
+    pub fn match_keys(&self) -> &[MatchKeySpec] {
+        &self.match_keys
     }
 
     /// Length in bits of the filters this schema produces (after hardening).
@@ -894,6 +919,60 @@ date_format = "%d.%m.%Y"
             .replace("version = 1", "version = 3")
             .replace("[filter]\n", &format!("[filter]\n{filter}\n"));
         Schema::parse(&text)
+    }
+
+    fn with_keys(keys: &str) -> Result<Schema, SchemaError> {
+        let text = MINIMAL.replace("version = 1", "version = 3");
+        Schema::parse(&text.replacen("[filter]", &format!("{keys}\n[filter]"), 1))
+    }
+
+    #[test]
+    fn match_keys_are_checked_against_the_fields() {
+        let names =
+            |s: &Schema| s.match_keys().iter().map(|k| k.name().to_owned()).collect::<Vec<_>>();
+        let defaults = with_keys("default_match_keys = true").unwrap();
+        assert_eq!(
+            names(&defaults),
+            ["birth_date", "birth_date_unordered", "given_name_phonetic", "salt"],
+            "no surname or sex field: the keys that need them are left out"
+        );
+        assert!(defaults.match_keys().last().unwrap().is_salt());
+        assert!(defaults.warnings().iter().any(|w| w.contains("match keys")));
+        let custom = "[[match_keys]]\nname = \"dob\"\nparts = [{ field = \"birth_date\" }]";
+        let unsalted = Schema::parse(&format!(
+            "{}\n{custom}",
+            MINIMAL
+                .replace("version = 1", "version = 3")
+                .replace("[filter]", "[filter]\nsalt = false")
+        ))
+        .unwrap();
+        assert_eq!(names(&unsalted), ["dob"]);
+        let bad = [
+            (custom.replace("dob", "Dob"), "1 to 64 of a-z"),
+            (custom.replace("dob", "salt"), "kept for the key"),
+            (custom.replace("birth_date\" }", "nope\" }"), "\"nope\" is not a field"),
+            (
+                custom
+                    .replace("\" }", "\", transform = \"year\" }")
+                    .replace("birth_date", "given_name"),
+                "year needs a date field",
+            ),
+            (custom.replace("[{ field = \"birth_date\" }]", "[]"), "1 to 8 parts"),
+            (
+                format!("default_match_keys = true\n{}", custom.replace("dob", "birth_date")),
+                "duplicate",
+            ),
+            (custom.replace("\" }", "\", transfrom = \"year\" }"), "unknown field"),
+        ];
+        for (keys, needle) in bad {
+            let e = with_keys(&keys).unwrap_err();
+            assert!(e.to_string().contains(needle), "{needle}: {e}");
+        }
+        let many: String =
+            (0..17).map(|i| custom.replace("dob", &format!("k{i}")) + "\n").collect();
+        assert!(with_keys(&many).unwrap_err().to_string().contains("at most 16"));
+        let v2 = MINIMAL.replace("version = 1", "version = 2") + "\ndefault_match_keys = true";
+        assert!(Schema::parse(&v2).is_err());
     }
 
     #[test]

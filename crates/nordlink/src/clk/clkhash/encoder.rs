@@ -123,6 +123,7 @@ impl ClkhashEncoder {
             record: filter.fold_xor(self.schema.xor_folds),
             fields: Vec::new(),
             invalid: Vec::new(),
+            keys: Vec::new(),
         })
     }
 

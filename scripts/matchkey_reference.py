@@ -114,10 +114,10 @@ def default_keys(doc):
         keys.append(("birth_date_unordered", [(d, "day_month_unordered")]))
     if d and x and s:
         keys.append(("year_sex_surname_initial", [(d, "year"), (x, "value"), (s, "initial")]))
-    if g:
-        keys.append(("given_name_phonetic", [(g, "phonetic")]))
-    if s:
-        keys.append(("surname_phonetic", [(s, "phonetic")]))
+    if d and g:
+        keys.append(("given_name_phonetic_year", [(g, "phonetic"), (d, "year")]))
+    if d and s:
+        keys.append(("surname_phonetic_year", [(s, "phonetic"), (d, "year")]))
     return keys
 
 

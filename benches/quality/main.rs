@@ -239,8 +239,8 @@ fn with_field_filters(schema: &str) -> String {
 /// Fellegi–Sunter scoring on the data's field filters.
 fn run_fields(data: &Data, linker: &FieldLinker) -> (Outcome, f64) {
     let started = Instant::now();
-    let left = FieldInput { record: &data.left, fields: &data.fields[0] };
-    let right = FieldInput { record: &data.right, fields: &data.fields[1] };
+    let left = FieldInput { record: &data.left, fields: &data.fields[0], keys: &[] };
+    let right = FieldInput { record: &data.right, fields: &data.fields[1], keys: &[] };
     let linkage = linker.link(left, right).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let matches: Vec<Candidate> = linkage

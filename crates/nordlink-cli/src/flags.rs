@@ -223,6 +223,17 @@ pub(crate) enum Scoring {
     FellegiSunter,
 }
 
+/// Where Fellegi–Sunter scoring finds its candidate pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Candidates {
+    /// Match keys when both inputs carry keys small enough to block on, else filters.
+    Auto,
+    /// Pairs sharing a match key (`key_<name>` columns, from `match_keys` in the schema).
+    Keys,
+    /// Each left record's best 10 by record-level Dice (at least 0.5).
+    Filters,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct LinkArgs {
     /// An encoded input (from `nordlink encode`, a CSV with an id and a base64 `clk`
@@ -276,6 +287,9 @@ pub(crate) struct LinkArgs {
     /// output gains a `match_weight` column (log2 odds).
     #[arg(long, value_enum, default_value_t = Scoring::Dice)]
     pub(crate) scoring: Scoring,
+    /// Under Fellegi–Sunter: where candidate pairs come from (docs/linkage.md).
+    #[arg(long, value_enum, default_value_t = Candidates::Auto)]
+    pub(crate) candidates: Candidates,
 }
 
 impl LinkArgs {

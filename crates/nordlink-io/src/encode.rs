@@ -124,11 +124,8 @@ impl EncodeSpec {
         for name in &self.field_names {
             fields.push(Field::new(format!("clk_{name}"), filter_type.clone(), false));
         }
-        let key_type = if self.binary {
-            DataType::FixedSizeBinary(KEY_WIDTH)
-        } else {
-            DataType::Utf8
-        };
+        let key_type =
+            if self.binary { DataType::FixedSizeBinary(KEY_WIDTH) } else { DataType::Utf8 };
         for name in &self.key_names {
             fields.push(Field::new(format!("{MATCH_KEY_PREFIX}{name}"), key_type.clone(), true));
         }
@@ -255,7 +252,12 @@ pub fn encode_batch(
         out.push(filter_column(filters.iter().map(|f| &f.fields[i]), filters.len(), spec, path)?);
     }
     for i in 0..spec.key_names.len() {
-        out.push(key_column(filters.iter().map(|f| f.keys[i].as_ref()), filters.len(), spec, path)?);
+        out.push(key_column(
+            filters.iter().map(|f| f.keys[i].as_ref()),
+            filters.len(),
+            spec,
+            path,
+        )?);
     }
     let output = RecordBatch::try_new(schema.clone(), out).map_err(|e| IoError::arrow(path, e))?;
     Ok(EncodedBatch { output, rejects, invalid })

@@ -8,7 +8,8 @@ use arrow_array::{Array, ArrayRef};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType;
 use base64::Engine as _;
-use nordlink::clk::{FilterArena, FilterError};
+use nordlink::clk::{FilterArena, FilterError, MATCH_KEY_LEN};
+use nordlink::link::KeyColumn;
 
 use crate::filters::new_arena;
 use crate::{IoError, Provenance, ProvenanceError, ReadOptions, TableReader, append_filters};
@@ -38,6 +39,8 @@ pub struct EncodedInput {
     /// Field-level filters, one arena per name in [`field_names`](Self::field_names),
     /// each with one filter per record.
     pub fields: Vec<FilterArena>,
+    /// The match key columns read (`key_<name>`, named without the prefix), in file order.
+    pub match_keys: Vec<KeyColumn>,
 }
 
 /// The prefix of a field-level filter column (`clk_<field>`).
@@ -55,7 +58,8 @@ impl EncodedInput {
     /// record. A missing provenance record is not an error (see [`Self::provenance`]).
     /// With `key_column`, each record's value of that column is read as its blocking
     /// key (as text; a null is no key). With `field_filters`, every `clk_<field>` column
-    /// is read into [`fields`](Self::fields) (none is not an error: the caller decides).
+    /// is read into [`fields`](Self::fields) and every `key_<name>` column into
+    /// [`match_keys`](Self::match_keys) (none is not an error: the caller decides).
     pub fn read(
         path: &Path,
         id_column: Option<&str>,
@@ -101,6 +105,20 @@ impl EncodedInput {
         } else {
             Vec::new()
         };
+        let mut match_keys: Vec<(usize, KeyColumn)> = if field_filters {
+            reader
+                .schema()
+                .fields()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    let name = f.name().strip_prefix(crate::encode::MATCH_KEY_PREFIX)?;
+                    Some((i, KeyColumn { name: name.to_owned(), values: Vec::new() }))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut fields: Vec<Option<FilterArena>> = vec![None; field_columns.len()];
         let mut keys: Option<Vec<Option<String>>> = key_index.map(|_| Vec::new());
         let mut filters: Option<FilterArena> = None;
@@ -125,6 +143,11 @@ impl EncodedInput {
                     None => slot.insert(new_arena(path, column, name, batch.first_row)?),
                 };
                 append_filters(arena, column, path, name, batch.first_row)?;
+            }
+            for (index, key) in &mut match_keys {
+                let column = batch.data.column(*index);
+                let name = format!("{}{}", crate::encode::MATCH_KEY_PREFIX, key.name);
+                push_match_keys(path, column, &name, batch.first_row, &mut key.values)?;
             }
             if let (Some(k), Some(keys)) = (key_index, &mut keys) {
                 let mut text = Vec::new();
@@ -190,8 +213,58 @@ impl EncodedInput {
             provenance,
             field_names,
             fields,
+            match_keys: match_keys.into_iter().map(|(_, k)| k).collect(),
         })
     }
+}
+
+/// Appends a column of match keys (`FixedSizeBinary(16)`, or 32 hex digits as text) in
+/// [`KeyColumn`]'s stored form; a null or empty cell is a missing key.
+fn push_match_keys(
+    path: &Path,
+    column: &ArrayRef,
+    name: &str,
+    first_row: u64,
+    out: &mut Vec<u64>,
+) -> Result<(), IoError> {
+    let bad = |row: usize, message: &str| IoError::Csv {
+        path: path.to_owned(),
+        row: Some(first_row + row as u64),
+        message: format!("column {name:?}: {message}"),
+    };
+    match column.data_type() {
+        DataType::FixedSizeBinary(w) if *w as usize == MATCH_KEY_LEN => {
+            let keys = column.as_fixed_size_binary();
+            for row in 0..keys.len() {
+                let key = (!keys.is_null(row)).then(|| keys.value(row));
+                let key: Option<[u8; MATCH_KEY_LEN]> = key.and_then(|k| k.try_into().ok());
+                out.push(KeyColumn::value(key.as_ref()));
+            }
+        }
+        DataType::Utf8 => {
+            for (row, cell) in column.as_string::<i32>().iter().enumerate() {
+                let key = match cell.filter(|c| !c.is_empty()) {
+                    None => None,
+                    Some(text) => {
+                        let mut key = [0u8; MATCH_KEY_LEN];
+                        hex::decode_to_slice(text, &mut key)
+                            .map_err(|_| bad(row, "a match key is 32 hexadecimal digits"))?;
+                        Some(key)
+                    }
+                };
+                out.push(KeyColumn::value(key.as_ref()));
+            }
+        }
+        other => {
+            return Err(IoError::ColumnType {
+                path: path.to_owned(),
+                column: name.to_owned(),
+                found: other.clone(),
+                hint: "match keys are 16-byte binary or 32 hexadecimal digits",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Checks that two inputs can be linked: both provenance records agree (construction,
@@ -277,6 +350,7 @@ impl EncodedInput {
             provenance: None,
             field_names: Vec::new(),
             fields: Vec::new(),
+            match_keys: Vec::new(),
         })
     }
 }

@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use nordlink::SecretKey;
 use nordlink::clk::{AnyCache, AnyEncoder, EncoderSecret, FilterArena};
 use nordlink::id::Scheme;
-use nordlink::link::{FieldInput, FieldLinkError, FieldLinker, Linker, Quality};
+use nordlink::link::{
+    CandidateSource, FieldInput, FieldLinkError, FieldLinker, KeyColumn, Linker, Quality,
+};
 use nordlink_synth::corrupt::Level;
 use nordlink_synth::population::{Row, Spec, generate};
 
 const SCHEMA: &str = r#"version = 3
+default_match_keys = true
 [filter]
 bits = 1024
 context = "field-linkage-test"
@@ -39,6 +42,7 @@ kind = "sex"
 struct Encoded {
     record: FilterArena,
     fields: Vec<FilterArena>,
+    keys: Vec<KeyColumn>,
 }
 
 fn encode(encoder: &AnyEncoder, rows: &[Row]) -> Encoded {
@@ -48,6 +52,11 @@ fn encode(encoder: &AnyEncoder, rows: &[Row]) -> Encoded {
     };
     let mut record = FilterArena::new(encoder.bits()).unwrap();
     let mut fields: Vec<FilterArena> = Vec::new();
+    let mut keys: Vec<KeyColumn> = encoder
+        .match_key_names()
+        .into_iter()
+        .map(|name| KeyColumn { name: name.to_owned(), values: Vec::new() })
+        .collect();
     let mut cache = AnyCache::default();
     for row in rows {
         let cells: Vec<String> = (0..4).map(|f| cell(row, f)).collect();
@@ -59,8 +68,11 @@ fn encode(encoder: &AnyEncoder, rows: &[Row]) -> Encoded {
             }
             fields[f].push_filter(filter).unwrap();
         }
+        for (column, key) in keys.iter_mut().zip(&e.keys) {
+            column.values.push(KeyColumn::value(key.as_ref()));
+        }
     }
-    Encoded { record, fields }
+    Encoded { record, fields, keys }
 }
 
 /// Two registers of 3 000 residents each, 30 % of them also in the other one.
@@ -101,15 +113,21 @@ fn registers(seed: u64) -> (Encoded, Encoded, Vec<(u32, u32)>) {
 }
 
 fn input(e: &Encoded) -> FieldInput<'_> {
-    FieldInput { record: &e.record, fields: &e.fields }
+    FieldInput { record: &e.record, fields: &e.fields, keys: &e.keys }
+}
+
+fn quality(linkage: &nordlink::link::FieldLinkage, truth: &[(u32, u32)]) -> Quality {
+    let found: Vec<(u32, u32)> = linkage.matches.iter().map(|p| (p.left, p.right)).collect();
+    Quality::of(&found, truth)
 }
 
 #[test]
 fn fellegi_sunter_links_without_ground_truth_and_beats_record_level_dice() {
     let (left, right, truth) = registers(5);
-    let linkage = FieldLinker::default().link(input(&left), input(&right)).unwrap();
-    let found: Vec<(u32, u32)> = linkage.matches.iter().map(|p| (p.left, p.right)).collect();
-    let fs = Quality::of(&found, &truth);
+    let on_filters = FieldLinker { candidates: CandidateSource::Filters, ..FieldLinker::default() };
+    let linkage = on_filters.link(input(&left), input(&right)).unwrap();
+    assert!(!linkage.blocking.starts_with("match key"), "{}", linkage.blocking);
+    let fs = quality(&linkage, &truth);
     let dice = Linker::default().link(&left.record, &right.record).unwrap();
     let dice_pairs: Vec<(u32, u32)> = dice.matches.iter().map(|c| (c.left, c.right)).collect();
     let dice = Quality::of(&dice_pairs, &truth);
@@ -128,6 +146,40 @@ fn fellegi_sunter_links_without_ground_truth_and_beats_record_level_dice() {
 }
 
 #[test]
+fn candidates_from_a_birth_date_key_leave_the_birth_date_out_and_beat_dice() {
+    let (left, right, truth) = registers(8);
+    let linkage = FieldLinker::default().link(input(&left), input(&right)).unwrap();
+    assert!(linkage.blocking.starts_with("match key birth_date "), "{}", linkage.blocking);
+    // Every candidate agrees on the birth date and the salt: neither is weighed.
+    let names = ["given_name", "surname", "birth_date", "sex", "salt"];
+    let left_out: Vec<&str> =
+        names.iter().zip(&linkage.left_out).filter(|(_, o)| **o).map(|(n, _)| *n).collect();
+    assert_eq!(left_out, ["birth_date", "salt"]);
+    let fs = quality(&linkage, &truth);
+    let dice = Linker::default().link(&left.record, &right.record).unwrap();
+    let dice_pairs: Vec<(u32, u32)> = dice.matches.iter().map(|c| (c.left, c.right)).collect();
+    let dice = Quality::of(&dice_pairs, &truth);
+    assert!(fs.f1() > 0.9, "Fellegi–Sunter on key candidates: F1 {}", fs.f1());
+    assert!(fs.f1() > dice.f1(), "Fellegi–Sunter {} against Dice {}", fs.f1(), dice.f1());
+    assert!((linkage.expected.f1 - fs.f1()).abs() < 0.08, "{:?}", linkage.expected);
+    // Names learnt inside the block weigh for a match.
+    let model = &linkage.fit.model;
+    assert!(model.field_weight(0, 0) > 5.0 && model.field_weight(1, 0) > 5.0, "{model:?}");
+}
+
+#[test]
+fn match_keys_that_do_not_line_up_are_refused() {
+    let (left, right, _) = registers(9);
+    let fewer = FieldInput { keys: &right.keys[1..], ..input(&right) };
+    let err = FieldLinker::default().link(input(&left), fewer).unwrap_err();
+    assert!(matches!(err, FieldLinkError::Keys(_)), "{err}");
+    let none = FieldInput { keys: &[], ..input(&right) };
+    let keys = FieldLinker { candidates: CandidateSource::Keys, ..FieldLinker::default() };
+    let err = keys.link(FieldInput { keys: &[], ..input(&left) }, none).unwrap_err();
+    assert!(matches!(err, FieldLinkError::Keys(_)), "{err}");
+}
+
+#[test]
 fn a_fixed_probability_threshold_keeps_only_pairs_above_it() {
     let (left, right, _) = registers(6);
     let strict = FieldLinker { threshold: Some(0.999), ..FieldLinker::default() };
@@ -143,10 +195,10 @@ fn a_fixed_probability_threshold_keeps_only_pairs_above_it() {
 #[test]
 fn field_filters_that_do_not_line_up_are_refused() {
     let (left, right, _) = registers(7);
-    let fewer = FieldInput { record: &right.record, fields: &right.fields[..3] };
+    let fewer = FieldInput { fields: &right.fields[..3], ..input(&right) };
     let err = FieldLinker::default().link(input(&left), fewer).unwrap_err();
     assert!(matches!(err, FieldLinkError::Fields(_)), "{err}");
-    let short = FieldInput { record: &left.record, fields: &right.fields };
+    let short = FieldInput { record: &left.record, fields: &right.fields, keys: &[] };
     let err = FieldLinker::default().link(short, input(&right)).unwrap_err();
     assert!(matches!(err, FieldLinkError::Fields(_)), "{err}");
 }

@@ -15,7 +15,7 @@ use nordlink_io::link::{EncodedInput, check_linkable};
 use super::ensure_distinct;
 
 mod fellegi_sunter;
-use crate::flags::{Blocking, LinkArgs, Scoring, Solver, Threshold};
+use crate::flags::{Blocking, Candidates, LinkArgs, Scoring, Solver, Threshold};
 
 pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -163,6 +163,9 @@ fn scores_by_fields(
     right: &EncodedInput,
 ) -> anyhow::Result<bool> {
     if args.scoring == Scoring::Dice {
+        if args.candidates != Candidates::Auto {
+            bail!("--candidates applies to --scoring fellegi-sunter");
+        }
         return Ok(false);
     }
     let dice_only = [

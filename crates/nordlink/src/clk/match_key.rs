@@ -202,8 +202,12 @@ pub(crate) fn validate(
 
 /// The keys `default_match_keys = true` brings, from the first field of each kind: the
 /// birth date, birth date with day and month unordered, year + sex + surname initial, and
-/// the phonetic codes of the given name and of the surname. A key whose fields the schema
-/// lacks is left out.
+/// the phonetic code of the given name and of the surname, each with the birth year. A key
+/// whose fields the schema lacks is left out.
+///
+/// Each blocks few enough pairs to block on at register scale, and each leaves some
+/// fields free so that their m can be learnt inside its block: the birth-date block learns
+/// the names', the name-code blocks learn the birth date's.
 pub(crate) fn default_keys(fields: &[Field]) -> Vec<MatchKeySpec> {
     let find = |kind: FieldKind| fields.iter().position(|f| f.kind == Some(kind));
     let date = fields.iter().position(|f| f.kind == Some(FieldKind::BirthDate) && is_date(f));
@@ -225,8 +229,11 @@ pub(crate) fn default_keys(fields: &[Field]) -> Vec<MatchKeySpec> {
             vec![part(d, Transform::Year), part(x, Transform::Value), part(s, Transform::Initial)]
         }),
     );
-    add("given_name_phonetic", given.map(|g| vec![part(g, Transform::Phonetic)]));
-    add("surname_phonetic", surname.map(|s| vec![part(s, Transform::Phonetic)]));
+    let with_year = |field: Option<usize>| {
+        date.zip(field).map(|(d, f)| vec![part(f, Transform::Phonetic), part(d, Transform::Year)])
+    };
+    add("given_name_phonetic_year", with_year(given));
+    add("surname_phonetic_year", with_year(surname));
     keys
 }
 

@@ -933,7 +933,7 @@ date_format = "%d.%m.%Y"
         let defaults = with_keys("default_match_keys = true").unwrap();
         assert_eq!(
             names(&defaults),
-            ["birth_date", "birth_date_unordered", "given_name_phonetic", "salt"],
+            ["birth_date", "birth_date_unordered", "given_name_phonetic_year", "salt"],
             "no surname or sex field: the keys that need them are left out"
         );
         assert!(defaults.match_keys().last().unwrap().is_salt());

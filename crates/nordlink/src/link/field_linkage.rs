@@ -25,7 +25,142 @@ use super::fellegi_sunter::{
 };
 use super::linker::{ChosenThreshold, Linker, Solver, Threshold};
 use super::{Candidate, Kernel, LinkError, Measure, check_threshold, greedy};
-use crate::clk::FilterArena;
+use crate::clk::{FilterArena, MatchKeyValue, SALT_KEY};
+
+use std::collections::HashMap;
+
+/// Candidate pairs, their match weights, the fitted model, the fields left out of it and a
+/// description of how the candidates were found.
+type Fitted = (Vec<(u32, u32)>, Vec<f64>, Fit, Vec<bool>, String);
+
+/// Random pairs that measure `u` on key-blocked candidates: the rarest level worth a
+/// weight (about 1 in 10⁵ pairs) is then seen some 20 times.
+pub(crate) const RANDOM_PAIRS: usize = 2_000_000;
+
+/// splitmix64 with a fixed seed: the random pairs, and so the outputs, are the same at
+/// every run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in 0..n (n > 0).
+    #[allow(clippy::cast_possible_truncation, reason = "the product is below n")]
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// A position as the `u32` candidates carry (inputs are checked to fit).
+fn position(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// How a block of pairs chosen by a key bears on one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bearing {
+    /// The key leaves the field as random pairs have it (up to what matches explain).
+    Free,
+    /// The key shifts the field's levels by more pairs than there can be matches
+    /// (`max_matches`): a surname shares its initial in a block on the initial.
+    Shifted,
+    /// The key fixes the field: at least 90 % of the block's pairs agree on it at the top
+    /// level, where random pairs mostly do not (the birth date in a birth-date block).
+    Decided,
+}
+
+/// How a block bears on each field, from its levels against random pairs' (`u`).
+fn bearings(block: &Comparisons, u: &[Vec<f64>], max_matches: f64) -> Vec<Bearing> {
+    let mut counts: Vec<Vec<f64>> = u.iter().map(|l| vec![0.0; l.len()]).collect();
+    for v in block.iter() {
+        for (f, &l) in v.iter().enumerate() {
+            if let Some(c) = counts[f].get_mut(usize::from(l)) {
+                *c += 1.0;
+            }
+        }
+    }
+    counts
+        .iter()
+        .zip(u)
+        .map(|(c, uf)| {
+            let seen: f64 = c.iter().sum();
+            let top = c.first().copied().unwrap_or(0.0);
+            let excess: f64 = c.iter().zip(uf).map(|(x, p)| (x - p * seen).max(0.0)).sum();
+            if seen > 0.0 && top >= 0.9 * seen && uf.first().is_some_and(|&u0| u0 < 0.9) {
+                Bearing::Decided
+            } else if excess > max_matches {
+                Bearing::Shifted
+            } else {
+                Bearing::Free
+            }
+        })
+        .collect()
+}
+
+/// The vectors with the `blanked` fields missing.
+fn blank(vectors: &Comparisons, blanked: &[bool]) -> Comparisons {
+    let mut out = Comparisons::new(vectors.fields());
+    let mut row = vec![0u8; vectors.fields()];
+    for v in vectors.iter() {
+        for ((slot, &l), &b) in row.iter_mut().zip(v).zip(blanked) {
+            *slot = if b { MISSING } else { l };
+        }
+        out.push(&row);
+    }
+    out
+}
+
+/// The pairs whose keys are equal (a missing key, 0, equals nothing), by left then right
+/// position.
+fn key_pairs(left: &[u64], right: &[u64]) -> Vec<(u32, u32)> {
+    let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (j, &v) in right.iter().enumerate().filter(|(_, v)| **v != 0) {
+        blocks.entry(v).or_default().push(position(j));
+    }
+    let mut out = Vec::new();
+    for (i, &v) in left.iter().enumerate().filter(|(_, v)| **v != 0) {
+        if let Some(block) = blocks.get(&v) {
+            out.extend(block.iter().map(|&j| (position(i), j)));
+        }
+    }
+    out
+}
+
+/// How many pairs blocking on these keys would bring.
+fn block_pairs(left: &[u64], right: &[u64]) -> f64 {
+    let mut counts: HashMap<u64, f64> = HashMap::new();
+    for &v in right.iter().filter(|&&v| v != 0) {
+        *counts.entry(v).or_insert(0.0) += 1.0;
+    }
+    left.iter().filter(|&&v| v != 0).filter_map(|v| counts.get(v)).sum()
+}
+
+/// The salt key's values of the left and right input.
+type SaltKeys<'a> = (&'a [u64], &'a [u64]);
+
+/// The salt key's values on both sides, when both inputs carry one.
+fn salt_keys<'a>(
+    left: FieldInput<'a>,
+    right: FieldInput<'a>,
+) -> Result<Option<SaltKeys<'a>>, FieldLinkError> {
+    let find = |side: FieldInput<'a>| side.keys.iter().find(|k| k.name == SALT_KEY);
+    Ok(match (find(left), find(right)) {
+        (Some(l), Some(r)) => Some((&l.values, &r.values)),
+        (None, None) => None,
+        _ => return Err(FieldLinkError::Keys("only one input has a salt key")),
+    })
+}
 
 /// Default record-level Dice below which pairs are not considered.
 pub const DEFAULT_FLOOR: f64 = 0.5;
@@ -39,14 +174,60 @@ pub const DEFAULT_PER_RECORD: usize = 10;
 /// scanning all pairs for each record's best is faster up to here.
 pub const FIELD_ALL_PAIRS: f64 = 5e10;
 
-/// One input: its record filters and its field-level filters (one arena per field, in
-/// schema order, each holding one filter per record).
+/// Default most pairs one match key may bring as candidates, per record of both inputs:
+/// a key with bigger blocks (a phonetic code alone, the salt) is not used for blocking.
+pub const DEFAULT_KEY_PAIRS_PER_RECORD: f64 = 50.0;
+
+/// Most pairs one match key may bring, whatever the inputs' size (about 600 MiB of
+/// candidates and vectors at this bound).
+pub const MAX_KEY_PAIRS: f64 = 5e7;
+
+/// One input: its record filters, its field-level filters (one arena per field, in
+/// schema order, each holding one filter per record) and its match keys.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldInput<'a> {
     /// Record-level filters (for candidates).
     pub record: &'a FilterArena,
     /// Field-level filters, one arena per field.
     pub fields: &'a [FilterArena],
+    /// Match keys (`nordlink-matchkey/1`), the same keys in the same order on both sides;
+    /// may be empty.
+    pub keys: &'a [KeyColumn],
+}
+
+/// One match key of every record of an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyColumn {
+    /// The key's name ([`SALT_KEY`] for the key of the filters' salt).
+    pub name: String,
+    /// Per record, the key's first 8 bytes as a little-endian number; 0 where the key is
+    /// missing (a key whose first 8 bytes are 0, probability 2⁻⁶⁴, is stored as 1).
+    pub values: Vec<u64>,
+}
+
+impl KeyColumn {
+    /// The stored form of a key (`None`: missing).
+    pub fn value(key: Option<&MatchKeyValue>) -> u64 {
+        key.map_or(0, |k| {
+            let mut first = [0u8; 8];
+            first.copy_from_slice(&k[..8]);
+            u64::from_le_bytes(first).max(1)
+        })
+    }
+}
+
+/// Where a field-level linkage finds its candidate pairs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CandidateSource {
+    /// Match keys when both inputs have a key small enough to block on, else filters.
+    #[default]
+    Auto,
+    /// Each left record's best record-level Dice scores ([`FieldLinker::per_record`]).
+    Filters,
+    /// Pairs that share a match key (the union over the keys whose blocks are small
+    /// enough: [`FieldLinker::key_pairs_per_record`]).
+    Keys,
 }
 
 /// Why a field-level linkage cannot run.
@@ -63,6 +244,9 @@ pub enum FieldLinkError {
     /// than the record filters, or fields of different lengths).
     #[error("field-level filters: {0}")]
     Fields(&'static str),
+    /// The inputs' match keys do not line up, or none can block.
+    #[error("match keys: {0}")]
+    Keys(&'static str),
 }
 
 /// Settings of a field-level linkage.
@@ -81,6 +265,11 @@ pub struct FieldLinker {
     pub em: EmSettings,
     /// A fixed threshold on the match probability instead of the model's choice.
     pub threshold: Option<f64>,
+    /// Where candidates come from.
+    pub candidates: CandidateSource,
+    /// A match key blocks only if its blocks hold at most this many pairs per record of
+    /// both inputs (and at most [`MAX_KEY_PAIRS`]).
+    pub key_pairs_per_record: f64,
     /// The kernel.
     pub kernel: Kernel,
 }
@@ -94,6 +283,8 @@ impl Default for FieldLinker {
             bands: Bands::default(),
             em: EmSettings { fix_u: true, ..EmSettings::default() },
             threshold: None,
+            candidates: CandidateSource::Auto,
+            key_pairs_per_record: DEFAULT_KEY_PAIRS_PER_RECORD,
             kernel: Kernel::detect(),
         }
     }
@@ -129,6 +320,10 @@ pub struct Expected {
 pub struct FieldLinkage {
     /// The fitted model.
     pub fit: Fit,
+    /// Per model field, whether it was left out of the weights because the key that chose
+    /// the candidates decides it (every candidate agrees on the birth date in a birth-date
+    /// block); its `m` and `u` are then placeholders.
+    pub left_out: Vec<bool>,
     /// Candidate pairs scored.
     pub candidates: usize,
     /// How candidates were found, for a report.
@@ -156,43 +351,33 @@ impl FieldLinker {
         if let Some(t) = self.threshold {
             check_threshold(t)?;
         }
-        let all_pairs = left.record.len() as f64 * right.record.len() as f64;
-        let searcher = Linker {
-            threshold: Threshold::Fixed(self.floor),
-            top_k: (all_pairs <= self.all_pairs_limit).then_some(self.per_record),
-            solver: Solver::None,
-            kernel: self.kernel,
-            ..Linker::default()
-        };
-        let chosen = ChosenThreshold { value: self.floor, auto: None, profile: None };
-        let search = searcher.search(left.record, right.record, chosen, true)?;
-        let levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
-        let vectors = self.compare(left, right, search.pairs.iter().map(|c| (c.left, c.right)));
-        // Bests and seconds are candidates: their vectors are picked, not recomputed.
-        let [best_vectors, seconds] = by_rank(&search.pairs).map(|ranked| {
-            let mut picked = Comparisons::new(vectors.fields());
-            for v in ranked.iter().filter_map(|&i| vectors.get(i)) {
-                picked.push(v);
+        let salt = salt_keys(left, right)?;
+        let blocking_keys = self.blocking_keys(left, right);
+        let by_keys = match self.candidates {
+            CandidateSource::Filters => false,
+            CandidateSource::Auto => !blocking_keys.is_empty(),
+            CandidateSource::Keys if blocking_keys.is_empty() => {
+                return Err(FieldLinkError::Keys(
+                    "no match key both inputs share has blocks small enough to block on",
+                ));
             }
-            picked
-        });
-        let u = u_from(&seconds, &levels)?;
-        let n = left.record.len().min(right.record.len()) as f64;
-        let prior = (0.5 * n / best_vectors.len().max(1) as f64).clamp(1e-4, 0.5);
-        let mut fit = fit(&best_vectors, Model::starting(prior, u)?, self.em)?;
-        // The fit's prior is the share of matches among the bests; among all candidates
-        // the same matches are a smaller share.
-        let matches = fit.model.prior * best_vectors.len() as f64;
-        fit.model.prior = (matches / search.pairs.len().max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
-        let scored: Vec<Candidate> = search
-            .pairs
+            CandidateSource::Keys => true,
+        };
+        let mut levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
+        if salt.is_some() {
+            levels.push(2);
+        }
+        let (pairs, weights, fit, left_out, blocking) = if by_keys {
+            self.fit_on_keys(left, right, salt, &blocking_keys, &levels)?
+        } else {
+            self.fit_on_filters(left, right, salt, &levels)?
+        };
+        let scored: Vec<Candidate> = pairs
             .iter()
-            .zip(vectors.iter())
-            .map(|(c, v)| {
-                let weight = fit.model.weight(v)?;
-                Ok(Candidate { left: c.left, right: c.right, score: weight })
-            })
-            .collect::<Result<_, ModelError>>()?;
+            .zip(&weights)
+            .filter(|(_, w)| w.is_finite())
+            .map(|(&(l, r), &score)| Candidate { left: l, right: r, score })
+            .collect();
         let kept = greedy(&scored);
         let probabilities: Vec<f64> = kept.iter().map(|c| Model::probability(c.score)).collect();
         let (threshold, chosen) = match self.threshold {
@@ -213,25 +398,208 @@ impl FieldLinker {
         matches.sort_unstable_by_key(|p| (p.left, p.right));
         Ok(FieldLinkage {
             fit,
-            candidates: search.pairs.len(),
-            blocking: search.blocking,
+            left_out,
+            candidates: pairs.len(),
+            blocking,
             threshold,
             expected,
             matches,
         })
     }
 
-    /// The comparison vectors of these pairs.
+    /// Candidates from record-level Dice: `u` from each left record's second-best
+    /// candidate, `m` and the prior by EM on the bests (the module's steps 1 and 3).
+    fn fit_on_filters(
+        &self,
+        left: FieldInput<'_>,
+        right: FieldInput<'_>,
+        salt: Option<SaltKeys<'_>>,
+        levels: &[usize],
+    ) -> Result<Fitted, FieldLinkError> {
+        let all_pairs = left.record.len() as f64 * right.record.len() as f64;
+        let searcher = Linker {
+            threshold: Threshold::Fixed(self.floor),
+            top_k: (all_pairs <= self.all_pairs_limit).then_some(self.per_record),
+            solver: Solver::None,
+            kernel: self.kernel,
+            ..Linker::default()
+        };
+        let chosen = ChosenThreshold { value: self.floor, auto: None, profile: None };
+        let search = searcher.search(left.record, right.record, chosen, true)?;
+        let pairs: Vec<(u32, u32)> = search.pairs.iter().map(|c| (c.left, c.right)).collect();
+        let vectors = self.compare(left, right, salt, &pairs);
+        // Bests and seconds are candidates: their vectors are picked, not recomputed.
+        let [best_vectors, seconds] = by_rank(&search.pairs).map(|ranked| {
+            let mut picked = Comparisons::new(vectors.fields());
+            for v in ranked.iter().filter_map(|&i| vectors.get(i)) {
+                picked.push(v);
+            }
+            picked
+        });
+        let u = u_from(&seconds, levels)?;
+        let n = left.record.len().min(right.record.len()) as f64;
+        let prior = (0.5 * n / best_vectors.len().max(1) as f64).clamp(1e-4, 0.5);
+        let mut fit = fit(&best_vectors, Model::starting(prior, u)?, self.em)?;
+        // The fit's prior is the share of matches among the bests; among all candidates
+        // the same matches are a smaller share.
+        let matches = fit.model.prior * best_vectors.len() as f64;
+        fit.model.prior = (matches / pairs.len().max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
+        let weights = vectors.iter().map(|v| fit.model.weight(v)).collect::<Result<_, _>>()?;
+        let left_out = vec![false; levels.len()];
+        Ok((pairs, weights, fit, left_out, search.blocking))
+    }
+
+    /// Candidates from one match key's block, the smallest that leaves three fields free
+    /// (`u` from random pairs; `m` and the prior by EM on the block with the fields the
+    /// key bears on left out).
+    ///
+    /// Inside a birth-date block every pair agrees on the birth date, so the block says
+    /// nothing of how often matches do; but the names there are as random pairs have
+    /// them, so EM can learn theirs (Splink's way). A field the key decides or shifts by
+    /// more than matches could explain ([`bearings`]) is left out. EM needs three free
+    /// fields. Only one block is used: measured on the 110 k cross-border set, adding the
+    /// other keys' blocks, each with its own model, lost more precision than it gained
+    /// recall (docs/linkage.md), because keys on names also bear on sex and given names
+    /// in ways no field-by-field test sees.
+    fn fit_on_keys(
+        &self,
+        left: FieldInput<'_>,
+        right: FieldInput<'_>,
+        salt: Option<SaltKeys<'_>>,
+        blocking_keys: &[usize],
+        levels: &[usize],
+    ) -> Result<Fitted, FieldLinkError> {
+        let mut order: Vec<(f64, usize)> = blocking_keys
+            .iter()
+            .map(|&k| (block_pairs(&left.keys[k].values, &right.keys[k].values), k))
+            .collect();
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let u = self.random_u(left, right, salt, levels)?;
+        let n = left.record.len().min(right.record.len()) as f64;
+        for (_, k) in order {
+            let pairs = key_pairs(&left.keys[k].values, &right.keys[k].values);
+            let vectors = self.compare(left, right, salt, &pairs);
+            let left_out: Vec<bool> =
+                bearings(&vectors, &u, n).iter().map(|b| *b != Bearing::Free).collect();
+            if left_out.iter().filter(|o| !**o).count() < 3 {
+                continue;
+            }
+            let blanked = blank(&vectors, &left_out);
+            let prior = (0.5 * n / pairs.len().max(1) as f64).clamp(1e-6, 0.5);
+            let fit = fit(&blanked, Model::starting(prior, u.clone())?, self.em)?;
+            let weights = blanked.iter().map(|v| fit.model.weight(v)).collect::<Result<_, _>>()?;
+            let all = left.record.len() as f64 * right.record.len() as f64;
+            let blocking = format!(
+                "match key {} ({} pairs, reduction ratio {:.6})",
+                left.keys[k].name,
+                pairs.len(),
+                1.0 - pairs.len() as f64 / all.max(1.0),
+            );
+            return Ok((pairs, weights, fit, left_out, blocking));
+        }
+        Err(FieldLinkError::Keys("no key's block leaves three fields free to fit a model on"))
+    }
+
+    /// `u` from [`RANDOM_PAIRS`] random pairs, which are non-matches but for a negligible
+    /// few. With a salt key, filters are compared in random pairs *of equal salt* (their
+    /// `u` given that the salts agree, which is what they mean in a pair that shares one)
+    /// and the salt's own `u` is the exact share of all pairs whose salts agree.
+    fn random_u(
+        &self,
+        left: FieldInput<'_>,
+        right: FieldInput<'_>,
+        salt: Option<SaltKeys<'_>>,
+        levels: &[usize],
+    ) -> Result<Vec<Vec<f64>>, FieldLinkError> {
+        let (nl, nr) = (left.record.len(), right.record.len());
+        let mut rng = SplitMix(0x6e6f_72646c696e6b);
+        let samples = RANDOM_PAIRS.min(nl.saturating_mul(nr));
+        let mut pairs = Vec::with_capacity(samples);
+        let mut salt_agree = None;
+        match salt {
+            None => {
+                for _ in 0..samples {
+                    pairs.push((position(rng.below(nl)), position(rng.below(nr))));
+                }
+            }
+            Some((ls, rs)) => {
+                // Groups of equal salt; a pair is drawn uniformly from the pairs within
+                // groups: a group by its number of pairs, then one member of each side.
+                let mut groups: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
+                for (i, &v) in ls.iter().enumerate().filter(|(_, v)| **v != 0) {
+                    groups.entry(v).or_default().0.push(position(i));
+                }
+                for (j, &v) in rs.iter().enumerate().filter(|(_, v)| **v != 0) {
+                    groups.entry(v).or_default().1.push(position(j));
+                }
+                let mut groups: Vec<(Vec<u32>, Vec<u32>)> =
+                    groups.into_values().filter(|(l, r)| !l.is_empty() && !r.is_empty()).collect();
+                groups.sort_unstable();
+                let mut cumulative = Vec::with_capacity(groups.len());
+                let mut total = 0.0;
+                for (l, r) in &groups {
+                    total += l.len() as f64 * r.len() as f64;
+                    cumulative.push(total);
+                }
+                let salted = |s: &[u64]| s.iter().filter(|v| **v != 0).count() as f64;
+                salt_agree = Some(total / (salted(ls) * salted(rs)).max(1.0));
+                if total > 0.0 {
+                    for _ in 0..samples {
+                        let at = rng.unit() * total;
+                        let g = cumulative.partition_point(|c| *c <= at).min(groups.len() - 1);
+                        let (l, r) = &groups[g];
+                        pairs.push((l[rng.below(l.len())], r[rng.below(r.len())]));
+                    }
+                }
+            }
+        }
+        let vectors = self.compare(left, right, salt, &pairs);
+        let mut u = u_from(&vectors, levels)?;
+        if let (Some(agree), Some(last)) = (salt_agree, u.last_mut()) {
+            let agree = agree.clamp(1e-9, 1.0 - 1e-9);
+            *last = vec![agree, 1.0 - agree];
+        }
+        Ok(u)
+    }
+
+    /// The keys (positions in both inputs' key lists) whose blocks hold few enough pairs
+    /// to block on; never the salt's.
+    fn blocking_keys(&self, left: FieldInput<'_>, right: FieldInput<'_>) -> Vec<usize> {
+        let records = (left.record.len() + right.record.len()) as f64;
+        let budget = (self.key_pairs_per_record * records).min(MAX_KEY_PAIRS);
+        (0..left.keys.len())
+            .filter(|&k| left.keys[k].name != SALT_KEY)
+            .filter(|&k| block_pairs(&left.keys[k].values, &right.keys[k].values) <= budget)
+            .collect()
+    }
+
+    /// The comparison vectors of these pairs: each field's band, then, with a salt key,
+    /// whether the salts agree. Filters made under different salts are not comparable,
+    /// so their fields count as missing in such pairs.
     fn compare(
         &self,
         left: FieldInput<'_>,
         right: FieldInput<'_>,
-        pairs: impl Iterator<Item = (u32, u32)>,
+        salt: Option<SaltKeys<'_>>,
+        pairs: &[(u32, u32)],
     ) -> Comparisons {
-        let mut out = Comparisons::new(left.fields.len());
-        let mut v = vec![0u8; left.fields.len()];
-        for (i, j) in pairs {
+        let width = left.fields.len() + usize::from(salt.is_some());
+        let mut out = Comparisons::new(width);
+        let mut v = vec![0u8; width];
+        for &(i, j) in pairs {
+            let salts = salt.map(|(l, r)| (l[i as usize], r[j as usize]));
+            let unsalted = matches!(salts, Some((a, b)) if a != 0 && b != 0 && a != b);
+            if let Some((a, b)) = salts {
+                v[width - 1] = match (a, b) {
+                    (0, _) | (_, 0) => MISSING,
+                    _ => u8::from(a != b),
+                };
+            }
             for ((slot, l), r) in v.iter_mut().zip(left.fields).zip(right.fields) {
+                if unsalted {
+                    *slot = MISSING;
+                    continue;
+                }
                 *slot = match (l.get(i as usize), r.get(j as usize)) {
                     (Some(a), Some(b)) if a.popcount() > 0 && b.popcount() > 0 => {
                         let common = self.kernel.and_count(a.words(), b.words());
@@ -264,6 +632,16 @@ fn check_inputs(left: FieldInput<'_>, right: FieldInput<'_>) -> Result<(), Field
     }
     if left.fields.iter().zip(right.fields).any(|(l, r)| l.bits() != r.bits()) {
         return Err(FieldLinkError::Fields("a field's filters differ in length"));
+    }
+    if left.keys.len() != right.keys.len()
+        || left.keys.iter().zip(right.keys).any(|(l, r)| l.name != r.name)
+    {
+        return Err(FieldLinkError::Keys("the inputs carry different match keys"));
+    }
+    for side in [left, right] {
+        if side.keys.iter().any(|k| k.values.len() != side.record.len()) {
+            return Err(FieldLinkError::Keys("a key has another number of records"));
+        }
     }
     Ok(())
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use nordlink::link::{FieldInput, FieldLinkage, FieldLinker, Kernel};
+use nordlink::clk::SALT_KEY;
+use nordlink::link::{CandidateSource, FieldInput, FieldLinkage, FieldLinker, Kernel};
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, FIELD_FILTER_PREFIX};
 
 use super::id;
-use crate::flags::{LinkArgs, Threshold};
+use crate::flags::{Candidates, LinkArgs, Threshold};
 
 pub(super) fn run(
     args: &LinkArgs,
@@ -25,13 +26,18 @@ pub(super) fn run(
             Some(Threshold::Fixed(t)) => Some(t),
             Some(Threshold::Auto) | None => None,
         },
+        candidates: match args.candidates {
+            Candidates::Auto => CandidateSource::Auto,
+            Candidates::Keys => CandidateSource::Keys,
+            Candidates::Filters => CandidateSource::Filters,
+        },
         kernel: Kernel::detect(),
         ..FieldLinker::default()
     };
     bar.set_message("finding candidates and fitting the model");
     let linkage = linker.link(
-        FieldInput { record: &left.filters, fields: &left.fields },
-        FieldInput { record: &right.filters, fields: &right.fields },
+        FieldInput { record: &left.filters, fields: &left.fields, keys: &left.match_keys },
+        FieldInput { record: &right.filters, fields: &right.fields, keys: &right.match_keys },
     )?;
     write(args, left, right, &linkage)?;
     bar.finish_and_clear();
@@ -48,16 +54,13 @@ pub(super) fn run(
     };
     eprintln!(
         "nordlink link: {} x {} records, scoring fellegi-sunter on {} fields (EM {} \
-         iterations{}), candidates by record-level dice >= {} (best {} per left record; \
-         blocking {}), {} candidates, match probability threshold {:.4} ({how}), {} matches \
-         (greedy 1-to-1) in {:.2} s -> {}",
+         iterations{}), candidates by {}, {} candidates, match probability threshold {:.4} \
+         ({how}), {} matches (greedy 1-to-1) in {:.2} s -> {}",
         left.ids.len(),
         right.ids.len(),
-        left.field_names.len(),
+        fit.model.fields(),
         fit.iterations,
         if fit.converged { "" } else { ", not converged" },
-        linker.floor,
-        linker.per_record,
         linkage.blocking,
         linkage.candidates,
         linkage.threshold,
@@ -67,8 +70,13 @@ pub(super) fn run(
     );
     // What the model learnt: each field's weight when it agrees best and when it
     // disagrees most, so a user can see which fields carry the decision.
-    for (f, column) in left.field_names.iter().enumerate() {
-        let name = column.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(column);
+    let salt = left.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt (key)");
+    let names = left.field_names.iter().map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c));
+    for (f, name) in names.chain(salt).enumerate() {
+        if linkage.left_out.get(f).copied().unwrap_or(false) {
+            eprintln!("nordlink link:   {name}: not weighed (the candidates' key decides it)");
+            continue;
+        }
         let levels = fit.model.m[f].len();
         let last = u8::try_from(levels.saturating_sub(1)).unwrap_or(0);
         eprintln!(

@@ -137,6 +137,57 @@ fn key_pairs(left: &[u64], right: &[u64]) -> Vec<(u32, u32)> {
     out
 }
 
+/// Replaces, in the weight of each pair whose field filters are identical, that field's
+/// average `u` at the top level by the value's own frequency among the right input's
+/// records of the same salt (the chance that a random record there has it).
+fn adjust_for_frequencies(
+    left: FieldInput<'_>,
+    right: FieldInput<'_>,
+    salt: Option<SaltKeys<'_>>,
+    pairs: &[(u32, u32)],
+    weights: &mut [f64],
+    model: &Model,
+    left_out: &[bool],
+) {
+    let group = |keys: Option<&[u64]>, i: usize| keys.map_or(0, |k| k[i]);
+    let mut sizes: HashMap<u64, f64> = HashMap::new();
+    for j in 0..right.record.len() {
+        *sizes.entry(group(salt.map(|s| s.1), j)).or_insert(0.0) += 1.0;
+    }
+    for (f, field) in right.fields.iter().enumerate() {
+        let Some(u_top) = model.u.get(f).and_then(|u| u.first()).copied() else { continue };
+        if left_out.get(f).copied().unwrap_or(true) || field.is_empty() {
+            continue;
+        }
+        let hash = |words: &[u64]| {
+            words.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
+                (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29)
+            })
+        };
+        let mut counts: HashMap<(u64, u64), f64> = HashMap::new();
+        for j in 0..field.len() {
+            if let Some(b) = field.get(j).filter(|b| b.popcount() > 0) {
+                *counts.entry((group(salt.map(|s| s.1), j), hash(b.words()))).or_insert(0.0) += 1.0;
+            }
+        }
+        let left_field = &left.fields[f];
+        for (&(i, j), w) in pairs.iter().zip(weights.iter_mut()) {
+            let (Some(a), Some(b)) = (left_field.get(i as usize), field.get(j as usize)) else {
+                continue;
+            };
+            if a.popcount() == 0 || a.words() != b.words() {
+                continue;
+            }
+            let g = group(salt.map(|s| s.1), j as usize);
+            let (Some(count), Some(size)) = (counts.get(&(g, hash(b.words()))), sizes.get(&g))
+            else {
+                continue;
+            };
+            *w += (u_top / (count / size)).log2();
+        }
+    }
+}
+
 /// How many pairs blocking on these keys would bring.
 fn block_pairs(left: &[u64], right: &[u64]) -> f64 {
     let mut counts: HashMap<u64, f64> = HashMap::new();
@@ -267,6 +318,10 @@ pub struct FieldLinker {
     pub threshold: Option<f64>,
     /// Where candidates come from.
     pub candidates: CandidateSource,
+    /// Weigh exact agreement by how common the value is (Splink's term-frequency
+    /// adjustment): two records that share a rare name are likelier the same person than
+    /// two that share a common one. Identical field filters stand for identical values.
+    pub term_frequencies: bool,
     /// A match key blocks only if its blocks hold at most this many pairs per record of
     /// both inputs (and at most [`MAX_KEY_PAIRS`]).
     pub key_pairs_per_record: f64,
@@ -284,6 +339,7 @@ impl Default for FieldLinker {
             em: EmSettings { fix_u: true, ..EmSettings::default() },
             threshold: None,
             candidates: CandidateSource::Auto,
+            term_frequencies: true,
             key_pairs_per_record: DEFAULT_KEY_PAIRS_PER_RECORD,
             kernel: Kernel::detect(),
         }
@@ -367,11 +423,14 @@ impl FieldLinker {
         if salt.is_some() {
             levels.push(2);
         }
-        let (pairs, weights, fit, left_out, blocking) = if by_keys {
+        let (pairs, mut weights, fit, left_out, blocking) = if by_keys {
             self.fit_on_keys(left, right, salt, &blocking_keys, &levels)?
         } else {
             self.fit_on_filters(left, right, salt, &levels)?
         };
+        if self.term_frequencies {
+            adjust_for_frequencies(left, right, salt, &pairs, &mut weights, &fit.model, &left_out);
+        }
         let scored: Vec<Candidate> = pairs
             .iter()
             .zip(&weights)

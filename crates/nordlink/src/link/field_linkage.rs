@@ -321,6 +321,7 @@ pub struct FieldLinker {
     /// Weigh exact agreement by how common the value is (Splink's term-frequency
     /// adjustment): two records that share a rare name are likelier the same person than
     /// two that share a common one. Identical field filters stand for identical values.
+    /// Match-key candidates only (on filter candidates, measured, it broke the fit).
     pub term_frequencies: bool,
     /// A match key blocks only if its blocks hold at most this many pairs per record of
     /// both inputs (and at most [`MAX_KEY_PAIRS`]).
@@ -428,7 +429,9 @@ impl FieldLinker {
         } else {
             self.fit_on_filters(left, right, salt, &levels)?
         };
-        if self.term_frequencies {
+        // Frequencies refine a `u` measured on random pairs; the look-alikes that give `u`
+        // on filter candidates already share common values far more often than random.
+        if self.term_frequencies && by_keys {
             adjust_for_frequencies(left, right, salt, &pairs, &mut weights, &fit.model, &left_out);
         }
         let scored: Vec<Candidate> = pairs

@@ -624,13 +624,20 @@ fn field_level_filters_are_linked_by_fellegi_sunter_without_ground_truth() {
     };
     let fs = quality("fs.csv");
     assert!(fs > 0.95, "F1 {fs}\n{err}");
-    // Dice stays the default, and reads only the record filters.
-    let dice = ["link", "--input", "pl.parquet", "--input", "pr.csv.out.csv", "--output"];
-    let mut dice = dice.to_vec();
-    dice.extend(["dice.csv", "--threshold", "auto"]);
-    let err = ok(&d, &dice);
-    assert!(err.contains("(auto from") && !err.contains("fellegi-sunter"), "{err}");
-    assert_eq!(read_csv(&d.path("dice.csv"))[0], ["left_id", "right_id", "score"]);
+    // Inputs with field filters are scored by Fellegi–Sunter unless Dice is asked for, or
+    // a flag only Dice reads.
+    let plain = ["link", "--input", "pl.parquet", "--input", "pr.csv.out.csv", "--output"];
+    let err = ok(&d, &[&plain[..], &["auto.csv"]].concat());
+    assert!(err.contains("scoring fellegi-sunter"), "{err}");
+    assert_eq!(read_csv(&d.path("auto.csv")), rows);
+    for extra in [&["--scoring", "dice", "--threshold", "auto"][..], &["--top-k", "3"]] {
+        let err = ok(&d, &[&plain[..], &["dice.csv"], extra].concat());
+        assert!(err.contains("candidates (dice)") && !err.contains("fellegi-sunter"), "{err}");
+        assert_eq!(read_csv(&d.path("dice.csv"))[0], ["left_id", "right_id", "score"]);
+    }
+    let err =
+        fails(&d, &[&plain[..], &["x.csv", "--scoring", "dice", "--candidates", "keys"]].concat());
+    assert!(err.contains("--candidates applies to Fellegi–Sunter scoring"), "{err}");
     // A fixed threshold is a match probability under Fellegi–Sunter.
     ok(&d, &link("strict.csv", &["--threshold", "0.999"]));
     let strict = read_csv(&d.path("strict.csv"));
@@ -641,6 +648,42 @@ fn field_level_filters_are_linked_by_fellegi_sunter_without_ground_truth() {
     assert!(err.contains("--top-k applies to Dice scoring"), "{err}");
     let err = fails(&d, &link("x.csv", &["--solver", "optimal"]));
     assert!(err.contains("--solver optimal|none applies to Dice scoring"), "{err}");
+    // Without match keys there is nothing to block on.
+    let err = fails(&d, &link("x.csv", &["--candidates", "keys"]));
+    assert!(err.contains("match keys: no match key"), "{err}");
+}
+
+#[test]
+fn match_keys_choose_the_candidates_and_the_key_field_is_not_weighed() {
+    let d = Dir::new();
+    d.private("k.key", KAT_KEY);
+    field_schema(&d);
+    let keyed = std::fs::read_to_string(d.path("fields.toml")).unwrap().replacen(
+        "version = 3\n",
+        "version = 3\ndefault_match_keys = true\n",
+        1,
+    );
+    assert!(keyed.contains("default_match_keys"));
+    d.write("keys.toml", keyed);
+    people(&d, 3000, 600);
+    for (input, output) in [("pl.csv", "kl.parquet"), ("pr.csv", "kr.csv.out.csv")] {
+        let args = ["encode", "--schema", "keys.toml", "--key", "k.key", "--input", input];
+        let err = ok(&d, &[&args[..], &["--output", output, "--id-column", "id"]].concat());
+        assert!(err.contains("match keys are equal for equal values"), "{err}");
+    }
+    let header = &read_csv(&d.path("kr.csv.out.csv"))[0];
+    assert!(header.iter().any(|c| c == "key_birth_date"), "{header:?}");
+    assert!(header.iter().any(|c| c == "key_salt"), "{header:?}");
+    let args = ["link", "--input", "kl.parquet", "--input", "kr.csv.out.csv", "--output", "k.csv"];
+    let err = ok(&d, &args);
+    assert!(err.contains("candidates by match key birth_date"), "{err}");
+    assert!(err.contains("link:   birth_date: not weighed"), "{err}");
+    let o = nordlink(&d, &["evaluate", "--matches", "k.csv", "--truth", "pt.csv", "--json"]);
+    let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(q["f1"].as_f64().unwrap() > 0.95, "{q}\n{err}");
+    // Filter candidates remain available, and keys of different names do not mix.
+    let err = ok(&d, &[&args[..], &["--candidates", "filters"]].concat());
+    assert!(err.contains("candidates by none (all pairs, best 10"), "{err}");
 }
 
 #[test]

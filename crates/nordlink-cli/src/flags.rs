@@ -216,6 +216,9 @@ pub(crate) enum Solver {
 /// How pairs are scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Scoring {
+    /// Fellegi–Sunter when exactly two inputs carry the same field-level filter columns
+    /// and no flag that only Dice reads is given; Dice otherwise.
+    Auto,
     /// Record-level similarity (`--measure`).
     Dice,
     /// Fellegi–Sunter on field-level filters (`clk_<field>` columns), weights fitted by
@@ -281,11 +284,11 @@ pub(crate) struct LinkArgs {
     #[arg(long, value_name = "COL")]
     pub(crate) id_column: Option<String>,
     /// How pairs are scored. Under Fellegi–Sunter (two inputs encoded with
-    /// `field_filters = true`; unreliable on salted filters at small overlaps, see
-    /// docs/linkage.md), `--threshold` is the lowest match probability (`auto`, the
-    /// default there: the one that maximises the fitted model's expected F1), and the
-    /// output gains a `match_weight` column (log2 odds).
-    #[arg(long, value_enum, default_value_t = Scoring::Dice)]
+    /// `field_filters = true`, best with `default_match_keys = true`: docs/linkage.md),
+    /// `--threshold` is the lowest match probability (`auto`, the default there: the one
+    /// that maximises the fitted model's expected F1), and the output gains a
+    /// `match_weight` column (log2 odds).
+    #[arg(long, value_enum, default_value_t = Scoring::Auto)]
     pub(crate) scoring: Scoring,
     /// Under Fellegi–Sunter: where candidate pairs come from (docs/linkage.md).
     #[arg(long, value_enum, default_value_t = Candidates::Auto)]

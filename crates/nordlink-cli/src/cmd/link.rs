@@ -155,19 +155,16 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
 }
 
 /// Whether two inputs are scored by Fellegi–Sunter: when asked for, after checking that
-/// both carry the same field-level filters and that no flag only Dice reads is given.
-/// An empty input goes the Dice way, which links it to nothing.
+/// both carry the same field-level filters and that no flag only Dice reads is given;
+/// under `auto`, when those hold. An empty input goes the Dice way, which links it to
+/// nothing.
 fn scores_by_fields(
     args: &LinkArgs,
     left: &EncodedInput,
     right: &EncodedInput,
 ) -> anyhow::Result<bool> {
-    if args.scoring == Scoring::Dice {
-        if args.candidates != Candidates::Auto {
-            bail!("--candidates applies to --scoring fellegi-sunter");
-        }
-        return Ok(false);
-    }
+    let candidates_given = args.candidates != Candidates::Auto;
+    let fields_line_up = !left.fields.is_empty() && left.field_names == right.field_names;
     let dice_only = [
         (args.solver != Solver::Greedy, "--solver optimal|none"),
         (!matches!(args.blocking, Blocking::Auto), "--blocking"),
@@ -176,10 +173,27 @@ fn scores_by_fields(
         (args.histogram.is_some(), "--histogram"),
         (args.auto_sample.is_some(), "--auto-sample"),
     ];
-    if let Some((_, flag)) = dice_only.iter().find(|(given, _)| *given) {
+    let dice_flag = dice_only.iter().find(|(given, _)| *given).map(|(_, flag)| *flag);
+    let by_fields = match args.scoring {
+        Scoring::Dice => false,
+        // The better scoring when the inputs allow it (docs/linkage.md), unless a flag
+        // asks for something only Dice does.
+        Scoring::Auto => fields_line_up && dice_flag.is_none(),
+        Scoring::FellegiSunter => true,
+    };
+    if !by_fields {
+        if candidates_given {
+            bail!(
+                "--candidates applies to Fellegi–Sunter scoring, which needs the same field-level \
+                 filter columns (clk_<field>) in both inputs"
+            );
+        }
+        return Ok(false);
+    }
+    if let Some(flag) = dice_flag {
         bail!("{flag} applies to Dice scoring; it does not combine with --scoring fellegi-sunter");
     }
-    if left.fields.is_empty() || left.field_names != right.field_names {
+    if !fields_line_up {
         bail!(
             "--scoring fellegi-sunter needs the same field-level filter columns (clk_<field>) \
              in both inputs: {} has [{}], {} has [{}] (encode with field_filters = true; \

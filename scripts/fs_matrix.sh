@@ -32,7 +32,7 @@ for level in $LEVELS; do
                 [ -e "$R/$s-$c.parquet" ] || $N encode --schema "$D/$s.toml" --key "$D/e.key" \
                     --input "$R/$c.csv" --output "$R/$s-$c.parquet" --id-column id 2>/dev/null
             done
-            $N link --input "$R/$s-se.parquet" --input "$R/$s-no.parquet" --threshold auto \
+            $N link --input "$R/$s-se.parquet" --input "$R/$s-no.parquet" --scoring dice --threshold auto \
                 --output "$R/$s-dice.csv" 2>/dev/null
             $N link --input "$R/$s-se.parquet" --input "$R/$s-no.parquet" --scoring fellegi-sunter \
                 --candidates filters --output "$R/$s-fsf.csv" 2>/dev/null

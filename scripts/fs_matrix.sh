@@ -21,7 +21,7 @@ schema() {
 schema salted ''
 schema unsalted 'salt = false'
 f1() { $N evaluate --truth "$1" --matches "$2" 2>&1 | sed -n 's/.*F1 \([0-9.]*\).*/\1/p'; }
-printf 'people\toverlap\tcorruption\tschema\tdice\tfs-filters\tfs-keys\tfs-keys-seconds\n'
+printf 'people\toverlap\tcorruption\tschema\tdice\tfs-filters\tfs-keys\tfs-keys-seconds (with cargo)\n'
 for level in $LEVELS; do
     for overlap in $OVERLAPS; do
         R="$D/r-$PEOPLE-$overlap-$level"

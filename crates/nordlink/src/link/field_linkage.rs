@@ -1,24 +1,21 @@
-//! Linking on field-level evidence (Fellegi–Sunter): record filters find the candidates,
-//! field-level filters say how far each field agrees, and a model learnt from the
-//! candidates themselves weighs that evidence.
+//! Linking on field-level evidence (Fellegi–Sunter): candidates come from match keys or
+//! from record filters, field-level filters say how far each field agrees, and a model
+//! learnt from the candidates themselves weighs that evidence. No ground truth is used
+//! anywhere; docs/linkage.md has the method's measurements and what did not work.
 //!
-//! 1. Candidates: each left record's best [`FieldLinker::per_record`] right records by
-//!    record-level Dice at or above [`FieldLinker::floor`] (all pairs up to
-//!    [`FieldLinker::all_pairs_limit`], Hamming-LSH beyond), as the Dice linker finds them.
-//! 2. Comparison vectors: each field's Dice banded ([`Bands`]); a field empty on either
-//!    side is [`MISSING`].
-//! 3. Model: `u` is measured on each left record's *second-best* candidate, a look-alike
-//!    that is almost never the match; EM ([`fit`]) fits `m` and the prior on each left
-//!    record's *best* candidate, where matches are common enough to be found. Both sets
-//!    were chosen by record-level similarity in the same way, so `u` describes the
-//!    non-matches EM must tell apart. (Measured alternatives, each worse: `u` from random
-//!    pairs, `u` fitted by EM, and fitting on all candidates. EM on all candidates finds
-//!    the largest correlated group instead, same sex and salt group, not the matches;
-//!    docs/linkage.md.)
-//! 4. Matches: greedy 1-to-1 by match weight, then a threshold on the match probability
-//!    that maximises the F1 the model expects: with `p` the probabilities of the pairs
-//!    greedy kept, taking the best `k` expects `Σ_top-k p` true links out of `Σ p`.
-//!    No ground truth is used anywhere.
+//! * Comparison vectors: each field's Dice banded ([`Bands`]); a field empty on either
+//!   side is [`MISSING`]. With a salt key ([`SALT_KEY`]), the salts' agreement is one more
+//!   field, and filters made under different salts count as missing.
+//! * On match-key candidates ([`CandidateSource::Keys`]): the pairs sharing one key; `u`
+//!   from random pairs (of equal salt); `m` and the prior by EM on the block with the
+//!   fields the key decides left out; exact agreement weighed by the value's frequency.
+//! * On filter candidates ([`CandidateSource::Filters`]): each left record's best
+//!   [`FieldLinker::per_record`] by record-level Dice at or above [`FieldLinker::floor`];
+//!   `u` measured on each record's second-best candidate, a look-alike that is almost
+//!   never the match; EM fits `m` and the prior on each record's best.
+//! * Matches: greedy 1-to-1 by match weight, then a threshold on the match probability
+//!   that maximises the F1 the model expects: with `p` the probabilities of the pairs
+//!   greedy kept, taking the best `k` expects `Σ_top-k p` true links out of `Σ p`.
 
 use super::fellegi_sunter::{
     Bands, Comparisons, EmSettings, Fit, MAX_FIELDS, MISSING, Model, ModelError, fit, u_from,

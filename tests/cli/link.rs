@@ -681,6 +681,25 @@ fn match_keys_choose_the_candidates_and_the_key_field_is_not_weighed() {
     let o = nordlink(&d, &["evaluate", "--matches", "k.csv", "--truth", "pt.csv", "--json"]);
     let q: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(q["f1"].as_f64().unwrap() > 0.95, "{q}\n{err}");
+    // --explain: per match, each field's level and weight, which add up to its weight.
+    ok(&d, &[&args[..], &["--explain", "ex.csv"]].concat());
+    let ex = read_csv(&d.path("ex.csv"));
+    let matches = read_csv(&d.path("k.csv"));
+    assert_eq!(ex.len(), matches.len());
+    assert_eq!(
+        &ex[0][..6],
+        ["left_id", "right_id", "score", "match_weight", "prior_weight", "given_name_level"]
+    );
+    assert_eq!(ex[0].last().unwrap(), "salt_weight");
+    let weight_columns: Vec<usize> =
+        (5..ex[0].len()).filter(|&c| ex[0][c].ends_with("_weight")).collect();
+    for row in &ex[1..] {
+        let total: f64 = row[4].parse::<f64>().unwrap()
+            + weight_columns.iter().map(|&c| row[c].parse::<f64>().unwrap()).sum::<f64>();
+        assert!((total - row[3].parse::<f64>().unwrap()).abs() < 1e-6, "{row:?}");
+    }
+    let err = fails(&d, &[&args[..], &["--scoring", "dice", "--explain", "x.csv"]].concat());
+    assert!(err.contains("--explain applies to Fellegi–Sunter"), "{err}");
     // Filter candidates remain available, and keys of different names do not mix.
     let err = ok(&d, &[&args[..], &["--candidates", "filters"]].concat());
     assert!(err.contains("candidates by none (all pairs, best 10"), "{err}");

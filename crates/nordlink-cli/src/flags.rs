@@ -293,6 +293,10 @@ pub(crate) struct LinkArgs {
     /// Under Fellegi–Sunter: where candidate pairs come from (docs/linkage.md).
     #[arg(long, value_enum, default_value_t = Candidates::Auto)]
     pub(crate) candidates: Candidates,
+    /// Under Fellegi–Sunter: also write, per output pair, each field's comparison level and
+    /// weight (CSV, or Parquet by extension): what made the pair a match.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) explain: Option<PathBuf>,
 }
 
 impl LinkArgs {

@@ -162,8 +162,15 @@ fn candidates_from_a_birth_date_key_leave_the_birth_date_out_and_beat_dice() {
     assert!(fs.f1() > 0.9, "Fellegi–Sunter on key candidates: F1 {}", fs.f1());
     assert!(fs.f1() > dice.f1(), "Fellegi–Sunter {} against Dice {}", fs.f1(), dice.f1());
     assert!((linkage.expected.f1 - fs.f1()).abs() < 0.08, "{:?}", linkage.expected);
-    // Names learnt inside the block weigh for a match.
+    // Each match's explanation adds up to its weight; the fields left out weigh nothing.
     let model = &linkage.fit.model;
+    assert_eq!(linkage.explanations.len(), linkage.matches.len());
+    for (p, e) in linkage.matches.iter().zip(&linkage.explanations) {
+        let total = model.prior_weight() + e.weights.iter().sum::<f64>();
+        assert!((total - p.weight).abs() < 1e-9, "{p:?} {e:?}");
+        assert!(e.weights[2] == 0.0 && e.weights[4] == 0.0, "{e:?}");
+    }
+    // Names learnt inside the block weigh for a match.
     assert!(model.field_weight(0, 0) > 5.0 && model.field_weight(1, 0) > 5.0, "{model:?}");
 }
 

@@ -51,6 +51,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
     let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(args.histogram.as_deref());
+    outputs.extend(args.explain.as_deref());
     ensure_distinct(&inputs, &outputs)?;
     let key_column = match &args.blocking {
         Blocking::Column(name) => Some(name.as_str()),
@@ -182,6 +183,12 @@ fn scores_by_fields(
         Scoring::FellegiSunter => true,
     };
     if !by_fields {
+        if args.explain.is_some() {
+            bail!(
+                "--explain applies to Fellegi–Sunter scoring, which needs the same field-level \
+                 filter columns (clk_<field>) in both inputs"
+            );
+        }
         if candidates_given {
             bail!(
                 "--candidates applies to Fellegi–Sunter scoring, which needs the same field-level \

@@ -134,17 +134,16 @@ fn key_pairs(left: &[u64], right: &[u64]) -> Vec<(u32, u32)> {
     out
 }
 
-/// Replaces, in the weight of each pair whose field filters are identical, that field's
-/// average `u` at the top level by the value's own frequency among the right input's
-/// records of the same salt (the chance that a random record there has it).
+/// For each pair whose field filters are identical, the change to that field's weight when
+/// its average `u` at the top level is replaced by the value's own frequency among the
+/// right input's records of the same salt (the chance that a random record there has it):
+/// `add(pair, field, change)`.
 fn adjust_for_frequencies(
-    left: FieldInput<'_>,
-    right: FieldInput<'_>,
+    (left, right): (FieldInput<'_>, FieldInput<'_>),
     salt: Option<SaltKeys<'_>>,
     pairs: &[(u32, u32)],
-    weights: &mut [f64],
-    model: &Model,
-    left_out: &[bool],
+    (model, left_out): (&Model, &[bool]),
+    mut add: impl FnMut(usize, usize, f64),
 ) {
     let group = |keys: Option<&[u64]>, i: usize| keys.map_or(0, |k| k[i]);
     let mut sizes: HashMap<u64, f64> = HashMap::new();
@@ -168,7 +167,7 @@ fn adjust_for_frequencies(
             }
         }
         let left_field = &left.fields[f];
-        for (&(i, j), w) in pairs.iter().zip(weights.iter_mut()) {
+        for (k, &(i, j)) in pairs.iter().enumerate() {
             let (Some(a), Some(b)) = (left_field.get(i as usize), field.get(j as usize)) else {
                 continue;
             };
@@ -180,7 +179,7 @@ fn adjust_for_frequencies(
             else {
                 continue;
             };
-            *w += (u_top / (count / size)).log2();
+            add(k, f, (u_top / (count / size)).log2());
         }
     }
 }
@@ -369,6 +368,17 @@ pub struct Expected {
     pub f1: f64,
 }
 
+/// Why a match scored as it did: per model field (the fields in order, then the salt
+/// when there is a salt key), its comparison level and its weight. The weights plus the
+/// model's prior weight make the match weight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// Comparison level per field ([`MISSING`] when empty on either side).
+    pub levels: Vec<u8>,
+    /// Weight per field (log2 Bayes factor; 0 for a field left out or missing).
+    pub weights: Vec<f64>,
+}
+
 /// A finished field-level linkage.
 #[derive(Clone, Debug)]
 pub struct FieldLinkage {
@@ -388,6 +398,8 @@ pub struct FieldLinkage {
     pub expected: Expected,
     /// The matches, by left then right position.
     pub matches: Vec<ScoredPair>,
+    /// Per match, in the same order, why it scored as it did.
+    pub explanations: Vec<Explanation>,
 }
 
 impl FieldLinker {
@@ -429,7 +441,8 @@ impl FieldLinker {
         // Frequencies refine a `u` measured on random pairs; the look-alikes that give `u`
         // on filter candidates already share common values far more often than random.
         if self.term_frequencies && by_keys {
-            adjust_for_frequencies(left, right, salt, &pairs, &mut weights, &fit.model, &left_out);
+            let model = (&fit.model, left_out.as_slice());
+            adjust_for_frequencies((left, right), salt, &pairs, model, |k, _, w| weights[k] += w);
         }
         let scored: Vec<Candidate> = pairs
             .iter()
@@ -455,15 +468,55 @@ impl FieldLinker {
             })
             .collect();
         matches.sort_unstable_by_key(|p| (p.left, p.right));
+        let explanations =
+            self.explain(left, right, salt, &matches, (&fit.model, &left_out), by_keys);
         Ok(FieldLinkage {
             fit,
             left_out,
+            explanations,
             candidates: pairs.len(),
             blocking,
             threshold,
             expected,
             matches,
         })
+    }
+
+    /// Each match's comparison levels and per-field weights, frequency adjustments included.
+    fn explain(
+        &self,
+        left: FieldInput<'_>,
+        right: FieldInput<'_>,
+        salt: Option<SaltKeys<'_>>,
+        matches: &[ScoredPair],
+        (model, left_out): (&Model, &[bool]),
+        frequencies: bool,
+    ) -> Vec<Explanation> {
+        let pairs: Vec<(u32, u32)> = matches.iter().map(|p| (p.left, p.right)).collect();
+        let vectors = self.compare(left, right, salt, &pairs);
+        let mut out: Vec<Explanation> = vectors
+            .iter()
+            .map(|levels| Explanation {
+                levels: levels.to_vec(),
+                weights: levels
+                    .iter()
+                    .enumerate()
+                    .map(|(f, &l)| {
+                        if left_out.get(f).copied().unwrap_or(false) {
+                            0.0
+                        } else {
+                            model.field_weight(f, l)
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        if self.term_frequencies && frequencies {
+            adjust_for_frequencies((left, right), salt, &pairs, (model, left_out), |k, f, w| {
+                out[k].weights[f] += w;
+            });
+        }
+        out
     }
 
     /// Candidates from record-level Dice: `u` from each left record's second-best

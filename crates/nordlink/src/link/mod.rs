@@ -46,7 +46,7 @@ pub use fellegi_sunter::{
 };
 pub use field_linkage::{
     CandidateSource, DEFAULT_FLOOR, DEFAULT_KEY_PAIRS_PER_RECORD, DEFAULT_PER_RECORD, Expected,
-    FIELD_ALL_PAIRS, FieldInput, FieldLinkError, FieldLinkage, FieldLinker, KeyColumn,
+    Explanation, FIELD_ALL_PAIRS, FieldInput, FieldLinkError, FieldLinkage, FieldLinker, KeyColumn,
     MAX_KEY_PAIRS, ScoredPair,
 };
 pub use kernel::Kernel;

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 use nordlink::clk::SALT_KEY;
-use nordlink::link::{CandidateSource, FieldInput, FieldLinkage, FieldLinker, Kernel};
-use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use nordlink::link::{
+    CandidateSource, Explanation, FieldInput, FieldLinkage, FieldLinker, Kernel, MISSING,
+};
+use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt8Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, FIELD_FILTER_PREFIX};
 
@@ -40,6 +42,9 @@ pub(super) fn run(
         FieldInput { record: &right.filters, fields: &right.fields, keys: &right.match_keys },
     )?;
     write(args, left, right, &linkage)?;
+    if let Some(path) = &args.explain {
+        explain(path, left, right, &linkage)?;
+    }
     bar.finish_and_clear();
     let fit = &linkage.fit;
     let how = match linker.threshold {
@@ -88,6 +93,50 @@ pub(super) fn run(
         );
     }
     Ok(())
+}
+
+/// Per match: `left_id`, `right_id`, `score`, `match_weight`, `prior_weight`, then per
+/// model field `<field>_level` (0 agrees best; null when missing) and `<field>_weight`.
+fn explain(
+    path: &std::path::Path,
+    left: &EncodedInput,
+    right: &EncodedInput,
+    linkage: &FieldLinkage,
+) -> anyhow::Result<()> {
+    let m = &linkage.matches;
+    let e = &linkage.explanations;
+    let salt = left.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt");
+    let names: Vec<&str> = left
+        .field_names
+        .iter()
+        .map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c))
+        .chain(salt)
+        .collect();
+    let prior = linkage.fit.model.prior_weight();
+    let mut fields = vec![
+        Field::new("left_id", DataType::Utf8, false),
+        Field::new("right_id", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("match_weight", DataType::Float64, false),
+        Field::new("prior_weight", DataType::Float64, false),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(m.iter().map(|p| id(&left.ids, p.left)))),
+        Arc::new(StringArray::from_iter_values(m.iter().map(|p| id(&right.ids, p.right)))),
+        Arc::new(Float64Array::from_iter_values(m.iter().map(|p| p.probability))),
+        Arc::new(Float64Array::from_iter_values(m.iter().map(|p| p.weight))),
+        Arc::new(Float64Array::from_iter_values(m.iter().map(|_| prior))),
+    ];
+    for (f, name) in names.iter().enumerate() {
+        fields.push(Field::new(format!("{name}_level"), DataType::UInt8, true));
+        fields.push(Field::new(format!("{name}_weight"), DataType::Float64, false));
+        let level = |x: &Explanation| x.levels.get(f).copied().filter(|l| *l != MISSING);
+        columns.push(Arc::new(UInt8Array::from_iter(e.iter().map(level))));
+        let weight = |x: &Explanation| x.weights.get(f).copied().unwrap_or(0.0);
+        columns.push(Arc::new(Float64Array::from_iter_values(e.iter().map(weight))));
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    super::super::write_table(path, &batch)
 }
 
 /// `left_id`, `right_id`, `score` (the match probability) and `match_weight`.

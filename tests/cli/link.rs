@@ -699,7 +699,17 @@ fn match_keys_choose_the_candidates_and_the_key_field_is_not_weighed() {
         assert!((total - row[3].parse::<f64>().unwrap()).abs() < 1e-6, "{row:?}");
     }
     let err = fails(&d, &[&args[..], &["--scoring", "dice", "--explain", "x.csv"]].concat());
-    assert!(err.contains("--explain applies to Fellegi–Sunter"), "{err}");
+    assert!(err.contains("--explain and --model-chart apply to Fellegi–Sunter"), "{err}");
+    // --model-chart: the fitted weights as an SVG, one bar per field and level.
+    ok(&d, &[&args[..], &["--model-chart", "model.svg"]].concat());
+    let svg = std::fs::read_to_string(d.path("model.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("given_name: Dice ≥ 0.95") && svg.contains("birth_date</text>"), "{svg}");
+    assert!(svg.contains("not weighed"), "{svg}");
+    // given_name, surname, sex, municipality: 5 levels each; the prior: one bar.
+    assert_eq!(svg.matches("<rect x=").count(), 21, "{svg}");
+    let err = fails(&d, &[&args[..], &["--model-chart", "model.png"]].concat());
+    assert!(err.contains("--model-chart writes an SVG image"), "{err}");
     // Filter candidates remain available, and keys of different names do not mix.
     let err = ok(&d, &[&args[..], &["--candidates", "filters"]].concat());
     assert!(err.contains("candidates by none (all pairs, best 10"), "{err}");

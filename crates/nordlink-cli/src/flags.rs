@@ -297,6 +297,10 @@ pub(crate) struct LinkArgs {
     /// weight (CSV, or Parquet by extension): what made the pair a match.
     #[arg(long, value_name = "FILE")]
     pub(crate) explain: Option<PathBuf>,
+    /// Under Fellegi–Sunter: draw the fitted model (each field's match weight per
+    /// comparison level, with m and u) as an SVG image.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) model_chart: Option<PathBuf>,
 }
 
 impl LinkArgs {

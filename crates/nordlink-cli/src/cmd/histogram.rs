@@ -133,7 +133,7 @@ pub(super) fn svg(profile: &ScoreProfile, threshold: f64, how: &str) -> String {
     s
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 

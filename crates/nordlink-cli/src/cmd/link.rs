@@ -15,6 +15,7 @@ use nordlink_io::link::{EncodedInput, check_linkable};
 use super::ensure_distinct;
 
 mod fellegi_sunter;
+mod model_chart;
 use crate::flags::{Blocking, Candidates, LinkArgs, Scoring, Solver, Threshold};
 
 pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
@@ -43,15 +44,18 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         bail!("--scoring fellegi-sunter needs exactly two inputs");
     }
     // An image path that cannot be mistaken for data, a key or a provenance sidecar.
-    if let Some(path) = &args.histogram
-        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        bail!("{}: --histogram writes an SVG image; name it FILE.svg", path.display());
+    for (path, flag) in [(&args.histogram, "--histogram"), (&args.model_chart, "--model-chart")] {
+        if let Some(path) = path
+            && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+        {
+            bail!("{}: {flag} writes an SVG image; name it FILE.svg", path.display());
+        }
     }
     let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(args.histogram.as_deref());
     outputs.extend(args.explain.as_deref());
+    outputs.extend(args.model_chart.as_deref());
     ensure_distinct(&inputs, &outputs)?;
     let key_column = match &args.blocking {
         Blocking::Column(name) => Some(name.as_str()),
@@ -183,9 +187,9 @@ fn scores_by_fields(
         Scoring::FellegiSunter => true,
     };
     if !by_fields {
-        if args.explain.is_some() {
+        if args.explain.is_some() || args.model_chart.is_some() {
             bail!(
-                "--explain applies to Fellegi–Sunter scoring, which needs the same field-level \
+                "--explain and --model-chart apply to Fellegi–Sunter scoring, which needs the same field-level \
                  filter columns (clk_<field>) in both inputs"
             );
         }

@@ -45,6 +45,9 @@ pub(super) fn run(
     if let Some(path) = &args.explain {
         explain(path, left, right, &linkage)?;
     }
+    if let Some(path) = &args.model_chart {
+        super::model_chart::write(path, &linkage, &model_field_names(left), &linker.bands)?;
+    }
     bar.finish_and_clear();
     let fit = &linkage.fit;
     let how = match linker.threshold {
@@ -95,6 +98,17 @@ pub(super) fn run(
     Ok(())
 }
 
+/// The model's fields: the field filters' names, then `salt` with a salt key.
+fn model_field_names(input: &EncodedInput) -> Vec<&str> {
+    let salt = input.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt");
+    input
+        .field_names
+        .iter()
+        .map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c))
+        .chain(salt)
+        .collect()
+}
+
 /// Per match: `left_id`, `right_id`, `score`, `match_weight`, `prior_weight`, then per
 /// model field `<field>_level` (0 agrees best; null when missing) and `<field>_weight`.
 fn explain(
@@ -105,13 +119,7 @@ fn explain(
 ) -> anyhow::Result<()> {
     let m = &linkage.matches;
     let e = &linkage.explanations;
-    let salt = left.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt");
-    let names: Vec<&str> = left
-        .field_names
-        .iter()
-        .map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c))
-        .chain(salt)
-        .collect();
+    let names = model_field_names(left);
     let prior = linkage.fit.model.prior_weight();
     let mut fields = vec![
         Field::new("left_id", DataType::Utf8, false),

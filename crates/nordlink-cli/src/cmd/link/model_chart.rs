@@ -4,7 +4,9 @@
 //! One row per field and comparison level, a bar from zero to the level's match weight
 //! (log2 of m/u: right and blue for evidence of a match, left and red against), with m and
 //! u written beside it; the prior's weight is the first row. A field the candidates' key
-//! decides is one grey row, "not weighed". Plain SVG written by hand, like the histogram.
+//! decides is one grey row, "not weighed"; a level rare among matches and non-matches
+//! alike (m and u below 0.001) has a pale bar, its weight being mostly EM's pseudo-counts.
+//! Plain SVG written by hand, like the histogram.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -65,7 +67,9 @@ pub(super) fn svg(linkage: &FieldLinkage, names: &[&str], bands: &Bands) -> Stri
         TOP + ROW * rows as f64,
     );
     let mut row = 0usize;
-    let mut bar = |s: &mut String, label: &str, weight: Option<f64>, note: &str| {
+    // `faint`: a level rare among matches and non-matches alike, whose weight comes from
+    // EM's pseudo-counts more than from data.
+    let mut bar = |s: &mut String, label: &str, weight: Option<f64>, note: &str, faint: bool| {
         let y = TOP + ROW * row as f64;
         row += 1;
         let _ = writeln!(
@@ -78,7 +82,11 @@ pub(super) fn svg(linkage: &FieldLinkage, names: &[&str], bands: &Bands) -> Stri
         match weight {
             Some(w) => {
                 let (a, b) = if w >= 0.0 { (zero, x(w)) } else { (x(w), zero) };
-                let fill = if w >= 0.0 { "#2b6cb0" } else { "#c53030" };
+                let fill = match (faint, w >= 0.0) {
+                    (true, _) => "#cbd5e0",
+                    (false, true) => "#2b6cb0",
+                    (false, false) => "#c53030",
+                };
                 let _ = writeln!(
                     s,
                     r#"<rect x="{a:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{w:+.2}</title></rect>"#,
@@ -104,19 +112,22 @@ pub(super) fn svg(linkage: &FieldLinkage, names: &[&str], bands: &Bands) -> Stri
             }
         }
     };
-    bar(&mut s, "prior (λ)", Some(model.prior_weight()), "");
+    bar(&mut s, "prior (λ)", Some(model.prior_weight()), "", false);
     for (f, name) in names.iter().enumerate().take(model.fields()) {
         if linkage.left_out.get(f).copied().unwrap_or(false) {
-            bar(&mut s, name, None, "not weighed: the candidates' key decides it");
+            bar(&mut s, name, None, "not weighed: the candidates' key decides it", false);
             continue;
         }
         let levels = model.m[f].len();
         for level in 0..levels {
             let label = format!("{name}: {}", level_name(bands, levels, level));
-            let note = format!("m {:.3}, u {:.4}", model.m[f][level], model.u[f][level]);
+            let (m, u) = (model.m[f][level], model.u[f][level]);
+            let faint = m < 1e-3 && u < 1e-3;
+            let rare = if faint { " (rare in both)" } else { "" };
+            let note = format!("m {m:.3}, u {u:.4}{rare}");
             #[allow(clippy::cast_possible_truncation, reason = "at most MAX_LEVELS levels")]
             let weight = model.field_weight(f, level as u8);
-            bar(&mut s, &label, Some(weight), &note);
+            bar(&mut s, &label, Some(weight), &note, faint);
         }
     }
     s.push_str("</svg>\n");

@@ -1,6 +1,6 @@
 //! Fuzzes reading an encoded input for linkage (`EncodedInput::read`), as CSV and as
-//! anonlink CLK JSON: whatever the file holds, an error or a result, never a panic; ids
-//! and filters always pair up.
+//! anonlink CLK JSON, with field filters and match keys: whatever the file holds, an error
+//! or a result, never a panic; ids, filters, field filters and keys always pair up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,8 +13,10 @@ fuzz_target!(|data: &[u8]| {
         if std::fs::write(&path, data).is_err() {
             return;
         }
-        if let Ok(input) = EncodedInput::read(&path, None, None) {
+        if let Ok(input) = EncodedInput::read(&path, None, None, true) {
             assert_eq!(input.ids.len(), input.filters.len());
+            assert!(input.fields.iter().all(|f| f.len() == input.ids.len()));
+            assert!(input.match_keys.iter().all(|k| k.values.len() == input.ids.len()));
         }
     }
 });

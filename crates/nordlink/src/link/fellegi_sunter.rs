@@ -414,22 +414,10 @@ fn max_change(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
 mod tests {
     use super::*;
 
-    /// splitmix64: uniform numbers in [0, 1) for simulation.
-    struct Rng(u64);
+    use super::super::field_linkage::SplitMix as Rng;
 
-    impl Rng {
-        fn random(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) as f64 / 2f64.powi(64)
-        }
-    }
-
-    /// Draws a level from the distribution `p`.
     fn draw(rng: &mut Rng, p: &[f64]) -> u8 {
-        let mut x = rng.random();
+        let mut x = rng.unit();
         for (l, q) in p.iter().enumerate() {
             if x < *q {
                 return u8::try_from(l).unwrap_or(0);
@@ -445,10 +433,10 @@ mod tests {
         let mut out = Comparisons::new(truth.fields());
         let mut v = vec![0u8; truth.fields()];
         for _ in 0..n {
-            let is_match = rng.random() < truth.prior;
+            let is_match = rng.unit() < truth.prior;
             for (f, slot) in v.iter_mut().enumerate() {
                 let p = if is_match { &truth.m[f] } else { &truth.u[f] };
-                *slot = if rng.random() < missing { MISSING } else { draw(&mut rng, p) };
+                *slot = if rng.unit() < missing { MISSING } else { draw(&mut rng, p) };
             }
             out.push(&v);
         }

@@ -35,8 +35,8 @@ type Fitted = (Vec<(u32, u32)>, Vec<f64>, Fit, Vec<bool>, String);
 pub(crate) const RANDOM_PAIRS: usize = 2_000_000;
 
 /// splitmix64 with a fixed seed: the random pairs, and so the outputs, are the same at
-/// every run.
-struct SplitMix(u64);
+/// every run. Also the simulations of `fellegi_sunter`'s tests.
+pub(super) struct SplitMix(pub(super) u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
@@ -48,7 +48,7 @@ impl SplitMix {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(super) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 

@@ -31,8 +31,8 @@ use nordlink::assess::assess;
 use nordlink::clk::{AnyEncoder, EncoderSecret, FilterArena};
 use nordlink::id::Scheme;
 use nordlink::link::{
-    Blocking, Candidate, FieldInput, FieldLinker, Kernel, Linker, Measure, Quality, Solver,
-    Threshold, greedy, top_k,
+    Blocking, Candidate, CandidateSource, FieldInput, FieldLinker, Kernel, KeyColumn, Linker,
+    Measure, Quality, Solver, Threshold, greedy, top_k,
 };
 use nordlink_synth::corrupt::Level;
 use nordlink_synth::population::{Spec, generate};
@@ -53,6 +53,8 @@ struct Data {
     truth: Vec<(u32, u32)>,
     /// Field-level filters per register (one arena per field), when the schema makes them.
     fields: [Vec<FilterArena>; 2],
+    /// Match keys per register, when the schema makes them.
+    keys: [Vec<KeyColumn>; 2],
     /// The left register's cells in schema field order, for `assess`.
     left_cells: Vec<Vec<Option<String>>>,
 }
@@ -93,15 +95,23 @@ fn build(people: usize, movers: f64, level: Level, seed: u64, schema: &str) -> D
         .map(|row| columns.iter().map(|c| Some(cell(row, c).to_owned())).collect())
         .collect();
     let mut fields: [Vec<FilterArena>; 2] = [Vec::new(), Vec::new()];
+    let key_columns = || -> Vec<KeyColumn> {
+        let names = encoder.match_key_names();
+        names.into_iter().map(|n| KeyColumn { name: n.to_owned(), values: Vec::new() }).collect()
+    };
+    let mut keys: [Vec<KeyColumn>; 2] = [key_columns(), key_columns()];
     let arenas: Vec<FilterArena> = population
         .registers
         .iter()
-        .zip(&mut fields)
-        .map(|(rows, field_arenas)| {
+        .zip(fields.iter_mut().zip(&mut keys))
+        .map(|(rows, (field_arenas, key_columns))| {
             let encoded = encoder.encode_many(rows, |row, f| Some(cell(row, &columns[f])));
             let mut arena = FilterArena::with_capacity(encoder.bits(), rows.len()).unwrap();
             for e in encoded {
                 let e = e.unwrap();
+                for (column, key) in key_columns.iter_mut().zip(&e.keys) {
+                    column.values.push(KeyColumn::value(key.as_ref()));
+                }
                 arena.push_filter(&e.record).unwrap();
                 for (f, filter) in e.fields.iter().enumerate() {
                     if field_arenas.len() <= f {
@@ -130,7 +140,7 @@ fn build(people: usize, movers: f64, level: Level, seed: u64, schema: &str) -> D
         })
         .collect();
     let [left, right]: [FilterArena; 2] = arenas.try_into().ok().unwrap();
-    Data { left, right, truth, fields, left_cells }
+    Data { left, right, truth, fields, keys, left_cells }
 }
 
 /// A register row's value for a schema column.
@@ -227,20 +237,26 @@ fn schemas() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The default schema with field-level filters (the evidence Fellegi–Sunter scoring reads).
+/// The default schema with field-level filters and the default match keys (the evidence
+/// Fellegi–Sunter scoring reads).
 fn with_field_filters(schema: &str) -> String {
-    schema.replacen(
+    schema.replacen("version = 3\n", "version = 3\ndefault_match_keys = true\n", 1).replacen(
         "[filter]\n",
         "[filter]\nfield_filters = true\nfield_filters_reveal_frequencies = true\n",
         1,
     )
 }
 
-/// Fellegi–Sunter scoring on the data's field filters.
-fn run_fields(data: &Data, linker: &FieldLinker) -> (Outcome, f64) {
+/// Fellegi–Sunter scoring on the data's field filters, with candidates from `source`
+/// (filter candidates see no keys: as before match keys existed).
+fn run_fields(data: &Data, source: CandidateSource) -> (Outcome, f64) {
     let started = Instant::now();
-    let left = FieldInput { record: &data.left, fields: &data.fields[0], keys: &[] };
-    let right = FieldInput { record: &data.right, fields: &data.fields[1], keys: &[] };
+    let linker = FieldLinker { candidates: source, ..FieldLinker::default() };
+    let keys = |side: usize| -> &[KeyColumn] {
+        if source == CandidateSource::Filters { &[] } else { &data.keys[side] }
+    };
+    let left = FieldInput { record: &data.left, fields: &data.fields[0], keys: keys(0) };
+    let right = FieldInput { record: &data.right, fields: &data.fields[1], keys: keys(1) };
     let linkage = linker.link(left, right).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let matches: Vec<Candidate> = linkage
@@ -265,17 +281,20 @@ fn scoring_table(people: usize, seed: u64, md: &mut String) {
     let _ = writeln!(md, "### Scoring: record-level Dice against Fellegi–Sunter\n");
     let _ = writeln!(
         md,
-        "Default schema plus `field_filters = true` (the evidence Fellegi–Sunter reads), with \
-         the default birth-year salt and with `salt = false`. Both scorings choose their \
-         threshold without ground truth (Dice: `--threshold auto`; Fellegi–Sunter: the \
-         fitted model's expected F1). Oracle: Dice's best F1 over thresholds chosen with the \
-         ground truth. Times are whole linkages on 2 threads.\n"
+        "Default schema plus `field_filters = true` and `default_match_keys = true` (the \
+         evidence Fellegi–Sunter reads), with the default birth-year salt and with \
+         `salt = false`. Every scoring chooses its threshold without ground truth (Dice: \
+         `--threshold auto`; Fellegi–Sunter: the fitted model's expected F1). Oracle: Dice's \
+         best F1 over thresholds chosen with the ground truth. FS keys: candidates from the \
+         birth-date key (`nordlink link`'s default for such inputs); FS filters: the best \
+         record-level Dice candidates, without keys. Times are whole linkages on 2 \
+         threads.\n"
     );
     let _ = writeln!(
         md,
-        "| salt | corruption | overlap | true links | Dice F1 (auto) | Dice oracle F1 | **FS F1** | FS precision | FS recall | FS expected F1 | Dice s | FS s |"
+        "| salt | corruption | overlap | true links | Dice F1 (auto) | Dice oracle F1 | FS filters F1 | **FS keys F1** | FS keys precision | FS keys recall | FS keys expected F1 | Dice s | FS filters s | FS keys s |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let unsalted = SCHEMA.replacen("[filter]\n", "[filter]\nsalt = false\n", 1);
     for (salt, schema) in [("birth year", SCHEMA.to_owned()), ("none", unsalted)] {
         let schema = with_field_filters(&schema);
@@ -284,25 +303,29 @@ fn scoring_table(people: usize, seed: u64, md: &mut String) {
                 let data = build(people, movers, level, seed, &schema);
                 let dice = run(&data, &auto());
                 let (_, oracle) = best(&curve(&data));
-                let (fs, expected) = run_fields(&data, &FieldLinker::default());
+                let (filters, _) = run_fields(&data, CandidateSource::Filters);
+                let (fs, expected) = run_fields(&data, CandidateSource::Keys);
                 let q = fs.quality;
                 let _ = writeln!(
                     md,
-                    "| {salt} | {} | {movers} | {} | {:.4} | {:.4} | **{:.4}** | {:.4} | {:.4} | {expected:.4} | {:.1} | {:.1} |",
+                    "| {salt} | {} | {movers} | {} | {:.4} | {:.4} | {:.4} | **{:.4}** | {:.4} | {:.4} | {expected:.4} | {:.1} | {:.1} | {:.1} |",
                     level_name(level),
                     data.truth.len(),
                     dice.quality.f1(),
                     oracle.f1(),
+                    filters.quality.f1(),
                     q.f1(),
                     q.precision(),
                     q.recall(),
                     dice.seconds,
+                    filters.seconds,
                     fs.seconds
                 );
                 eprintln!(
-                    "salt {salt}, level {} overlap {movers}: Dice {:.4} FS {:.4}",
+                    "salt {salt}, level {} overlap {movers}: Dice {:.4} FS filters {:.4} FS keys {:.4}",
                     level_name(level),
                     dice.quality.f1(),
+                    filters.quality.f1(),
                     q.f1()
                 );
             }

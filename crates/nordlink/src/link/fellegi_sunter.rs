@@ -135,6 +135,16 @@ impl Comparisons {
         self.levels.extend_from_slice(levels);
     }
 
+    /// Sets the fields marked in `fields` missing in every vector (fields a block of pairs
+    /// decides, which then weigh nothing and teach EM nothing).
+    pub(crate) fn blank(&mut self, fields: &[bool]) {
+        for v in self.levels.chunks_exact_mut(self.fields.max(1)) {
+            for (level, _) in v.iter_mut().zip(fields).filter(|(_, b)| **b) {
+                *level = MISSING;
+            }
+        }
+    }
+
     /// Number of vectors.
     pub fn len(&self) -> usize {
         self.levels.len().checked_div(self.fields).unwrap_or(0)

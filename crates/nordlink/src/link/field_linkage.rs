@@ -17,6 +17,7 @@
 //!   that maximises the F1 the model expects: with `p` the probabilities of the pairs
 //!   greedy kept, taking the best `k` expects `Σ_top-k p` true links out of `Σ p`.
 
+use super::candidates::position;
 use super::fellegi_sunter::{
     Bands, Comparisons, EmSettings, Fit, MAX_FIELDS, MISSING, Model, ModelError, fit, u_from,
 };
@@ -24,11 +25,53 @@ use super::linker::{ChosenThreshold, Linker, Solver, Threshold};
 use super::{Candidate, Kernel, LinkError, Measure, check_threshold, greedy};
 use crate::clk::{FilterArena, MatchKeyValue, SALT_KEY};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// Candidate pairs, their match weights, the fitted model, the fields left out of it and a
-/// description of how the candidates were found.
-type Fitted = (Vec<(u32, u32)>, Vec<f64>, Fit, Vec<bool>, String);
+/// A fitted model with its candidates.
+struct Fitted {
+    /// Candidate pairs (left, right).
+    pairs: Vec<(u32, u32)>,
+    /// Their comparison vectors, with the fields left out set missing.
+    vectors: Comparisons,
+    fit: Fit,
+    /// Per model field, whether the candidates' key decides it.
+    left_out: Vec<bool>,
+    /// How the candidates were found, for a report.
+    blocking: String,
+    /// Whether `u` comes from random pairs (then frequencies may refine it).
+    u_random: bool,
+}
+
+/// Weighs pairs under a fitted model: the model's field weights, 0 for fields left out,
+/// and the frequency adjustment of exact agreement when there is one.
+struct Weigher<'a> {
+    model: &'a Model,
+    left_out: &'a [bool],
+    frequencies: Option<&'a Frequencies<'a>>,
+    left: FieldInput<'a>,
+}
+
+impl Weigher<'_> {
+    /// Field `f`'s weight in `pair` at `level`.
+    fn field(&self, pair: (u32, u32), f: usize, level: u8) -> f64 {
+        if self.left_out.get(f).copied().unwrap_or(false) {
+            return 0.0;
+        }
+        let w = self.model.field_weight(f, level);
+        match (self.frequencies, self.model.u.get(f).and_then(|u| u.first())) {
+            (Some(freq), Some(&u_top)) if level == 0 && f < self.left.fields.len() => {
+                w + freq.adjustment(self.left, f, pair, u_top)
+            }
+            _ => w,
+        }
+    }
+
+    /// A pair's match weight: the prior's plus every field's.
+    fn weight(&self, pair: (u32, u32), levels: &[u8]) -> f64 {
+        let fields: f64 = levels.iter().enumerate().map(|(f, &l)| self.field(pair, f, l)).sum();
+        self.model.prior_weight() + fields
+    }
+}
 
 /// Random pairs that measure `u` on key-blocked candidates: the rarest level worth a
 /// weight (about 1 in 10⁵ pairs) is then seen some 20 times.
@@ -57,11 +100,6 @@ impl SplitMix {
     fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
-}
-
-/// A position as the `u32` candidates carry (inputs are checked to fit).
-fn position(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// How a block of pairs chosen by a key bears on one field.
@@ -105,92 +143,78 @@ fn bearings(block: &Comparisons, u: &[Vec<f64>], max_matches: f64) -> Vec<Bearin
         .collect()
 }
 
-/// The vectors with the `blanked` fields missing.
-fn blank(vectors: &Comparisons, blanked: &[bool]) -> Comparisons {
-    let mut out = Comparisons::new(vectors.fields());
-    let mut row = vec![0u8; vectors.fields()];
-    for v in vectors.iter() {
-        for ((slot, &l), &b) in row.iter_mut().zip(v).zip(blanked) {
-            *slot = if b { MISSING } else { l };
-        }
-        out.push(&row);
-    }
-    out
-}
-
 /// The pairs whose keys are equal (a missing key, 0, equals nothing), by left then right
-/// position.
-fn key_pairs(left: &[u64], right: &[u64]) -> Vec<(u32, u32)> {
+/// position; `None` when there would be more than `budget`, counted before any is made.
+fn key_pairs(left: &[u64], right: &[u64], budget: f64) -> Option<Vec<(u32, u32)>> {
     let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
     for (j, &v) in right.iter().enumerate().filter(|(_, v)| **v != 0) {
         blocks.entry(v).or_default().push(position(j));
     }
+    let block = |v: &u64| blocks.get(v).filter(|_| *v != 0);
+    let count: f64 = left.iter().filter_map(block).map(|b| b.len() as f64).sum();
+    if count > budget {
+        return None;
+    }
     let mut out = Vec::new();
-    for (i, &v) in left.iter().enumerate().filter(|(_, v)| **v != 0) {
-        if let Some(block) = blocks.get(&v) {
-            out.extend(block.iter().map(|&j| (position(i), j)));
+    for (i, v) in left.iter().enumerate() {
+        if let Some(b) = block(v) {
+            out.extend(b.iter().map(|&j| (position(i), j)));
         }
     }
-    out
+    Some(out)
 }
 
-/// For each pair whose field filters are identical, the change to that field's weight when
-/// its average `u` at the top level is replaced by the value's own frequency among the
-/// right input's records of the same salt (the chance that a random record there has it):
-/// `add(pair, field, change)`.
-fn adjust_for_frequencies(
-    (left, right): (FieldInput<'_>, FieldInput<'_>),
-    salt: Option<SaltKeys<'_>>,
-    pairs: &[(u32, u32)],
-    (model, left_out): (&Model, &[bool]),
-    mut add: impl FnMut(usize, usize, f64),
-) {
-    let group = |keys: Option<&[u64]>, i: usize| keys.map_or(0, |k| k[i]);
-    let mut sizes: HashMap<u64, f64> = HashMap::new();
-    for j in 0..right.record.len() {
-        *sizes.entry(group(salt.map(|s| s.1), j)).or_insert(0.0) += 1.0;
-    }
-    for (f, field) in right.fields.iter().enumerate() {
-        let Some(u_top) = model.u.get(f).and_then(|u| u.first()).copied() else { continue };
-        if left_out.get(f).copied().unwrap_or(true) || field.is_empty() {
-            continue;
+/// Each field filter's frequency among the right input's records of the same salt: for
+/// the term-frequency adjustment (identical filters stand for identical values).
+struct Frequencies<'a> {
+    /// Per field, the count of each (salt, filter).
+    counts: Vec<HashMap<(u64, &'a [u64]), f64>>,
+    /// Records per salt.
+    sizes: HashMap<u64, f64>,
+    right: FieldInput<'a>,
+    salt: Option<&'a [u64]>,
+}
+
+impl<'a> Frequencies<'a> {
+    fn new(right: FieldInput<'a>, salt: Option<&'a [u64]>) -> Self {
+        let group = |j: usize| salt.map_or(0, |s| s[j]);
+        let mut sizes: HashMap<u64, f64> = HashMap::new();
+        for j in 0..right.record.len() {
+            *sizes.entry(group(j)).or_insert(0.0) += 1.0;
         }
-        let hash = |words: &[u64]| {
-            words.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
-                (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29)
+        let counts = right
+            .fields
+            .iter()
+            .map(|field| {
+                let mut counts: HashMap<(u64, &[u64]), f64> = HashMap::new();
+                for j in 0..field.len() {
+                    if let Some(b) = field.get(j).filter(|b| b.popcount() > 0) {
+                        *counts.entry((group(j), b.words())).or_insert(0.0) += 1.0;
+                    }
+                }
+                counts
             })
-        };
-        let mut counts: HashMap<(u64, u64), f64> = HashMap::new();
-        for j in 0..field.len() {
-            if let Some(b) = field.get(j).filter(|b| b.popcount() > 0) {
-                *counts.entry((group(salt.map(|s| s.1), j), hash(b.words()))).or_insert(0.0) += 1.0;
-            }
-        }
-        let left_field = &left.fields[f];
-        for (k, &(i, j)) in pairs.iter().enumerate() {
-            let (Some(a), Some(b)) = (left_field.get(i as usize), field.get(j as usize)) else {
-                continue;
-            };
-            if a.popcount() == 0 || a.words() != b.words() {
-                continue;
-            }
-            let g = group(salt.map(|s| s.1), j as usize);
-            let (Some(count), Some(size)) = (counts.get(&(g, hash(b.words()))), sizes.get(&g))
-            else {
-                continue;
-            };
-            add(k, f, (u_top / (count / size)).log2());
-        }
+            .collect();
+        Self { counts, sizes, right, salt }
     }
-}
 
-/// How many pairs blocking on these keys would bring.
-fn block_pairs(left: &[u64], right: &[u64]) -> f64 {
-    let mut counts: HashMap<u64, f64> = HashMap::new();
-    for &v in right.iter().filter(|&&v| v != 0) {
-        *counts.entry(v).or_insert(0.0) += 1.0;
+    /// The change to field `f`'s weight in pair (i, j) when its filters are identical:
+    /// the field's average `u` at the top level replaced by the value's own frequency.
+    fn adjustment(&self, left: FieldInput<'_>, f: usize, (i, j): (u32, u32), u_top: f64) -> f64 {
+        let (Some(a), Some(b)) =
+            (left.fields[f].get(i as usize), self.right.fields[f].get(j as usize))
+        else {
+            return 0.0;
+        };
+        if a.popcount() == 0 || a.words() != b.words() {
+            return 0.0;
+        }
+        let g = self.salt.map_or(0, |s| s[j as usize]);
+        match (self.counts[f].get(&(g, b.words())), self.sizes.get(&g)) {
+            (Some(count), Some(size)) => (u_top / (count / size)).log2(),
+            _ => 0.0,
+        }
     }
-    left.iter().filter(|&&v| v != 0).filter_map(|v| counts.get(v)).sum()
 }
 
 /// The salt key's values of the left and right input.
@@ -267,13 +291,13 @@ impl KeyColumn {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CandidateSource {
-    /// Match keys when both inputs have a key small enough to block on, else filters.
+    /// Match keys when a key can be used ([`CandidateSource::Keys`]), else filters.
     #[default]
     Auto,
     /// Each left record's best record-level Dice scores ([`FieldLinker::per_record`]).
     Filters,
-    /// Pairs that share a match key (the union over the keys whose blocks are small
-    /// enough: [`FieldLinker::key_pairs_per_record`]).
+    /// Pairs that share a match key: the first key, in the inputs' order, whose blocks are
+    /// small enough ([`FieldLinker::key_pairs_per_record`]) and leave three fields free.
     Keys,
 }
 
@@ -418,32 +442,35 @@ impl FieldLinker {
             check_threshold(t)?;
         }
         let salt = salt_keys(left, right)?;
-        let blocking_keys = self.blocking_keys(left, right);
-        let by_keys = match self.candidates {
-            CandidateSource::Filters => false,
-            CandidateSource::Auto => !blocking_keys.is_empty(),
-            CandidateSource::Keys if blocking_keys.is_empty() => {
-                return Err(FieldLinkError::Keys(
-                    "no match key both inputs share has blocks small enough to block on",
-                ));
-            }
-            CandidateSource::Keys => true,
-        };
         let mut levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
         if salt.is_some() {
             levels.push(2);
         }
-        let (pairs, mut weights, fit, left_out, blocking) = if by_keys {
-            self.fit_on_keys(left, right, salt, &blocking_keys, &levels)?
-        } else {
-            self.fit_on_filters(left, right, salt, &levels)?
+        let no_key = "no match key both inputs share has blocks small enough to block on and \
+                      leaves three fields free";
+        let fitted = match self.candidates {
+            CandidateSource::Filters => self.fit_on_filters(left, right, salt, &levels)?,
+            CandidateSource::Keys => {
+                self.fit_on_keys(left, right, salt, &levels)?.ok_or(FieldLinkError::Keys(no_key))?
+            }
+            CandidateSource::Auto => match self.fit_on_keys(left, right, salt, &levels)? {
+                Some(fitted) => fitted,
+                None => self.fit_on_filters(left, right, salt, &levels)?,
+            },
         };
+        let Fitted { pairs, vectors, fit, left_out, blocking, u_random } = fitted;
         // Frequencies refine a `u` measured on random pairs; the look-alikes that give `u`
         // on filter candidates already share common values far more often than random.
-        if self.term_frequencies && by_keys {
-            let model = (&fit.model, left_out.as_slice());
-            adjust_for_frequencies((left, right), salt, &pairs, model, |k, _, w| weights[k] += w);
-        }
+        let frequencies =
+            (self.term_frequencies && u_random).then(|| Frequencies::new(right, salt.map(|s| s.1)));
+        let weigh = Weigher {
+            model: &fit.model,
+            left_out: &left_out,
+            frequencies: frequencies.as_ref(),
+            left,
+        };
+        let weights: Vec<f64> =
+            pairs.iter().zip(vectors.iter()).map(|(&pair, v)| weigh.weight(pair, v)).collect();
         let scored: Vec<Candidate> = pairs
             .iter()
             .zip(&weights)
@@ -468,8 +495,7 @@ impl FieldLinker {
             })
             .collect();
         matches.sort_unstable_by_key(|p| (p.left, p.right));
-        let explanations =
-            self.explain(left, right, salt, &matches, (&fit.model, &left_out), by_keys);
+        let explanations = self.explain(right, salt, &matches, &weigh);
         Ok(FieldLinkage {
             fit,
             left_out,
@@ -482,41 +508,25 @@ impl FieldLinker {
         })
     }
 
-    /// Each match's comparison levels and per-field weights, frequency adjustments included.
+    /// Each match's comparison levels (as compared, left-out fields included) and
+    /// per-field weights.
     fn explain(
         &self,
-        left: FieldInput<'_>,
         right: FieldInput<'_>,
         salt: Option<SaltKeys<'_>>,
         matches: &[ScoredPair],
-        (model, left_out): (&Model, &[bool]),
-        frequencies: bool,
+        weigh: &Weigher<'_>,
     ) -> Vec<Explanation> {
         let pairs: Vec<(u32, u32)> = matches.iter().map(|p| (p.left, p.right)).collect();
-        let vectors = self.compare(left, right, salt, &pairs);
-        let mut out: Vec<Explanation> = vectors
+        let vectors = self.compare(weigh.left, right, salt, &pairs);
+        pairs
             .iter()
-            .map(|levels| Explanation {
+            .zip(vectors.iter())
+            .map(|(&pair, levels)| Explanation {
                 levels: levels.to_vec(),
-                weights: levels
-                    .iter()
-                    .enumerate()
-                    .map(|(f, &l)| {
-                        if left_out.get(f).copied().unwrap_or(false) {
-                            0.0
-                        } else {
-                            model.field_weight(f, l)
-                        }
-                    })
-                    .collect(),
+                weights: (0..levels.len()).map(|f| weigh.field(pair, f, levels[f])).collect(),
             })
-            .collect();
-        if self.term_frequencies && frequencies {
-            adjust_for_frequencies((left, right), salt, &pairs, (model, left_out), |k, f, w| {
-                out[k].weights[f] += w;
-            });
-        }
-        out
+            .collect()
     }
 
     /// Candidates from record-level Dice: `u` from each left record's second-best
@@ -556,9 +566,8 @@ impl FieldLinker {
         // the same matches are a smaller share.
         let matches = fit.model.prior * best_vectors.len() as f64;
         fit.model.prior = (matches / pairs.len().max(1) as f64).clamp(1e-9, 1.0 - 1e-9);
-        let weights = vectors.iter().map(|v| fit.model.weight(v)).collect::<Result<_, _>>()?;
         let left_out = vec![false; levels.len()];
-        Ok((pairs, weights, fit, left_out, search.blocking))
+        Ok(Fitted { pairs, vectors, fit, left_out, blocking: search.blocking, u_random: false })
     }
 
     /// Candidates from one match key's block: the first key, in the inputs' order (the
@@ -581,33 +590,37 @@ impl FieldLinker {
         left: FieldInput<'_>,
         right: FieldInput<'_>,
         salt: Option<SaltKeys<'_>>,
-        blocking_keys: &[usize],
         levels: &[usize],
-    ) -> Result<Fitted, FieldLinkError> {
-        let u = self.random_u(left, right, salt, levels)?;
+    ) -> Result<Option<Fitted>, FieldLinkError> {
+        let records = (left.record.len() + right.record.len()) as f64;
+        let budget = (self.key_pairs_per_record * records).min(MAX_KEY_PAIRS);
+        let mut u = None;
         let n = left.record.len().min(right.record.len()) as f64;
-        for &k in blocking_keys {
-            let pairs = key_pairs(&left.keys[k].values, &right.keys[k].values);
-            let vectors = self.compare(left, right, salt, &pairs);
+        for (l, r) in left.keys.iter().zip(right.keys).filter(|(l, _)| l.name != SALT_KEY) {
+            let Some(pairs) = key_pairs(&l.values, &r.values, budget) else { continue };
+            let u = match &mut u {
+                Some(u) => u,
+                None => u.insert(self.random_u(left, right, salt, levels)?),
+            };
+            let mut vectors = self.compare(left, right, salt, &pairs);
             let left_out: Vec<bool> =
-                bearings(&vectors, &u, n).iter().map(|b| *b != Bearing::Free).collect();
+                bearings(&vectors, u, n).iter().map(|b| *b != Bearing::Free).collect();
             if left_out.iter().filter(|o| !**o).count() < 3 {
                 continue;
             }
-            let blanked = blank(&vectors, &left_out);
+            vectors.blank(&left_out);
             let prior = (0.5 * n / pairs.len().max(1) as f64).clamp(1e-6, 0.5);
-            let fit = fit(&blanked, Model::starting(prior, u.clone())?, self.em)?;
-            let weights = blanked.iter().map(|v| fit.model.weight(v)).collect::<Result<_, _>>()?;
+            let fit = fit(&vectors, Model::starting(prior, u.clone())?, self.em)?;
             let all = left.record.len() as f64 * right.record.len() as f64;
             let blocking = format!(
                 "match key {} ({} pairs, reduction ratio {:.6})",
-                left.keys[k].name,
+                l.name,
                 pairs.len(),
                 1.0 - pairs.len() as f64 / all.max(1.0),
             );
-            return Ok((pairs, weights, fit, left_out, blocking));
+            return Ok(Some(Fitted { pairs, vectors, fit, left_out, blocking, u_random: true }));
         }
-        Err(FieldLinkError::Keys("no key's block leaves three fields free to fit a model on"))
+        Ok(None)
     }
 
     /// `u` from [`RANDOM_PAIRS`] random pairs, which are non-matches but for a negligible
@@ -635,16 +648,16 @@ impl FieldLinker {
             Some((ls, rs)) => {
                 // Groups of equal salt; a pair is drawn uniformly from the pairs within
                 // groups: a group by its number of pairs, then one member of each side.
-                let mut groups: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
+                // Ordered by salt, so the draws are the same at every run.
+                let mut groups: BTreeMap<u64, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
                 for (i, &v) in ls.iter().enumerate().filter(|(_, v)| **v != 0) {
                     groups.entry(v).or_default().0.push(position(i));
                 }
                 for (j, &v) in rs.iter().enumerate().filter(|(_, v)| **v != 0) {
                     groups.entry(v).or_default().1.push(position(j));
                 }
-                let mut groups: Vec<(Vec<u32>, Vec<u32>)> =
+                let groups: Vec<(Vec<u32>, Vec<u32>)> =
                     groups.into_values().filter(|(l, r)| !l.is_empty() && !r.is_empty()).collect();
-                groups.sort_unstable();
                 let mut cumulative = Vec::with_capacity(groups.len());
                 let mut total = 0.0;
                 for (l, r) in &groups {
@@ -670,17 +683,6 @@ impl FieldLinker {
             *last = vec![agree, 1.0 - agree];
         }
         Ok(u)
-    }
-
-    /// The keys (positions in both inputs' key lists) whose blocks hold few enough pairs
-    /// to block on; never the salt's.
-    fn blocking_keys(&self, left: FieldInput<'_>, right: FieldInput<'_>) -> Vec<usize> {
-        let records = (left.record.len() + right.record.len()) as f64;
-        let budget = (self.key_pairs_per_record * records).min(MAX_KEY_PAIRS);
-        (0..left.keys.len())
-            .filter(|&k| left.keys[k].name != SALT_KEY)
-            .filter(|&k| block_pairs(&left.keys[k].values, &right.keys[k].values) <= budget)
-            .collect()
     }
 
     /// The comparison vectors of these pairs: each field's band, then, with a salt key,

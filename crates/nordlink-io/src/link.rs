@@ -57,14 +57,14 @@ impl EncodedInput {
     /// null or malformed filter, filters of different lengths, or a malformed provenance
     /// record. A missing provenance record is not an error (see [`Self::provenance`]).
     /// With `key_column`, each record's value of that column is read as its blocking
-    /// key (as text; a null is no key). With `field_filters`, every `clk_<field>` column
+    /// key (as text; a null is no key). With `field_evidence`, every `clk_<field>` column
     /// is read into [`fields`](Self::fields) and every `key_<name>` column into
     /// [`match_keys`](Self::match_keys) (none is not an error: the caller decides).
     pub fn read(
         path: &Path,
         id_column: Option<&str>,
         key_column: Option<&str>,
-        field_filters: bool,
+        field_evidence: bool,
     ) -> Result<Self, IoError> {
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
             if let Some(column) = id_column.or(key_column) {
@@ -93,7 +93,7 @@ impl EncodedInput {
         };
         let id_index = id_name.as_deref().map(|n| reader.column_index(n)).transpose()?;
         let key_index = key_column.map(|n| reader.column_index(n)).transpose()?;
-        let field_columns: Vec<(usize, String)> = if field_filters {
+        let field_columns: Vec<(usize, String)> = if field_evidence {
             reader
                 .schema()
                 .fields()
@@ -105,7 +105,7 @@ impl EncodedInput {
         } else {
             Vec::new()
         };
-        let mut match_keys: Vec<(usize, KeyColumn)> = if field_filters {
+        let mut match_keys: Vec<(usize, KeyColumn)> = if field_evidence {
             reader
                 .schema()
                 .fields()

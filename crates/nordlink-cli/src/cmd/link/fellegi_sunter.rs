@@ -78,9 +78,7 @@ pub(super) fn run(
     );
     // What the model learnt: each field's weight when it agrees best and when it
     // disagrees most, so a user can see which fields carry the decision.
-    let salt = left.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt (key)");
-    let names = left.field_names.iter().map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c));
-    for (f, name) in names.chain(salt).enumerate() {
+    for (f, name) in model_field_names(left).into_iter().enumerate() {
         if linkage.left_out.get(f).copied().unwrap_or(false) {
             eprintln!("nordlink link:   {name}: not weighed (the candidates' key decides it)");
             continue;

@@ -249,8 +249,9 @@ pub const FIELD_ALL_PAIRS: f64 = 5e10;
 /// a key with bigger blocks (a phonetic code alone, the salt) is not used for blocking.
 pub const DEFAULT_KEY_PAIRS_PER_RECORD: f64 = 50.0;
 
-/// Most pairs one match key may bring, whatever the inputs' size (about 600 MiB of
-/// candidates and vectors at this bound).
+/// Most pairs one match key may bring, whatever the inputs' size. Each candidate holds
+/// about 40 bytes while it is scored (the pair, its vector, its weight, its place in the
+/// greedy solver): some 2 GiB at this bound. Counted before any pair is made.
 pub const MAX_KEY_PAIRS: f64 = 5e7;
 
 /// One input: its record filters, its field-level filters (one arena per field, in

@@ -28,3 +28,6 @@ mod demo;
 
 // `nordlink assess` (issue 13).
 mod assess;
+
+// Reliability: links, all-or-nothing outputs, signals, stderr (issue 10).
+mod reliability;

@@ -3,6 +3,38 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test code"))]
 
+/// Writes a line to stderr. A message that cannot be written (closed pipe, full device)
+/// is dropped: it must turn neither a finished run into a failure nor a failure into a
+/// panic (exit codes stay 0 and 2).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes a line of the command's result to stdout; failing to is the command's error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, $($arg)*)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
+    }};
+}
+
+/// [`out!`] without the line break.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, $($arg)*)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
+    }};
+}
+
 mod cmd;
 mod flags;
 
@@ -14,14 +46,30 @@ use clap::Parser;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // On SIGINT, SIGTERM or SIGHUP, remove the temporary files of outputs not yet placed
+    // (on Linux they usually have no name to begin with) and exit like any failed run.
+    let _ = ctrlc::set_handler(|| {
+        nordlink_io::remove_staged_files();
+        say!("nordlink: interrupted; outputs not yet in place were removed");
+        std::process::exit(i32::from(EXIT_ERROR));
+    });
     let cli = flags::Cli::parse();
-    match cmd::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("nordlink: error: {}", message(&err));
+    // A panic is a bug, but it still exits 2 like any failure; its message comes from
+    // the panic hook, and unwinding drops (removes) the temporary files.
+    let outcome = std::panic::catch_unwind(|| cmd::run(cli));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            say!("nordlink: error: {}", message(&err));
             if let Some(hint) = cmd::hint(&err) {
-                eprintln!("nordlink: hint: {hint}");
+                say!("nordlink: hint: {hint}");
             }
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(_) => {
+            say!(
+                "nordlink: internal error (a bug; please report it); outputs not yet in place were removed"
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }

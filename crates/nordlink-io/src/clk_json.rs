@@ -8,15 +8,15 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use base64::Engine as _;
-use tempfile::TempPath;
 
 use crate::IoError;
+use crate::staging::Pending;
 
 /// Streams filters into an anonlink CLK JSON file; the file appears on
 /// [`finish`](Self::finish) only.
 pub struct ClkJsonWriter {
     path: PathBuf,
-    temp: TempPath,
+    pending: Pending,
     out: BufWriter<File>,
     count: u64,
 }
@@ -34,19 +34,10 @@ impl ClkJsonWriter {
     /// [`IoError::File`] if the temporary file cannot be created.
     pub fn create(path: &Path) -> Result<Self, IoError> {
         let err = |source| IoError::File { path: path.to_owned(), source };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let (file, temp) = tempfile::Builder::new()
-            .prefix(".nordlink-")
-            .suffix(".partial")
-            .tempfile_in(dir)
-            .map_err(err)?
-            .into_parts();
+        let (file, pending) = Pending::create(path)?;
         let mut out = BufWriter::new(file);
         out.write_all(b"{\"clks\": [").map_err(err)?;
-        Ok(Self { path: path.to_owned(), temp, out, count: 0 })
+        Ok(Self { path: path.to_owned(), pending, out, count: 0 })
     }
 
     /// Appends column `column` of `batch`: `FixedSizeBinary` filters or base64 text.
@@ -88,14 +79,22 @@ impl ClkJsonWriter {
     ///
     /// # Errors
     /// [`IoError::File`] if flushing or renaming fails.
-    pub fn finish(mut self) -> Result<u64, IoError> {
+    pub fn finish(self) -> Result<u64, IoError> {
+        let count = self.count;
+        crate::place([self.stage()?])?;
+        Ok(count)
+    }
+
+    /// Closes the array and syncs the file, ready for [`place`](crate::place) with the
+    /// run's other outputs.
+    ///
+    /// # Errors
+    /// [`IoError::File`] if flushing fails.
+    pub fn stage(mut self) -> Result<crate::Staged, IoError> {
         let err = |source| IoError::File { path: self.path.clone(), source };
         self.out.write_all(b"]}\n").map_err(err)?;
         let file = self.out.into_inner().map_err(|e| err(e.into_error()))?;
         file.sync_all().map_err(err)?;
-        self.temp
-            .persist(&self.path)
-            .map_err(|e| IoError::File { path: self.path.clone(), source: e.error })?;
-        Ok(self.count)
+        Ok(self.pending.finish())
     }
 }

@@ -9,6 +9,9 @@
 //!   row is ever lost silently.
 //! * [`TableWriter`] writes batches to a temporary file next to the destination and
 //!   renames it into place only in [`TableWriter::finish`]: a failed run leaves nothing.
+//!   A run with several outputs stages each ([`TableWriter::stage`], [`stage_bytes`]) and
+//!   places them together with [`place`], all or none; [`remove_staged_files`] is for
+//!   signal handlers.
 //! * [`Provenance`]: how an output was made, in its Parquet footer or a CSV sidecar
 //!   (`OUT.provenance.json`), read back with [`Provenance::read`]; see `docs/formats.md`.
 //! * [`Reject`] and [`RejectsWriter`]: rows taken out, with row number and reason, in one
@@ -74,6 +77,7 @@ mod provenance;
 pub mod pseudonymise;
 mod reader;
 mod rejects;
+mod staging;
 mod text;
 mod writer;
 
@@ -85,6 +89,7 @@ pub use pipeline::for_each_ordered;
 pub use provenance::{Mismatch, PROVENANCE_FORMAT, Provenance, ProvenanceError};
 pub use reader::{InputBatch, ReadOptions, TableReader};
 pub use rejects::{Reject, RejectsWriter, rejects_batch, rejects_schema};
+pub use staging::{Staged, place, remove_staged_files, stage_bytes};
 pub use text::text_column;
 pub use writer::{TableWriter, WriteOptions, write_atomically};
 

@@ -132,6 +132,15 @@ impl RejectsWriter {
     pub fn finish(self) -> Result<u64, IoError> {
         self.table.finish()
     }
+
+    /// Flushes and syncs the file, ready for [`place`](crate::place) with the run's other
+    /// outputs.
+    ///
+    /// # Errors
+    /// [`IoError`] if flushing fails.
+    pub fn stage(self) -> Result<crate::Staged, IoError> {
+        self.table.stage()
+    }
 }
 
 #[cfg(test)]

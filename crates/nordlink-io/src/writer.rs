@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::staging::{Pending, Staged, place, stage_bytes};
+use crate::{Format, IoError, Provenance};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
@@ -19,16 +21,14 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
-use tempfile::TempPath;
-
-use crate::{Format, IoError, Provenance};
 
 /// Writes batches to a temporary file beside the destination; [`finish`](Self::finish)
-/// renames it into place. Dropping an unfinished writer deletes the temporary file, so an
-/// interrupted or failed run never leaves a partial output at the destination.
+/// renames it into place, or [`stage`](Self::stage) readies it for [`place`](crate::place)
+/// with a run's other outputs. Dropping an unfinished writer deletes the temporary file,
+/// so an interrupted or failed run never leaves a partial output at the destination.
 pub struct TableWriter {
     path: PathBuf,
-    temp: TempPath,
+    pending: Pending,
     sink: Sink,
     rows: u64,
     /// The provenance record; its row count is filled in on finish.
@@ -164,17 +164,7 @@ impl TableWriter {
         options: &WriteOptions,
     ) -> Result<Self, IoError> {
         let format = Format::from_path(path)?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let file_err = |source| IoError::File { path: path.to_owned(), source };
-        let temp = tempfile::Builder::new()
-            .prefix(".nordlink-")
-            .suffix(".partial")
-            .tempfile_in(dir)
-            .map_err(file_err)?;
-        let (file, temp) = temp.into_parts();
+        let (file, pending) = Pending::create(path)?;
         let out = BufWriter::with_capacity(1 << 20, file);
         let sink = match format {
             Format::Csv => {
@@ -209,7 +199,7 @@ impl TableWriter {
         };
         Ok(Self {
             path: path.to_owned(),
-            temp,
+            pending,
             sink,
             rows: 0,
             provenance: options.provenance.clone(),
@@ -239,15 +229,26 @@ impl TableWriter {
         &self.path
     }
 
-    /// Flushes, syncs and renames the file into place. The provenance record gains the
-    /// row count (`rows`), so a reader can tell a record that belongs to another version
-    /// of the file. For CSV the sidecar is renamed into place just before the data; a
-    /// CSV written without provenance removes a stale sidecar left by an earlier output
-    /// of the same name.
+    /// Flushes, syncs and renames the file into place; returns the rows written. See
+    /// [`stage`](Self::stage) for the provenance record and the CSV sidecar.
     ///
     /// # Errors
     /// [`IoError`] if flushing or renaming fails.
     pub fn finish(self) -> Result<u64, IoError> {
+        let rows = self.rows;
+        place([self.stage()?])?;
+        Ok(rows)
+    }
+
+    /// Flushes and syncs the file, ready to be placed by [`place`](crate::place) together
+    /// with the run's other outputs. The provenance record gains the row count (`rows`),
+    /// so a reader can tell a record that belongs to another version of the file. For
+    /// CSV the sidecar is placed just before the data; a CSV written without provenance
+    /// removes a stale sidecar left by an earlier output of the same name.
+    ///
+    /// # Errors
+    /// [`IoError`] if flushing or syncing fails.
+    pub fn stage(self) -> Result<Staged, IoError> {
         let path = self.path;
         let provenance = self.provenance.map(|p| Provenance { rows: Some(self.rows), ..p });
         let file_err = |source| IoError::File { path: path.clone(), source };
@@ -268,37 +269,16 @@ impl TableWriter {
             }
         };
         file.sync_all().map_err(file_err)?;
-        let csv = Format::from_path(&path)? == Format::Csv;
-        // The sidecar goes first, so a new data file is never paired with an old record;
-        // its row count shows when a record is paired with an old data file.
-        let sidecar = match (&provenance, csv) {
-            (Some(p), true) => Some(write_sidecar(&path, &p.to_json())?),
-            _ => None,
-        };
-        if let Err(e) = self.temp.persist(&path) {
-            if let Some(placed) = sidecar {
-                let _ = std::fs::remove_file(placed);
-            }
-            return Err(file_err(e.error));
+        let staged = self.pending.finish();
+        if Format::from_path(&path)? != Format::Csv {
+            return Ok(staged);
         }
-        if csv && provenance.is_none() {
-            let stale = Provenance::sidecar_path(&path);
-            match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(IoError::File { path: stale, source: e });
-                }
-                _ => {}
-            }
-        }
-        Ok(self.rows)
+        let sidecar = Provenance::sidecar_path(&path);
+        Ok(match &provenance {
+            Some(p) => staged.after(stage_bytes(&sidecar, p.to_json().as_bytes())?),
+            None => staged.removing(sidecar),
+        })
     }
-}
-
-/// Writes `OUT.provenance.json` atomically (temporary file, sync, rename); returns its path.
-fn write_sidecar(data: &Path, json: &str) -> Result<PathBuf, IoError> {
-    let path = Provenance::sidecar_path(data);
-    write_atomically(&path, json.as_bytes())?;
-    Ok(path)
 }
 
 /// Writes a small file whole or not at all: a temporary file beside it (readable by its
@@ -307,20 +287,7 @@ fn write_sidecar(data: &Path, json: &str) -> Result<PathBuf, IoError> {
 /// # Errors
 /// [`IoError::File`] naming `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let err = |source| IoError::File { path: path.to_owned(), source };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".nordlink-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    temp.write_all(bytes).map_err(err)?;
-    temp.as_file().sync_all().map_err(err)?;
-    temp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    place([stage_bytes(path, bytes)?])
 }
 
 fn csv_write_error(path: &Path, e: csv::Error) -> IoError {

@@ -51,16 +51,16 @@ pub(super) fn run(args: &AssessArgs) -> anyhow::Result<()> {
     let field_filters = schema.field_filters().then_some(encoded.arenas.as_slice());
     let result = assess(&schema, &cells, &records, field_filters)?;
     if args.json {
-        println!("{}", json(&result));
+        out!("{}", json(&result));
     } else {
-        print!("{}", markdown(&result, args));
+        out_raw!("{}", markdown(&result, args));
     }
     if let Some(path) = &args.report {
         write_atomically(path, markdown(&result, args).as_bytes())?;
-        eprintln!("nordlink assess: report -> {}", path.display());
+        say!("nordlink assess: report -> {}", path.display());
     }
     if encoded.rows.len() == limit {
-        eprintln!(
+        say!(
             "nordlink assess: note: the first {limit} encoded records were assessed (--limit); \
              attacks on larger files do at least as well"
         );

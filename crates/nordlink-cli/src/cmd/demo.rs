@@ -32,7 +32,7 @@ pub(super) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         bail!("{}: not empty; the demo writes into an empty or new directory", dir.display());
     }
     let [a, b] = args.countries.map(|c| c.code());
-    eprintln!(
+    say!(
         "nordlink demo: {} residents in each of the {a} and {b} registers, {:.0} % of them \
          also registered in the other country, written as the other country's clerk would \
          (corruption level default); all files in {}",
@@ -164,12 +164,12 @@ fn step(steps: &mut Vec<Step>, name: &'static str, argv: &[OsString]) -> anyhow:
 
 fn report(steps: &[Step], q: &Quality, dir: &Path, (a, b): (&str, &str)) {
     let total: f64 = steps.iter().map(|s| s.seconds).sum();
-    eprintln!("\nnordlink demo: report");
+    say!("\nnordlink demo: report");
     for s in steps {
-        eprintln!("  {:<28} {:>8.2} s", s.name, s.seconds);
+        say!("  {:<28} {:>8.2} s", s.name, s.seconds);
     }
-    eprintln!("  {:<28} {total:>8.2} s", "total");
-    eprintln!(
+    say!("  {:<28} {total:>8.2} s", "total");
+    say!(
         "  true links {}, found {} ({} right, {} wrong, {} missed)",
         q.true_positives + q.false_negatives,
         q.true_positives + q.false_positives,
@@ -177,20 +177,20 @@ fn report(steps: &[Step], q: &Quality, dir: &Path, (a, b): (&str, &str)) {
         q.false_positives,
         q.false_negatives
     );
-    eprintln!(
+    say!(
         "  precision {:.4}, recall {:.4}, F1 {:.4} (threshold chosen without the truth)",
         q.precision(),
         q.recall(),
         q.f1()
     );
     let show = |name: &str| dir.join(name).display().to_string();
-    eprintln!("  registers and true links  {}", show("registers"));
-    eprintln!("  pseudonymised extract     {}", show(&format!("{a}-pseudonymised.csv")));
-    eprintln!("  schema and keys           {}, encode.key, pseudonymise.key", show("schema.toml"));
-    eprintln!("  filters                   {}, {b}.parquet", show(&format!("{a}.parquet")));
-    eprintln!("  links                     {}", show("matches.csv"));
-    eprintln!("  similarity histogram      {}", show("histogram.svg"));
-    eprintln!("  what these figures mean, and where the automatic threshold errs: docs/quality.md");
+    say!("  registers and true links  {}", show("registers"));
+    say!("  pseudonymised extract     {}", show(&format!("{a}-pseudonymised.csv")));
+    say!("  schema and keys           {}, encode.key, pseudonymise.key", show("schema.toml"));
+    say!("  filters                   {}, {b}.parquet", show(&format!("{a}.parquet")));
+    say!("  links                     {}", show("matches.csv"));
+    say!("  similarity histogram      {}", show("histogram.svg"));
+    say!("  what these figures mean, and where the automatic threshold errs: docs/quality.md");
 }
 
 /// A new directory under the system's temporary directory (kept after the run: the point

@@ -39,10 +39,10 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     let check = key::permission_check(args.insecure_allow_readable_key, secret.path());
     let encoder = AnyEncoder::load(&args.schema, secret, check)?;
     for note in encoder.notes() {
-        eprintln!("nordlink: note: {note}");
+        say!("nordlink: note: {note}");
     }
     for warning in encoder.warnings() {
-        eprintln!("nordlink: warning: {warning}");
+        say!("nordlink: warning: {warning}");
     }
 
     let reader =
@@ -103,22 +103,24 @@ pub(super) fn run(args: &EncodeArgs) -> anyhow::Result<()> {
             outputs.write(&done.output, &done.rejects)
         },
     )?;
+    let mut others = Vec::new();
     if let Some(mapping) = &args.shuffle {
         // The `row` column (0) becomes the output position.
-        let shuffled = held.shuffle(&schema, mapping, Some(0))?;
+        let (shuffled, map) = held.shuffle(&schema, mapping, Some(0))?;
+        others.push(map);
         if let Some(j) = &mut json {
             j.write(&shuffled, clk_column)?;
         }
         outputs.add_written(&shuffled)?;
     }
     if let Some(j) = json {
-        j.finish()?;
+        others.push(j.stage()?);
     }
-    outputs.finish()?;
+    outputs.finish(others)?;
     let names = encoder.field_names();
     let repaired: u64 = invalid.iter().sum();
     if repaired > 0 {
-        eprintln!(
+        say!(
             "nordlink encode: {repaired} values failed their format and were encoded by their \
              field's `invalid` policy (docs/schema.md), not rejected:"
         );

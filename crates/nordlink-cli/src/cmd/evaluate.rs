@@ -54,7 +54,7 @@ pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     if args.json {
         let extra =
             completeness.map(|c| format!(", \"pairs_completeness\": {c}")).unwrap_or_default();
-        println!(
+        out!(
             "{{\"precision\": {}, \"recall\": {}, \"f1\": {}, \"tp\": {}, \"fp\": {}, \"fn\": {}{extra}}}",
             q.precision(),
             q.recall(),
@@ -65,9 +65,9 @@ pub(super) fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         );
     } else {
         if let Some(c) = completeness {
-            println!("pairs completeness {c:.4} (true links among the candidates)");
+            out!("pairs completeness {c:.4} (true links among the candidates)");
         }
-        println!(
+        out!(
             "true positives {}, false positives {}, false negatives {}\nprecision {:.4}, recall {:.4}, F1 {:.4}",
             q.true_positives,
             q.false_positives,

@@ -137,15 +137,14 @@ pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Writes the chart atomically.
-pub(super) fn write(
+/// Stages the chart, to be placed with the run's other outputs.
+pub(super) fn stage(
     path: &Path,
     profile: &ScoreProfile,
     threshold: f64,
     how: &str,
-) -> anyhow::Result<()> {
-    nordlink_io::write_atomically(path, svg(profile, threshold, how).as_bytes())?;
-    Ok(())
+) -> anyhow::Result<nordlink_io::Staged> {
+    Ok(nordlink_io::stage_bytes(path, svg(profile, threshold, how).as_bytes())?)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     }
     writer.finish()?;
 
-    eprintln!(
+    say!(
         "nordlink id check: {} rows, {} valid, {} invalid in {:.2} s -> {}",
         stats.rows,
         stats.valid,

@@ -16,7 +16,7 @@ pub(super) fn generate(args: &KeyGenerateArgs) -> anyhow::Result<()> {
     };
     write_key_file(&args.out, &key, (&now_rfc3339(), purpose), args.force)
         .with_context(|| args.out.display().to_string())?;
-    eprintln!(
+    say!(
         "nordlink key generate: wrote {} ({purpose} key, key id {})",
         args.out.display(),
         key.id()
@@ -38,7 +38,7 @@ pub(super) fn load_for_pseudonymising(args: &KeyArgs) -> anyhow::Result<SecretKe
              key generate --purpose pseudonymise`",
             args.key.display()
         ),
-        None => eprintln!(
+        None => say!(
             "nordlink: note: {} is a nordlink-key/1 file, which states no purpose; make \
              pseudonymisation keys with `nordlink key generate --purpose pseudonymise` and \
              never use one key both to pseudonymise and to encode",
@@ -51,7 +51,7 @@ pub(super) fn load_for_pseudonymising(args: &KeyArgs) -> anyhow::Result<SecretKe
 /// The permission check the flags ask for; warns loudly when it is switched off.
 pub(super) fn permission_check(insecure: bool, path: &Path) -> PermissionCheck {
     if insecure {
-        eprintln!(
+        say!(
             "nordlink: WARNING: --insecure-allow-readable-key: not checking who can read {}",
             path.display()
         );

@@ -8,6 +8,7 @@ use nordlink::link::{
     self, Candidate, ChosenThreshold, Kernel, Linker, MAX_OPTIMAL_COMPONENT, Member, PairCandidate,
     Record, Search, greedy_groups,
 };
+use nordlink_io::Staged;
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, check_linkable};
@@ -73,7 +74,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     for other in &inputs[1..] {
         for note in check_linkable(&inputs[0], other)? {
-            eprintln!("nordlink: note: {note}");
+            say!("nordlink: note: {note}");
         }
     }
     if let [left, right] = &inputs[..]
@@ -89,13 +90,15 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         Solver::None => "no",
     };
 
+    // Every output is placed at the end, all or none.
+    let mut staged = Vec::new();
     let (matches, n_candidates, comparisons, blocking, thresholds) = if let [left, right] =
         &inputs[..]
     {
         let chosen = choose_threshold(&linker, left, right, &bar)?;
         let how = describe(&linker, &chosen);
         if let (Some(path), Some(profile)) = (&args.histogram, &chosen.profile) {
-            super::histogram::write(path, profile, chosen.value, &how)?;
+            staged.push(super::histogram::stage(path, profile, chosen.value, &how)?);
         }
         bar.set_message(format!("comparing at threshold {}", chosen.value));
         let threshold = chosen.value;
@@ -105,7 +108,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         let linkage = linker.solve(found);
         if linkage.greedy_components > 0 {
             bar.suspend(|| {
-                eprintln!(
+                say!(
                     "nordlink: note: {} connected group(s) of more than \
                      {MAX_OPTIMAL_COMPONENT} candidate pairs matched greedily (the exact \
                      solver would take too long; raise the threshold)",
@@ -113,7 +116,7 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
                 );
             });
         }
-        write_pairs(args, left, right, &linkage.matches)?;
+        staged.push(write_pairs(args, left, right, &linkage.matches)?);
         let s = linkage.search;
         (linkage.matches.len(), n, s.comparisons, s.blocking, format!("{threshold} ({how})"))
     } else {
@@ -138,14 +141,15 @@ pub(super) fn run(args: &LinkArgs) -> anyhow::Result<()> {
         }
         bar.set_message(format!("grouping {} candidates", pairs.len()));
         let groups = greedy_groups(&pairs);
-        write_groups(args, &inputs, &groups)?;
+        staged.push(write_groups(args, &inputs, &groups)?);
         (groups.len(), pairs.len(), comparisons, blocking.join("; "), thresholds.join("; "))
     };
 
+    nordlink_io::place(staged)?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let sizes: Vec<String> = inputs.iter().map(|i| i.ids.len().to_string()).collect();
-    eprintln!(
+    say!(
         "nordlink link: {} records, blocking {blocking}, {comparisons:.0} comparisons ({} \
          kernel, {:.0} M/s), threshold {thresholds}, {n_candidates} candidates ({}), \
          {matches} {} ({solver} solver) in {secs:.2} s -> {}",
@@ -266,7 +270,7 @@ fn choose_threshold(
     let sampled = chosen.profile.as_ref().map_or(0, |p| p.best.len());
     // The search at this threshold may take a while: say it now.
     bar.suspend(|| {
-        eprintln!(
+        say!(
             "nordlink link: threshold {} ({}, in {:.1} s)",
             chosen.value,
             describe(linker, &chosen),
@@ -275,7 +279,7 @@ fn choose_threshold(
     });
     if let Some(rival) = auto.rival {
         bar.suspend(|| {
-            eprintln!(
+            say!(
                 "nordlink: warning: the automatic threshold is uncertain: {rival} looks almost \
                  as good as {} to the model (docs/linkage.md); check both with --histogram, \
                  or give a number",
@@ -285,7 +289,7 @@ fn choose_threshold(
     }
     if auto.unmatched_share > 0.5 {
         bar.suspend(|| {
-            eprintln!(
+            say!(
                 "nordlink: warning: most sampled records seem to have no match; the \
                  automatic threshold is least reliable then (docs/linkage.md): check it \
                  with --histogram, or give a number"
@@ -293,7 +297,7 @@ fn choose_threshold(
         });
     }
     if sampled < 1000 {
-        eprintln!(
+        say!(
             "nordlink: note: {sampled} records are few for an automatic threshold: it tends \
              to come out low on small inputs; check it with --histogram"
         );
@@ -351,7 +355,7 @@ fn write_pairs(
     left: &EncodedInput,
     right: &EncodedInput,
     matches: &[Candidate],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Staged> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("left_id", DataType::Utf8, false),
         Field::new("right_id", DataType::Utf8, false),
@@ -371,7 +375,7 @@ fn write_groups(
     args: &LinkArgs,
     inputs: &[EncodedInput],
     groups: &[Vec<Member>],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Staged> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("group", DataType::UInt32, false),
         Field::new("input", DataType::UInt32, false),
@@ -390,6 +394,6 @@ fn write_groups(
     write(args, schema, columns)
 }
 
-fn write(args: &LinkArgs, schema: Arc<Schema>, columns: Vec<ArrayRef>) -> anyhow::Result<()> {
-    super::write_table(&args.output, &RecordBatch::try_new(schema, columns)?)
+fn write(args: &LinkArgs, schema: Arc<Schema>, columns: Vec<ArrayRef>) -> anyhow::Result<Staged> {
+    super::stage_table(&args.output, &RecordBatch::try_new(schema, columns)?)
 }

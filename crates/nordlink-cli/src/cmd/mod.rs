@@ -20,7 +20,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use nordlink_io::arrow_array::RecordBatch;
 use nordlink_io::arrow_schema::SchemaRef;
-use nordlink_io::{Format, Provenance, Reject, RejectsWriter, TableWriter, WriteOptions};
+use nordlink_io::{Format, Provenance, Reject, RejectsWriter, Staged, TableWriter, WriteOptions};
 
 use anyhow::bail;
 
@@ -42,21 +42,41 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
 
 pub(crate) use hints::for_error as hint;
 
-/// Where a path points, for comparison: its directory resolved (links, `..`) and its
-/// file name. Works for outputs that do not exist yet.
-fn identity(path: &Path) -> PathBuf {
+/// What a path names, for comparison.
+#[derive(PartialEq, Eq)]
+enum Identity {
+    /// An existing file, by device and inode after following links: the same file
+    /// whatever path (symbolic or hard link, `..`) reaches it.
+    #[cfg(unix)]
+    File(u64, u64),
+    /// A file that does not exist (yet), or any file where inodes are not available: its
+    /// directory resolved (links, `..`) and its name.
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> Identity {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        return Identity::File(meta.dev(), meta.ino());
+    }
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    if let Ok(resolved) = absolute.canonicalize() {
+        return Identity::Path(resolved);
+    }
     match (absolute.parent().map(Path::canonicalize), absolute.file_name()) {
-        (Some(Ok(dir)), Some(name)) => dir.join(name),
-        _ => absolute,
+        (Some(Ok(dir)), Some(name)) => Identity::Path(dir.join(name)),
+        _ => Identity::Path(absolute),
     }
 }
 
 /// Refuses outputs that name a file the run reads (input, key, secret, schema) or each
-/// other: one would overwrite the other. A CSV output also writes, or removes a stale,
-/// `OUT.provenance.json` beside it, so that path counts as an output too.
+/// other: one would overwrite the other. Files are compared by identity (device and
+/// inode), so a symbolic or hard link to an input counts as that input. A CSV output also
+/// writes, or removes a stale, `OUT.provenance.json` beside it, so that path counts as an
+/// output too.
 fn ensure_distinct(inputs: &[&Path], outputs: &[&Path]) -> anyhow::Result<()> {
-    let mut seen: Vec<(PathBuf, PathBuf, bool)> =
+    let mut seen: Vec<(Identity, PathBuf, bool)> =
         inputs.iter().map(|p| (identity(p), p.to_path_buf(), true)).collect();
     for &out in outputs {
         let sidecar = (Format::from_path(out).ok() == Some(Format::Csv))
@@ -75,11 +95,16 @@ fn ensure_distinct(inputs: &[&Path], outputs: &[&Path]) -> anyhow::Result<()> {
 
 /// Writes one in-memory table atomically (format by extension, owner-only mode).
 fn write_table(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    nordlink_io::place([stage_table(path, batch)?])?;
+    Ok(())
+}
+
+/// Writes one in-memory table beside `path`, to be placed with the run's other outputs.
+fn stage_table(path: &Path, batch: &RecordBatch) -> anyhow::Result<Staged> {
     let options = WriteOptions::default();
     let mut writer = TableWriter::create_with(path, batch.schema(), &options)?;
     writer.write(batch)?;
-    writer.finish()?;
-    Ok(())
+    Ok(writer.stage()?)
 }
 
 /// Prints `label: count` lines sorted by count, largest first.
@@ -89,9 +114,9 @@ fn print_counts<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)
         return;
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    eprintln!("  {title}:");
+    say!("  {title}:");
     for (label, n) in counts {
-        eprintln!("    {label:<28} {n:>12}");
+        say!("    {label:<28} {n:>12}");
     }
 }
 
@@ -165,22 +190,27 @@ impl Outputs {
         Ok(())
     }
 
-    /// Renames the files into place and prints the summary line.
-    fn finish(self) -> anyhow::Result<()> {
+    /// Checks the row accounting, places the table, the rejects and `others` (the run's
+    /// other outputs) together, all or none, and prints the summary line.
+    fn finish(self, others: impl IntoIterator<Item = Staged>) -> anyhow::Result<()> {
         self.bar.finish_and_clear();
-        let written = self.table.finish()?;
-        if let Some(w) = self.rejects {
-            w.finish()?;
-        }
+        let written = self.table.rows();
         if self.read != written + self.rejected {
             bail!(
-                "internal error: {} rows read but {written} written and {} rejected",
+                "internal error: {} rows read but {written} written and {} rejected; \
+                 nothing was written",
                 self.read,
                 self.rejected
             );
         }
+        let mut staged = vec![self.table.stage()?];
+        if let Some(w) = self.rejects {
+            staged.push(w.stage()?);
+        }
+        staged.extend(others);
+        nordlink_io::place(staged)?;
         let secs = self.started.elapsed().as_secs_f64();
-        eprintln!(
+        say!(
             "nordlink {}: {} rows read = {written} {} + {} rejected in {secs:.2} s ({:.0} rows/s) -> {}",
             self.what,
             self.read,

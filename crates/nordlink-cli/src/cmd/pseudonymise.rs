@@ -121,12 +121,14 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
             outputs.write(&processed.output, &processed.rejects)
         },
     )?;
+    let mut others = Vec::new();
     if let Some(mapping) = &args.shuffle {
-        let shuffled = held.shuffle(&schema, mapping, None)?;
+        let (shuffled, map) = held.shuffle(&schema, mapping, None)?;
+        others.push(map);
         outputs.add_written(&shuffled)?;
     }
-    outputs.finish()?;
-    eprintln!(
+    outputs.finish(others)?;
+    say!(
         "  {} under key {} (context {:?})",
         pseudonymiser.algorithm(),
         pseudonymiser.key_id(),

@@ -7,7 +7,9 @@ use anyhow::bail;
 use nordlink_io::arrow_array::{ArrayRef, RecordBatch, UInt64Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema, SchemaRef};
 
-use super::write_table;
+use nordlink_io::Staged;
+
+use super::stage_table;
 
 /// Most rows a shuffle holds in memory.
 pub(super) const MAX_ROWS: usize = 20_000_000;
@@ -43,15 +45,15 @@ impl Held {
     }
 
     /// The held rows in a uniformly random order (Fisher–Yates over the OS's random source:
-    /// no key, so no one can undo it but through the mapping). Writes `position,row` (1-based
-    /// output position, input data row) to `mapping`. With `position_column`, that column is
+    /// no key, so no one can undo it but through the mapping), and `position,row` (1-based
+    /// output position, input data row) staged for `mapping`. With `position_column`, that column is
     /// replaced by the output position.
     pub(super) fn shuffle(
         self,
         schema: &SchemaRef,
         mapping: &Path,
         position_column: Option<usize>,
-    ) -> anyhow::Result<RecordBatch> {
+    ) -> anyhow::Result<(RecordBatch, Staged)> {
         let all = arrow_select::concat::concat_batches(schema, &self.batches)?;
         drop(self.batches);
         let n = all.num_rows();
@@ -75,8 +77,8 @@ impl Held {
             Field::new("position", DataType::UInt64, false),
             Field::new("row", DataType::UInt64, false),
         ]));
-        write_table(mapping, &RecordBatch::try_new(map_schema, vec![positions, rows])?)?;
-        Ok(shuffled)
+        let map = stage_table(mapping, &RecordBatch::try_new(map_schema, vec![positions, rows])?)?;
+        Ok((shuffled, map))
     }
 }
 

@@ -80,7 +80,7 @@ pub(super) fn run(args: &SynthArgs) -> anyhow::Result<()> {
     ];
     super::write_table(&args.out_dir.join("truth.csv"), &batch(columns)?)?;
     let rows: usize = population.registers.iter().map(Vec::len).sum();
-    eprintln!(
+    say!(
         "nordlink synth: {} registers, {rows} rows ({} residents each, {} moved abroad) in \
          {:.2} s -> {}",
         spec.registers.len(),

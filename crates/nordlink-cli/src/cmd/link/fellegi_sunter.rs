@@ -9,6 +9,7 @@ use nordlink::clk::SALT_KEY;
 use nordlink::link::{
     CandidateSource, Explanation, FieldInput, FieldLinkage, FieldLinker, Kernel, MISSING,
 };
+use nordlink_io::Staged;
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt8Array};
 use nordlink_io::arrow_schema::{DataType, Field, Schema};
 use nordlink_io::link::{EncodedInput, FIELD_FILTER_PREFIX};
@@ -41,13 +42,20 @@ pub(super) fn run(
         FieldInput { record: &left.filters, fields: &left.fields, keys: &left.match_keys },
         FieldInput { record: &right.filters, fields: &right.fields, keys: &right.match_keys },
     )?;
-    write(args, left, right, &linkage)?;
+    // The matches, the explanations and the chart are placed together, all or none.
+    let mut staged = vec![write(args, left, right, &linkage)?];
     if let Some(path) = &args.explain {
-        explain(path, left, right, &linkage)?;
+        staged.push(explain(path, left, right, &linkage)?);
     }
     if let Some(path) = &args.model_chart {
-        super::model_chart::write(path, &linkage, &model_field_names(left), &linker.bands)?;
+        staged.push(super::model_chart::stage(
+            path,
+            &linkage,
+            &model_field_names(left),
+            &linker.bands,
+        )?);
     }
+    nordlink_io::place(staged)?;
     bar.finish_and_clear();
     let fit = &linkage.fit;
     let how = match linker.threshold {
@@ -60,7 +68,7 @@ pub(super) fn run(
             )
         }
     };
-    eprintln!(
+    say!(
         "nordlink link: {} x {} records, scoring fellegi-sunter on {} fields (EM {} \
          iterations{}), candidates by {}, {} candidates, match probability threshold {:.4} \
          ({how}), {} matches (greedy 1-to-1) in {:.2} s -> {}",
@@ -80,12 +88,12 @@ pub(super) fn run(
     // disagrees most, so a user can see which fields carry the decision.
     for (f, name) in model_field_names(left).into_iter().enumerate() {
         if linkage.left_out.get(f).copied().unwrap_or(false) {
-            eprintln!("nordlink link:   {name}: not weighed (the candidates' key decides it)");
+            say!("nordlink link:   {name}: not weighed (the candidates' key decides it)");
             continue;
         }
         let levels = fit.model.m[f].len();
         let last = u8::try_from(levels.saturating_sub(1)).unwrap_or(0);
-        eprintln!(
+        say!(
             "nordlink link:   {name}: agree {:+.1}, disagree {:+.1} (log2 weights; m {:.3}, u {:.4} at the top level)",
             fit.model.field_weight(f, 0),
             fit.model.field_weight(f, last),
@@ -114,7 +122,7 @@ fn explain(
     left: &EncodedInput,
     right: &EncodedInput,
     linkage: &FieldLinkage,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Staged> {
     let m = &linkage.matches;
     let e = &linkage.explanations;
     let names = model_field_names(left);
@@ -142,7 +150,7 @@ fn explain(
         columns.push(Arc::new(Float64Array::from_iter_values(e.iter().map(weight))));
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
-    super::super::write_table(path, &batch)
+    super::super::stage_table(path, &batch)
 }
 
 /// `left_id`, `right_id`, `score` (the match probability) and `match_weight`.
@@ -151,7 +159,7 @@ fn write(
     left: &EncodedInput,
     right: &EncodedInput,
     linkage: &FieldLinkage,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Staged> {
     let m = &linkage.matches;
     let schema = Arc::new(Schema::new(vec![
         Field::new("left_id", DataType::Utf8, false),
@@ -165,5 +173,5 @@ fn write(
         Arc::new(Float64Array::from_iter_values(m.iter().map(|p| p.probability))),
         Arc::new(Float64Array::from_iter_values(m.iter().map(|p| p.weight))),
     ];
-    super::super::write_table(&args.output, &RecordBatch::try_new(schema, columns)?)
+    super::super::stage_table(&args.output, &RecordBatch::try_new(schema, columns)?)
 }

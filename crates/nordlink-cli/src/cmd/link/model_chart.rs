@@ -134,15 +134,14 @@ pub(super) fn svg(linkage: &FieldLinkage, names: &[&str], bands: &Bands) -> Stri
     s
 }
 
-/// Writes the chart atomically.
-pub(super) fn write(
+/// Stages the chart, to be placed with the run's other outputs.
+pub(super) fn stage(
     path: &Path,
     linkage: &FieldLinkage,
     names: &[&str],
     bands: &Bands,
-) -> anyhow::Result<()> {
-    nordlink_io::write_atomically(path, svg(linkage, names, bands).as_bytes())?;
-    Ok(())
+) -> anyhow::Result<nordlink_io::Staged> {
+    Ok(nordlink_io::stage_bytes(path, svg(linkage, names, bands).as_bytes())?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,14 @@
 //! CSV read as text, a batch of rows at a time, keeping malformed rows as row problems.
+//!
+//! Row numbers count every record after the header, blank lines included: a blank line
+//! is a row (an empty value in a one-column file, a `blank_line` problem otherwise). A
+//! quoted field may hold line breaks (RFC 4180), but one left open at the end of the file
+//! or spanning more than [`MAX_QUOTED_LINES`] lines is an error naming the row it starts
+//! in: an unbalanced quote would otherwise swallow the rows after it into one cell.
+//! Blank lines before the header are skipped.
 
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,11 +21,176 @@ use crate::{IoError, RowProblem};
 /// The rows of one CSV batch and the problems of the rows that could not be read whole.
 pub(crate) type CsvBatch = (RecordBatch, Vec<(usize, RowProblem)>);
 
+/// The longest row read, header included: longer ones are an error, so a file without
+/// line breaks (`/dev/zero`, a binary file) cannot grow memory without bound.
+pub const MAX_CSV_LINE_BYTES: usize = 1 << 20;
+/// The most columns a CSV header may name.
+pub const MAX_CSV_COLUMNS: usize = 4096;
+/// A batch ends early once its rows hold this many bytes, bounding memory per batch.
+const MAX_BATCH_BYTES: usize = 32 << 20;
+
 pub(crate) struct CsvSource {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Lines<File>>,
     record: csv::ByteRecord,
     batch_size: usize,
     done: bool,
+}
+
+/// The file as the CSV parser sees it, checked on the way: a blank line becomes `""` (one
+/// empty field, which the parser would otherwise skip); a row longer than
+/// [`MAX_CSV_LINE_BYTES`], a quoted field left open at the end of the file or spanning
+/// more than [`MAX_QUOTED_LINES`] lines is an error. It follows the parser's quoting
+/// rules (a quote opens a quoted field only at the start of a field; `""` inside one is a
+/// quote), so it knows which line breaks end rows.
+struct Lines<R> {
+    inner: R,
+    scratch: Vec<u8>,
+    state: Quoting,
+    /// The data row being read (0: the header).
+    row: u64,
+    /// Bytes of the current row so far.
+    run: usize,
+    /// Where the open quoted field started, and the line breaks in it so far.
+    quoted_from: u64,
+    quoted_lines: usize,
+    /// At the start of a line after the first non-blank one (blank lines before the
+    /// header stay skipped, as the parser skips them).
+    line_start: bool,
+    seen_content: bool,
+    /// Why reading stopped, with the row it concerns.
+    failure: Option<(u64, String)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the end of the field, or the first of `""`.
+    QuoteInQuoted,
+}
+
+/// The most line breaks one quoted field may hold: legitimate multi-line cells (an
+/// address, a note) are short, while a stray quote pairing with another one far below
+/// would silently merge the rows between them into one cell.
+pub const MAX_QUOTED_LINES: usize = 32;
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            scratch: Vec::new(),
+            state: Quoting::FieldStart,
+            row: 0,
+            run: 0,
+            quoted_from: 0,
+            quoted_lines: 0,
+            line_start: false,
+            seen_content: false,
+            failure: None,
+        }
+    }
+
+    /// Notes a failure; the read returns what came before it, the next read the error
+    /// (the parser is given every row before the bad one).
+    fn fail(&mut self, row: u64, message: String) {
+        self.failure = Some((row, message));
+    }
+
+    fn error(&self) -> Option<std::io::Error> {
+        let (_, message) = self.failure.as_ref()?;
+        Some(std::io::Error::new(std::io::ErrorKind::InvalidData, message.clone()))
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Each byte read can become three (`""` before a line break).
+        if let Some(e) = self.error() {
+            return Err(e);
+        }
+        if buf.len() < 3 {
+            return Err(std::io::Error::other("read buffer too small"));
+        }
+        self.scratch.resize(buf.len() / 3, 0);
+        let n = self.inner.read(&mut self.scratch)?;
+        if n == 0 && matches!(self.state, Quoting::Quoted) {
+            let from = self.quoted_from;
+            self.fail(
+                from,
+                "a quoted field starting in this row is never closed (an unbalanced quote)".into(),
+            );
+            return Err(self.error().unwrap_or_else(|| std::io::Error::other("unreachable")));
+        }
+        let mut out = 0;
+        for i in 0..n {
+            let byte = self.scratch[i];
+            let newline = byte == b'\n' || byte == b'\r';
+            match self.state {
+                Quoting::Quoted => {
+                    if byte == b'"' {
+                        self.state = Quoting::QuoteInQuoted;
+                    } else if byte == b'\n' {
+                        self.quoted_lines += 1;
+                        if self.quoted_lines > MAX_QUOTED_LINES {
+                            let from = self.quoted_from;
+                            self.fail(
+                                from,
+                                format!(
+                                    "a quoted field starting in this row spans more than \
+                                     {MAX_QUOTED_LINES} lines (an unbalanced quote?)"
+                                ),
+                            );
+                            break;
+                        }
+                    }
+                }
+                _ if newline => {
+                    if self.line_start && self.seen_content {
+                        buf[out..out + 2].copy_from_slice(b"\"\"");
+                        out += 2;
+                    }
+                    // CRLF: the next line starts after the `\n`.
+                    self.line_start = byte == b'\n';
+                    if byte == b'\n' && self.seen_content {
+                        self.row += 1;
+                    }
+                    self.run = 0;
+                    self.state = Quoting::FieldStart;
+                }
+                Quoting::FieldStart if byte == b'"' => {
+                    self.state = Quoting::Quoted;
+                    self.quoted_from = self.row;
+                    self.quoted_lines = 0;
+                }
+                Quoting::QuoteInQuoted if byte == b'"' => self.state = Quoting::Quoted,
+                _ if byte == b',' => self.state = Quoting::FieldStart,
+                _ => self.state = Quoting::Unquoted,
+            }
+            if !newline {
+                self.seen_content = true;
+                self.line_start = false;
+            }
+            self.run += 1;
+            if self.run > MAX_CSV_LINE_BYTES {
+                let row = self.row;
+                self.fail(
+                    row,
+                    format!(
+                        "a row is longer than {} MiB (is this a CSV file?)",
+                        MAX_CSV_LINE_BYTES >> 20
+                    ),
+                );
+                break;
+            }
+            buf[out] = byte;
+            out += 1;
+        }
+        match self.error() {
+            Some(e) if out == 0 => Err(e),
+            _ => Ok(out),
+        }
+    }
 }
 
 impl CsvSource {
@@ -27,8 +200,28 @@ impl CsvSource {
         file: File,
         batch_size: usize,
     ) -> Result<(SchemaRef, Self), IoError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-        let headers = reader.byte_headers().map_err(|e| csv_error(path, &e))?.clone();
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(Lines::new(file));
+        let headers = match reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                let message = match &reader.get_ref().failure {
+                    Some((0, message)) => format!("header: {message}"),
+                    Some((row, message)) => format!("row {row}: {message}"),
+                    None => csv_message(&e),
+                };
+                return Err(IoError::Csv { path: path.to_owned(), row: None, message });
+            }
+        };
+        if headers.len() > MAX_CSV_COLUMNS {
+            return Err(IoError::Csv {
+                path: path.to_owned(),
+                row: None,
+                message: format!(
+                    "the header has {} columns; at most {MAX_CSV_COLUMNS}",
+                    headers.len()
+                ),
+            });
+        }
         let mut fields = Vec::with_capacity(headers.len());
         for (i, name) in headers.iter().enumerate() {
             let name = std::str::from_utf8(name).map_err(|_| IoError::Csv {
@@ -61,36 +254,37 @@ impl CsvSource {
             return Ok(None);
         }
         let n_cols = schema.fields().len();
-        let mut builders: Vec<StringBuilder> = (0..n_cols)
-            .map(|_| StringBuilder::with_capacity(src.batch_size, src.batch_size * 12))
-            .collect();
+        // Capacity for typical rows, but never gigabytes up front for a wide header.
+        let per_column = (src.batch_size * 12).min((16 << 20) / n_cols.max(1));
+        let mut builders: Vec<StringBuilder> =
+            (0..n_cols).map(|_| StringBuilder::with_capacity(src.batch_size, per_column)).collect();
         let mut problems = Vec::new();
         let mut rows = 0;
-        while rows < src.batch_size {
-            let more = src.reader.read_byte_record(&mut src.record).map_err(|e| IoError::Csv {
-                path: path.to_owned(),
-                row: Some(first_row + rows as u64),
-                message: csv_message(&e),
-            })?;
+        let mut bytes = 0;
+        while rows < src.batch_size && bytes < MAX_BATCH_BYTES {
+            let row = first_row + rows as u64;
+            let more = match src.reader.read_byte_record(&mut src.record) {
+                Ok(more) => more,
+                Err(e) => {
+                    let (row, message) = match &src.reader.get_ref().failure {
+                        Some((row, message)) => (*row, message.clone()),
+                        None => (row, csv_message(&e)),
+                    };
+                    return Err(IoError::Csv { path: path.to_owned(), row: Some(row), message });
+                }
+            };
             if !more {
                 src.done = true;
                 break;
             }
-            if src.record.len() != n_cols {
-                let problem = RowProblem::FieldCount { found: src.record.len(), expected: n_cols };
-                problems.push((rows, problem));
+            let blank = n_cols > 1 && src.record.len() == 1 && src.record[0].is_empty();
+            if blank {
+                problems.push((rows, RowProblem::BlankLine));
+                builders.iter_mut().for_each(StringBuilder::append_null);
+            } else {
+                append_record(&src.record, schema, &mut builders, rows, &mut problems);
             }
-            for (col, builder) in builders.iter_mut().enumerate() {
-                match src.record.get(col).map(std::str::from_utf8) {
-                    Some(Ok(s)) => builder.append_value(s),
-                    Some(Err(_)) => {
-                        let column = schema.field(col).name().clone();
-                        problems.push((rows, RowProblem::InvalidUtf8 { column }));
-                        builder.append_null();
-                    }
-                    None => builder.append_null(),
-                }
-            }
+            bytes += src.record.as_slice().len() + n_cols;
             rows += 1;
         }
         if rows == 0 {
@@ -104,6 +298,31 @@ impl CsvSource {
     }
 }
 
+/// Appends one record's fields (null for missing ones), noting its problems.
+fn append_record(
+    record: &csv::ByteRecord,
+    schema: &SchemaRef,
+    builders: &mut [StringBuilder],
+    row: usize,
+    problems: &mut Vec<(usize, RowProblem)>,
+) {
+    if record.len() != builders.len() {
+        let problem = RowProblem::FieldCount { found: record.len(), expected: builders.len() };
+        problems.push((row, problem));
+    }
+    for (col, builder) in builders.iter_mut().enumerate() {
+        match record.get(col).map(std::str::from_utf8) {
+            Some(Ok(s)) => builder.append_value(s),
+            Some(Err(_)) => {
+                let column = schema.field(col).name().clone();
+                problems.push((row, RowProblem::InvalidUtf8 { column }));
+                builder.append_null();
+            }
+            None => builder.append_null(),
+        }
+    }
+}
+
 fn csv_message(e: &csv::Error) -> String {
     // csv's messages can quote field content for UTF-8 errors; keep only the kind.
     match e.kind() {
@@ -114,8 +333,4 @@ fn csv_message(e: &csv::Error) -> String {
         }
         _ => "malformed CSV".into(),
     }
-}
-
-fn csv_error(path: &Path, e: &csv::Error) -> IoError {
-    IoError::Csv { path: path.to_owned(), row: None, message: csv_message(e) }
 }

@@ -154,6 +154,8 @@ pub enum RowProblem {
         /// The column holding it.
         column: String,
     },
+    /// A blank line in a CSV file of more than one column.
+    BlankLine,
 }
 
 impl RowProblem {
@@ -162,6 +164,7 @@ impl RowProblem {
         match self {
             Self::FieldCount { .. } => "field_count",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
+            Self::BlankLine => "blank_line",
         }
     }
 }
@@ -173,6 +176,7 @@ impl fmt::Display for RowProblem {
                 write!(f, "row has {found} fields, header has {expected}")
             }
             Self::InvalidUtf8 { column } => write!(f, "column {column:?} is not valid UTF-8"),
+            Self::BlankLine => f.write_str("blank line"),
         }
     }
 }

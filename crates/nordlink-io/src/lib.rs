@@ -82,6 +82,7 @@ mod text;
 mod writer;
 
 pub use clk_json::ClkJsonWriter;
+pub use csv_source::{MAX_CSV_COLUMNS, MAX_CSV_LINE_BYTES, MAX_QUOTED_LINES};
 pub use error::{IoError, RowProblem};
 pub use filters::{FilterColumns, append_filters, read_filter_columns};
 pub use format::Format;

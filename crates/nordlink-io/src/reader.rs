@@ -80,7 +80,7 @@ pub struct TableReader {
 }
 
 enum Source {
-    Csv(CsvSource),
+    Csv(Box<CsvSource>),
     Parquet(ParquetSource),
 }
 
@@ -107,7 +107,7 @@ impl TableReader {
         let (schema, total_rows, source) = match format {
             Format::Csv => {
                 let (schema, source) = CsvSource::open(path, file, batch_size)?;
-                (schema, None, Source::Csv(source))
+                (schema, None, Source::Csv(Box::new(source)))
             }
             Format::Parquet => {
                 let (schema, rows, source) = ParquetSource::open(path, &file, batch_size)?;
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn csv_reads_everything_as_text_with_row_numbers_and_problems() {
-        let path = csv_file(b"id,name\n007,\"a, \"\"b\"\"\n  c\"\n1,2,3\n4\n\xff,x\n");
+        let path = csv_file(b"id,name\n007,\"a, \"\"b\"\"\n\n  c\"\n1,2,3\n4\n\xff,x\n");
         let opts = ReadOptions { batch_size: 2 };
         let batches: Vec<_> =
             TableReader::open(&path, opts).unwrap().collect::<Result<_, _>>().unwrap();
@@ -218,7 +218,7 @@ mod tests {
         assert_eq!((batches[0].first_row, batches[1].first_row), (1, 3));
         let ids = batches[0].data.column(0).as_string::<i32>();
         assert_eq!(ids.value(0), "007");
-        assert_eq!(batches[0].data.column(1).as_string::<i32>().value(0), "a, \"b\"\n  c");
+        assert_eq!(batches[0].data.column(1).as_string::<i32>().value(0), "a, \"b\"\n\n  c");
         assert_eq!(
             batches[0].problems,
             vec![(1, RowProblem::FieldCount { found: 3, expected: 2 })]
@@ -226,6 +226,115 @@ mod tests {
         assert_eq!(batches[1].problems.len(), 2);
         assert_eq!(batches[1].problems[1].1, RowProblem::InvalidUtf8 { column: "id".into() });
         assert!(batches[1].data.column(0).is_null(1));
+    }
+
+    /// Every data row's values in order (null as `None`) and the problems' rows.
+    fn read_all(content: &[u8], batch_size: usize) -> (Vec<Vec<Option<String>>>, Vec<u64>) {
+        let path = csv_file(content);
+        let (mut rows, mut problems) = (Vec::new(), Vec::new());
+        for batch in TableReader::open(&path, ReadOptions { batch_size }).unwrap() {
+            let batch = batch.unwrap();
+            problems.extend(batch.problems.iter().map(|(i, _)| batch.first_row + *i as u64));
+            for r in 0..batch.data.num_rows() {
+                let cells = batch.data.columns().iter().map(|c| {
+                    let c = c.as_string::<i32>();
+                    c.is_valid(r).then(|| c.value(r).to_owned())
+                });
+                rows.push(cells.collect());
+            }
+        }
+        (rows, problems)
+    }
+
+    #[test]
+    fn blank_lines_are_rows_with_their_physical_numbers() {
+        let some = |v: &str| Some(v.to_owned());
+        // One column: a blank line is an empty value, in LF and CRLF files alike.
+        for file in [&b"id\n1\n\n3\n\n"[..], b"id\r\n1\r\n\r\n3\r\n\r\n", b"\n\nid\n1\n\n3\n\n"] {
+            let (rows, problems) = read_all(file, 2);
+            let expected = [some("1"), some(""), some("3"), some("")];
+            assert_eq!(rows, expected.map(|v| vec![v]), "{file:?}");
+            assert!(problems.is_empty());
+        }
+        // Several columns: a blank line is a row with a problem, numbered where it stands.
+        let (rows, problems) = read_all(b"id,name\n\n1,a\r\n\r\n2,b\n\n", 3);
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[1], vec![some("1"), some("a")]);
+        assert_eq!(rows[3], vec![some("2"), some("b")]);
+        assert_eq!(problems, [1, 3, 5]);
+    }
+
+    fn read_error(content: &[u8]) -> String {
+        let path = csv_file(content);
+        match TableReader::open(&path, ReadOptions { batch_size: 2 }) {
+            Ok(reader) => reader.collect::<Result<Vec<_>, _>>().unwrap_err().to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn an_unbalanced_quote_is_an_error_at_its_row_not_one_long_cell() {
+        // Left open to the end of the file.
+        let e = read_error(b"id,name\n1,a\n2,\"Jens\n3,Signe\n4,Ann \"\"B\"\"\n");
+        assert!(e.contains("at row 2") && e.contains("never closed"), "{e}");
+        assert!(!e.contains("Signe"), "{e}");
+        // Closed by another stray quote far below: the field spans too many lines.
+        let mut file = b"id,name\n1,a\n2,\"Jens\n".to_vec();
+        for i in 3..100 {
+            file.extend(format!("{i},b\n").bytes());
+        }
+        file.extend(b"100,\"x\n");
+        let e = read_error(&file);
+        assert!(e.contains("at row 2") && e.contains("more than 32 lines"), "{e}");
+        // A quote inside an unquoted field is a character, as the parser reads it.
+        let (rows, _) = read_all(b"id,name\n1,Jens \"Junior\n2,b\n", 2);
+        assert_eq!(rows[0][1].as_deref(), Some("Jens \"Junior"));
+        assert_eq!(rows.len(), 2);
+        // In the header too.
+        let e = read_error(b"id,\"name\n1,a\n");
+        assert!(e.contains("header") && e.contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn a_file_without_line_breaks_or_with_a_huge_header_is_refused() {
+        let long = vec![b'x'; crate::MAX_CSV_LINE_BYTES + 10];
+        let path = csv_file(&long);
+        let e = TableReader::open(&path, ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("longer than 1 MiB"), "{e}");
+        let mut data = b"id\n1\n".to_vec();
+        data.extend(&long);
+        let path = csv_file(&data);
+        let e = TableReader::open(&path, ReadOptions::default())
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_err();
+        assert!(e.to_string().contains("longer than 1 MiB"), "{e}");
+        let wide: Vec<String> = (0..=crate::MAX_CSV_COLUMNS).map(|i| format!("c{i}")).collect();
+        let path = csv_file(wide.join(",").as_bytes());
+        let e = TableReader::open(&path, ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("columns; at most"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// Rows out equal lines after the header, whatever the blank lines, line endings
+        /// and batch size: no row is lost or shifted.
+        #[test]
+        fn every_line_after_the_header_is_one_row(
+            lines in proptest::collection::vec("[a-z0-9]{0,4}", 0..40),
+            crlf in proptest::bool::ANY,
+            batch_size in 1usize..7,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut file = format!("v{end}");
+            for line in &lines {
+                file.push_str(line);
+                file.push_str(end);
+            }
+            let (rows, problems) = read_all(file.as_bytes(), batch_size);
+            let values: Vec<String> = rows.into_iter().map(|r| r[0].clone().unwrap()).collect();
+            proptest::prop_assert_eq!(values, lines);
+            proptest::prop_assert!(problems.is_empty());
+        }
     }
 
     #[test]

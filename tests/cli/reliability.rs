@@ -122,3 +122,32 @@ fn an_interrupted_run_leaves_nothing() {
     ok(&d, &pseudonymise("people.csv", "out.parquet", &["--rejects", "rejects.csv"]));
     assert!(d.path("out.parquet").exists() && d.path("rejects.csv").exists());
 }
+
+#[test]
+fn integer_columns_of_finnish_numbers_get_no_zero_padding_hint() {
+    use arrow_array::{ArrayRef, Int64Array};
+    use std::sync::Arc;
+    let d = setup();
+    let ids: ArrayRef = Arc::new(Int64Array::from(vec![131052308]));
+    d.parquet("fi.parquet", vec![("hetu", ids)]);
+    let args = [
+        "pseudonymise",
+        "--key",
+        "k.key",
+        "--scheme",
+        "fi",
+        "--column",
+        "hetu",
+        "--context",
+        "t",
+        "--input",
+        "fi.parquet",
+        "--output",
+        "out.csv",
+    ];
+    let e = fails(&d, &args);
+    assert!(e.contains("export the column as text") && !e.contains("zero-pad"), "{e}");
+    // A Danish integer column still gets the hint.
+    let e = fails(&d, &args.map(|a| if a == "fi" { "dk" } else { a }));
+    assert!(e.contains("--zero-pad-integers"), "{e}");
+}

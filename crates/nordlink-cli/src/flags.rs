@@ -454,7 +454,7 @@ pub(crate) struct PseudonymiseArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
     pub(crate) derive: Vec<DeriveColumn>,
     /// Reference date for the century of 10-digit Swedish numbers [default: today, UTC].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_reference_date)]
     pub(crate) reference_date: Option<Date>,
     /// Carry this key of the input's Parquet footer metadata into the output
     /// (repeatable); every other key, and all column metadata, is dropped.
@@ -502,7 +502,7 @@ pub(crate) struct IdCheckArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) output: PathBuf,
     /// Reference date for the century of 10-digit Swedish numbers [default: today, UTC].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_reference_date)]
     pub(crate) reference_date: Option<Date>,
     /// Accept an integer-typed Parquet column, left-padding values with zeros to the
     /// scheme's digit count (leading zeros were lost when it was stored as a number).
@@ -565,6 +565,17 @@ fn parse_date(s: &str) -> Result<Date, String> {
     s.parse().map_err(|e: nordlink::DateError| format!("{e} (expected YYYY-MM-DD)"))
 }
 
+/// A reference date for Swedish 10-digit numbers: from 1947, when the numbers began, to
+/// 2199 (a date outside gives centuries no number can have, e.g. a birth year 17xx).
+fn parse_reference_date(s: &str) -> Result<Date, String> {
+    let date = parse_date(s)?;
+    let (first, last) = (Date::new(1947, 1, 1), Date::new(2199, 12, 31));
+    match (first, last) {
+        (Ok(first), Ok(last)) if (first..=last).contains(&date) => Ok(date),
+        _ => Err("the reference date must lie between 1947-01-01 and 2199-12-31".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,6 +609,9 @@ mod tests {
         assert_eq!(args.reference_date.unwrap().to_string(), "2020-01-31");
         assert!(!args.zero_pad_integers);
         assert!(Cli::try_parse_from(["nordlink", "id", "check", "--scheme", "xx"]).is_err());
+        for (date, ok) in [("1800-01-01", false), ("1946-12-31", false), ("1947-01-01", true)] {
+            assert_eq!(parse_reference_date(date).is_ok(), ok, "{date}");
+        }
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub(crate) struct CsvSource {
 /// quote), so it knows which line breaks end rows.
 struct Lines<R> {
     inner: R,
-    scratch: Vec<u8>,
     state: Quoting,
+    /// The last byte of the previous read (`\n` before the first).
+    last: u8,
     /// The data row being read (0: the header).
     row: u64,
     /// Bytes of the current row so far.
@@ -53,9 +54,8 @@ struct Lines<R> {
     /// Where the open quoted field started, and the line breaks in it so far.
     quoted_from: u64,
     quoted_lines: usize,
-    /// At the start of a line after the first non-blank one (blank lines before the
-    /// header stay skipped, as the parser skips them).
-    line_start: bool,
+    /// Whether a non-blank line has been seen (blank lines before the header stay
+    /// skipped, as the parser skips them).
     seen_content: bool,
     /// Why reading stopped, with the row it concerns.
     failure: Option<(u64, String)>,
@@ -63,8 +63,8 @@ struct Lines<R> {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quoting {
-    FieldStart,
-    Unquoted,
+    /// Outside quotes (a quote here opens a quoted field only at the start of a field).
+    Outside,
     Quoted,
     /// A quote inside a quoted field: the end of the field, or the first of `""`.
     QuoteInQuoted,
@@ -79,13 +79,12 @@ impl<R> Lines<R> {
     fn new(inner: R) -> Self {
         Self {
             inner,
-            scratch: Vec::new(),
-            state: Quoting::FieldStart,
+            state: Quoting::Outside,
+            last: b'\n',
             row: 0,
             run: 0,
             quoted_from: 0,
             quoted_lines: 0,
-            line_start: false,
             seen_content: false,
             failure: None,
         }
@@ -101,94 +100,116 @@ impl<R> Lines<R> {
         let (_, message) = self.failure.as_ref()?;
         Some(std::io::Error::new(std::io::ErrorKind::InvalidData, message.clone()))
     }
-}
 
-impl<R: Read> Read for Lines<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        // Each byte read can become three (`""` before a line break).
-        if let Some(e) = self.error() {
-            return Err(e);
-        }
-        if buf.len() < 3 {
-            return Err(std::io::Error::other("read buffer too small"));
-        }
-        self.scratch.resize(buf.len() / 3, 0);
-        let n = self.inner.read(&mut self.scratch)?;
-        if n == 0 && matches!(self.state, Quoting::Quoted) {
-            let from = self.quoted_from;
-            self.fail(
-                from,
-                "a quoted field starting in this row is never closed (an unbalanced quote)".into(),
-            );
-            return Err(self.error().unwrap_or_else(|| std::io::Error::other("unreachable")));
-        }
-        let mut out = 0;
-        for i in 0..n {
-            let byte = self.scratch[i];
-            let newline = byte == b'\n' || byte == b'\r';
+    /// Scans `buf[..n]` in place, inserting `""` before the break of each blank line;
+    /// returns the new length, or the length up to a failure.
+    fn scan(&mut self, buf: &mut [u8], mut n: usize) -> usize {
+        let mut i = 0;
+        while i < n {
+            let prev = |i: usize, buf: &[u8]| if i == 0 { self.last } else { buf[i - 1] };
+            let skip = match self.state {
+                Quoting::Outside => memchr::memchr3(b'"', b'\n', b'\r', &buf[i..n]),
+                Quoting::Quoted => memchr::memchr2(b'"', b'\n', &buf[i..n]),
+                Quoting::QuoteInQuoted => Some(0),
+            };
+            let Some(skip) = skip else {
+                self.seen_content = true;
+                self.run += n - i;
+                i = n;
+                break;
+            };
+            if skip > 0 {
+                self.seen_content = true;
+                self.run += skip;
+                i += skip;
+            }
+            if self.run > MAX_CSV_LINE_BYTES {
+                break;
+            }
+            let byte = buf[i];
             match self.state {
+                Quoting::Quoted if byte == b'"' => self.state = Quoting::QuoteInQuoted,
                 Quoting::Quoted => {
-                    if byte == b'"' {
-                        self.state = Quoting::QuoteInQuoted;
-                    } else if byte == b'\n' {
-                        self.quoted_lines += 1;
-                        if self.quoted_lines > MAX_QUOTED_LINES {
-                            let from = self.quoted_from;
-                            self.fail(
-                                from,
-                                format!(
-                                    "a quoted field starting in this row spans more than \
-                                     {MAX_QUOTED_LINES} lines (an unbalanced quote?)"
-                                ),
-                            );
-                            break;
-                        }
+                    self.quoted_lines += 1;
+                    if self.quoted_lines > MAX_QUOTED_LINES {
+                        let from = self.quoted_from;
+                        self.fail(
+                            from,
+                            format!(
+                                "a quoted field starting in this row spans more than \
+                                 {MAX_QUOTED_LINES} lines (an unbalanced quote?)"
+                            ),
+                        );
+                        return i;
                     }
                 }
-                _ if newline => {
-                    if self.line_start && self.seen_content {
-                        buf[out..out + 2].copy_from_slice(b"\"\"");
-                        out += 2;
+                Quoting::QuoteInQuoted if byte == b'"' => self.state = Quoting::Quoted,
+                Quoting::QuoteInQuoted => {
+                    // The field closed; this byte is read again outside quotes.
+                    self.state = Quoting::Outside;
+                    continue;
+                }
+                Quoting::Outside if byte == b'"' => {
+                    self.seen_content = true;
+                    if matches!(prev(i, buf), b',' | b'\n' | b'\r') {
+                        self.state = Quoting::Quoted;
+                        self.quoted_from = self.row;
+                        self.quoted_lines = 0;
                     }
-                    // CRLF: the next line starts after the `\n`.
-                    self.line_start = byte == b'\n';
+                }
+                Quoting::Outside => {
+                    if prev(i, buf) == b'\n' && self.seen_content && n + 2 <= buf.len() {
+                        buf.copy_within(i..n, i + 2);
+                        buf[i..i + 2].copy_from_slice(b"\"\"");
+                        n += 2;
+                        i += 2;
+                    }
                     if byte == b'\n' && self.seen_content {
                         self.row += 1;
                     }
                     self.run = 0;
-                    self.state = Quoting::FieldStart;
                 }
-                Quoting::FieldStart if byte == b'"' => {
-                    self.state = Quoting::Quoted;
-                    self.quoted_from = self.row;
-                    self.quoted_lines = 0;
-                }
-                Quoting::QuoteInQuoted if byte == b'"' => self.state = Quoting::Quoted,
-                _ if byte == b',' => self.state = Quoting::FieldStart,
-                _ => self.state = Quoting::Unquoted,
-            }
-            if !newline {
-                self.seen_content = true;
-                self.line_start = false;
             }
             self.run += 1;
-            if self.run > MAX_CSV_LINE_BYTES {
-                let row = self.row;
-                self.fail(
-                    row,
-                    format!(
-                        "a row is longer than {} MiB (is this a CSV file?)",
-                        MAX_CSV_LINE_BYTES >> 20
-                    ),
-                );
-                break;
-            }
-            buf[out] = byte;
-            out += 1;
+            i += 1;
+        }
+        if self.run > MAX_CSV_LINE_BYTES {
+            let row = self.row;
+            let message = format!(
+                "a row is longer than {} MiB (is this a CSV file?)",
+                MAX_CSV_LINE_BYTES >> 20
+            );
+            self.fail(row, message);
+            return i;
+        }
+        n
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(e) = self.error() {
+            return Err(e);
+        }
+        // Room for `""` before every byte read, in the worst case (a file of blank lines).
+        let room = buf.len() / 3;
+        if room == 0 {
+            return Err(std::io::Error::other("read buffer too small"));
+        }
+        let n = self.inner.read(&mut buf[..room])?;
+        if n == 0 && self.state == Quoting::Quoted {
+            let from = self.quoted_from;
+            let message =
+                "a quoted field starting in this row is never closed (an unbalanced quote)";
+            self.fail(from, message.into());
+        }
+        let n = self.scan(buf, n);
+        if n > 0 {
+            self.last = buf[n - 1];
         }
         match self.error() {
-            Some(e) if out == 0 => Err(e),
-            _ => Ok(out),
+            Some(e) if n == 0 => Err(e),
+            _ => Ok(n),
         }
     }
 }
@@ -200,7 +221,10 @@ impl CsvSource {
         file: File,
         batch_size: usize,
     ) -> Result<(SchemaRef, Self), IoError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(Lines::new(file));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(Lines::new(file));
         let headers = match reader.byte_headers() {
             Ok(h) => h.clone(),
             Err(e) => {

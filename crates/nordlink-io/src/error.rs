@@ -88,12 +88,14 @@ pub enum IoError {
         available: String,
     },
     /// Two columns share a name, so a column cannot be picked by name.
-    #[error("{path}: column name {column:?} appears more than once", path = .path.display())]
+    #[error("{path}: {what} appears more than once in the header", path = .path.display(),
+        what = .column.as_ref().map_or_else(|| "a column name".to_owned(), |c| format!("column name {c:?}")))]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
-        /// The repeated name.
-        column: String,
+        /// The repeated name; `None` when the header does not look like column names (a
+        /// file without a header has a data row there, and cells are never shown).
+        column: Option<String>,
     },
     /// A column has a type the command cannot use.
     #[error("{path}: column {column:?} has type {found}; {hint}", path = .path.display())]
@@ -179,4 +181,35 @@ impl fmt::Display for RowProblem {
             Self::BlankLine => f.write_str("blank line"),
         }
     }
+}
+
+/// The longest header entry shown in a message, and how many are listed.
+const SHOWN_NAME_CHARS: usize = 40;
+const SHOWN_NAMES: usize = 20;
+
+/// Whether a header entry looks like a column name rather than a cell: short, printable,
+/// and without a run of four digits (identifiers and dates have one). A file without a
+/// header has its first data row there, and messages never show cells.
+pub(crate) fn looks_like_a_name(name: &str) -> bool {
+    let mut digits = 0;
+    for c in name.chars() {
+        digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+        if digits >= 4 || c.is_control() {
+            return false;
+        }
+    }
+    !name.is_empty() && name.chars().count() <= SHOWN_NAME_CHARS
+}
+
+/// The header's names for a message: at most [`SHOWN_NAMES`] of them, or none at all if
+/// any does not look like a name.
+pub(crate) fn column_list<'a>(names: impl ExactSizeIterator<Item = &'a str> + Clone) -> String {
+    let total = names.len();
+    if !names.clone().all(looks_like_a_name) {
+        return "the header does not look like column names (is the first row data?)".into();
+    }
+    let list: Vec<&str> = names.take(SHOWN_NAMES).collect();
+    let more = total - list.len();
+    let more = (more > 0).then(|| format!(" and {more} more"));
+    list.join(", ") + more.as_deref().unwrap_or_default()
 }

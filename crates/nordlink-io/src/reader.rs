@@ -117,9 +117,10 @@ impl TableReader {
         let mut seen = std::collections::HashSet::new();
         for f in schema.fields() {
             if !seen.insert(f.name()) {
+                let shown = crate::error::looks_like_a_name(f.name());
                 return Err(IoError::DuplicateColumn {
                     path: path.to_owned(),
-                    column: f.name().clone(),
+                    column: shown.then(|| f.name().clone()),
                 });
             }
         }
@@ -149,13 +150,9 @@ impl TableReader {
         self.schema.index_of(name).map_err(|_| IoError::MissingColumn {
             path: self.path.clone(),
             column: name.to_owned(),
-            available: self
-                .schema
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: crate::error::column_list(
+                self.schema.fields().iter().map(|f| f.name().as_str()),
+            ),
         })
     }
 
@@ -333,6 +330,60 @@ mod tests {
             let (rows, problems) = read_all(file.as_bytes(), batch_size);
             let values: Vec<String> = rows.into_iter().map(|r| r[0].clone().unwrap()).collect();
             proptest::prop_assert_eq!(values, lines);
+            proptest::prop_assert!(problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn messages_show_header_names_only_when_they_look_like_names() {
+        let missing = |content: &[u8]| {
+            let path = csv_file(content);
+            let reader = TableReader::open(&path, ReadOptions::default()).unwrap();
+            reader.column_index("cpr").unwrap_err().to_string()
+        };
+        let e = missing(b"id,name,born\n1,a,b\n");
+        assert!(e.ends_with("(columns: id, name, born)"), "{e}");
+        // A file without a header: its first row is a person.
+        let e = missing(b"211062-5629,Jens Hansen,1962-10-21\n");
+        assert!(!e.contains("5629") && !e.contains("Jens"), "{e}");
+        assert!(e.contains("does not look like column names"), "{e}");
+        // A secret's bytes given as input.
+        let e = missing(b"3q2+7wAAAAD//////////wAAAAAAAAAAAAAAAAAAAAAAAA==\n");
+        assert!(!e.contains("3q2"), "{e}");
+        let wide: Vec<String> = (0..30).map(|i| format!("c{i}")).collect();
+        let e = missing(format!("{}\n", wide.join(",")).as_bytes());
+        assert!(e.contains("c19 and 10 more") && !e.contains("c20"), "{e}");
+        // A repeated cell in a headerless file is not shown either.
+        let path = csv_file(b"0101-1234,0101-1234\n");
+        let e = TableReader::open(&path, ReadOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("a column name appears more than once") && !e.contains("0101"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// Whatever a CSV writer quotes (commas, quotes, line breaks, blank lines inside a
+        /// field), it reads back unchanged: the blank-line and quote tracking agree with
+        /// the parser.
+        #[test]
+        fn written_csv_reads_back_unchanged(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a\",\n\r ]{0,6}", 3),
+                0..30,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            w.write_record(["a", "b", "c"]).unwrap();
+            // A row of three empty fields is written as `,,`: not a blank line.
+            for row in &rows {
+                w.write_record(row).unwrap();
+            }
+            let file = w.into_inner().unwrap();
+            let (read, problems) = read_all(&file, 4);
+            let read: Vec<Vec<String>> =
+                read.into_iter().map(|r| r.into_iter().map(Option::unwrap).collect()).collect();
+            proptest::prop_assert_eq!(read, rows);
             proptest::prop_assert!(problems.is_empty());
         }
     }

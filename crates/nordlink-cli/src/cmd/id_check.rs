@@ -19,8 +19,9 @@ pub(super) fn run(args: &IdCheckArgs) -> anyhow::Result<()> {
     let read_options = ReadOptions { batch_size: args.input.batch_size as usize };
     let reader = TableReader::open(input, read_options)?;
     let column = reader.column_index(&args.column)?;
-    let zero_pad = if args.zero_pad_integers { args.scheme.integer_width() } else { None };
-    reader.check_text_column(column, zero_pad)?;
+    let width = args.scheme.integer_width();
+    let zero_pad = if args.zero_pad_integers { width } else { None };
+    super::check_identifier_column(&reader, column, zero_pad, width.is_some())?;
 
     let mut writer = TableWriter::create(&args.output, report_schema())?;
     let mut stats = CheckStats::default();

@@ -93,6 +93,27 @@ fn ensure_distinct(inputs: &[&Path], outputs: &[&Path]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Checks that an identifier column can be read as text. Integer columns of a scheme whose
+/// numbers hold letters or separators (Finnish) get an error of their own, not the hint to
+/// zero-pad, which cannot help them.
+fn check_identifier_column(
+    reader: &nordlink_io::TableReader,
+    column: usize,
+    zero_pad: Option<usize>,
+    paddable: bool,
+) -> anyhow::Result<()> {
+    let field = reader.schema().field(column).clone();
+    if !paddable && field.data_type().is_integer() {
+        bail!(
+            "{}: column {:?} holds integers, but this scheme's identifiers contain letters or \
+             separators, so they cannot have been stored as numbers; export the column as text",
+            reader.path().display(),
+            field.name()
+        );
+    }
+    Ok(reader.check_text_column(column, zero_pad)?)
+}
+
 /// Writes one in-memory table atomically (format by extension, owner-only mode).
 fn write_table(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
     nordlink_io::place([stage_table(path, batch)?])?;

@@ -34,8 +34,9 @@ pub(super) fn run(args: &PseudonymiseArgs) -> anyhow::Result<()> {
     let reader =
         TableReader::open(input, ReadOptions { batch_size: args.input.batch_size as usize })?;
     let column = reader.column_index(&args.column)?;
-    let zero_pad = if args.zero_pad_integers { Spec::integer_width(args.scheme) } else { None };
-    reader.check_text_column(column, zero_pad)?;
+    let width = Spec::integer_width(args.scheme);
+    let zero_pad = if args.zero_pad_integers { width } else { None };
+    super::check_identifier_column(&reader, column, zero_pad, width.is_some())?;
     let spec = Spec {
         column,
         namespace: args.scheme,

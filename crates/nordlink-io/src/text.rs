@@ -30,6 +30,12 @@ pub fn text_column(
         (DataType::Utf8, _) => Ok(array.as_string::<i32>().clone()),
         (DataType::LargeUtf8, _) => Ok(array.as_string::<i64>().iter().collect()),
         (DataType::Utf8View, _) => Ok(array.as_string_view().iter().collect()),
+        (DataType::Dictionary(..), _) => {
+            // Dictionary-encoded text (pandas categoricals, Parquet dictionaries): decoded.
+            let text =
+                arrow_cast::cast(array, &DataType::Utf8).map_err(|e| IoError::arrow(path, e))?;
+            Ok(text.as_string::<i32>().clone())
+        }
         (_, width) => {
             // An integer column (text_type_check allowed it only with a width).
             let width = width.unwrap_or_default();
@@ -49,6 +55,11 @@ pub(crate) fn text_type_check(
 ) -> Result<(), IoError> {
     let hint = match field.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => return Ok(()),
+        DataType::Dictionary(_, values)
+            if matches!(**values, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) =>
+        {
+            return Ok(());
+        }
         t if t.is_integer() && zero_pad.is_some() => return Ok(()),
         t if t.is_integer() => {
             "identifiers stored as integers have lost their leading zeros; \
@@ -62,4 +73,26 @@ pub(crate) fn text_type_check(
         found: field.data_type().clone(),
         hint,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Array, DictionaryArray, types::Int32Type};
+    use std::sync::Arc;
+
+    #[test]
+    fn dictionary_encoded_text_reads_as_text() {
+        let dict: DictionaryArray<Int32Type> =
+            vec![Some("0101"), None, Some("0101"), Some("x")].into_iter().collect();
+        let schema = Arc::new(arrow_schema::Schema::new(vec![Field::new(
+            "id",
+            dict.data_type().clone(),
+            true,
+        )]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(dict)]).unwrap();
+        let text = text_column(Path::new("t.parquet"), &batch, 0, None).unwrap();
+        let values: Vec<Option<&str>> = text.iter().collect();
+        assert_eq!(values, [Some("0101"), None, Some("0101"), Some("x")]);
+    }
 }

@@ -31,3 +31,5 @@ mod assess;
 
 // Reliability: links, all-or-nothing outputs, signals, stderr (issue 10).
 mod reliability;
+// Every command against hostile inputs (issue 10).
+mod hostile;

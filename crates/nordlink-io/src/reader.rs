@@ -389,6 +389,22 @@ mod tests {
     }
 
     #[test]
+    fn corrupt_parquet_is_an_error_not_a_panic() {
+        // Found by the `table_reader` fuzz target: a column chunk with a negative offset
+        // made the parquet crate panic in a decoder thread.
+        let seed = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/corpus/table_reader/kat-crash-negative-chunk-offset"
+        );
+        let bytes = std::fs::read(seed).unwrap();
+        let mut f = tempfile::Builder::new().suffix(".parquet").tempfile().unwrap();
+        f.write_all(&bytes[1..]).unwrap();
+        let path = f.into_temp_path();
+        let e = TableReader::open(&path, ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("outside the file"), "{e}");
+    }
+
+    #[test]
     fn parquet_row_groups_come_back_in_order() {
         use crate::{TableWriter, WriteOptions};
         use arrow_array::UInt64Array;

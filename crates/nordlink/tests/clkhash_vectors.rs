@@ -93,3 +93,20 @@ fn the_cache_does_not_change_results() {
         assert_eq!(a, b);
     }
 }
+
+#[test]
+fn a_schema_that_encodes_no_feature_is_refused() {
+    let schema: serde_json::Value =
+        serde_json::from_slice(&fixture("blake-bigrams", "schema.json")).unwrap();
+    let secret = EncoderSecret::Clkhash(Zeroizing::new(fixture("blake-bigrams", "secret.txt")));
+    let mut none = schema.clone();
+    none["features"] = serde_json::json!([]);
+    let mut ignored = schema;
+    for f in ignored["features"].as_array_mut().unwrap() {
+        *f = serde_json::json!({ "identifier": f["identifier"], "ignored": true });
+    }
+    for bad in [none, ignored] {
+        let e = AnyEncoder::from_schema_bytes(bad.to_string().as_bytes(), &secret).unwrap_err();
+        assert!(e.to_string().contains("no feature is encoded"), "{e}");
+    }
+}

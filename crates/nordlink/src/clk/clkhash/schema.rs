@@ -221,6 +221,13 @@ impl ClkhashSchema {
             };
             features.push(Feature { identifier, spec });
         }
+        if features.iter().all(|f| f.spec.is_none()) {
+            // clkhash accepts this and writes empty filters, which link nothing.
+            return Err(SchemaError::setting(
+                "features",
+                "no feature is encoded (none listed, or all ignored): every filter would be empty",
+            ));
+        }
         let n_keys = 2 * features.len() * key_size;
         let max_okm = 255 * if kdf_hash == KdfHash::Sha256 { 32 } else { 64 };
         if n_keys > max_okm {

@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use crate::reliability::pseudonymise;
 use crate::util::{Dir, KAT_KEY, read_csv, stderr};
 
 /// Address-space limit for each run (KiB): far above what these small inputs need, far
@@ -19,24 +20,7 @@ fn parquet_bytes() -> Vec<u8> {
     let d = Dir::new();
     d.private("k.key", KAT_KEY);
     d.write("in.csv", "cpr,name\n211062-5629,Jens\n111111-1118,Signe\n");
-    let o = crate::util::nordlink(
-        &d,
-        &[
-            "pseudonymise",
-            "--key",
-            "k.key",
-            "--scheme",
-            "dk",
-            "--column",
-            "cpr",
-            "--context",
-            "t",
-            "--input",
-            "in.csv",
-            "--output",
-            "out.parquet",
-        ],
-    );
+    let o = crate::util::nordlink(&d, &pseudonymise("in.csv", "out.parquet", &[]));
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::read(d.path("out.parquet")).unwrap()
 }
@@ -87,23 +71,7 @@ fn commands() -> Vec<Vec<&'static str>> {
             "id", "check", "--scheme", "dk", "--column", "cpr", "--input", "IN", "--output",
             "out.csv",
         ],
-        vec![
-            "pseudonymise",
-            "--key",
-            "k.key",
-            "--scheme",
-            "dk",
-            "--column",
-            "cpr",
-            "--context",
-            "t",
-            "--input",
-            "IN",
-            "--output",
-            "out.csv",
-            "--rejects",
-            "rejects.csv",
-        ],
+        pseudonymise("IN", "out.csv", &["--rejects", "rejects.csv"]),
         vec![
             "encode",
             "--key",

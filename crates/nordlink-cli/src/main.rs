@@ -13,18 +13,7 @@ macro_rules! say {
     }};
 }
 
-/// Writes a line of the command's result to stdout; failing to is the command's error.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, $($arg)*)
-            .and_then(|()| stdout.flush())
-            .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
-    }};
-}
-
-/// [`out!`] without the line break.
+/// Writes the command's result to stdout; failing to is the command's error.
 macro_rules! out_raw {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -33,6 +22,13 @@ macro_rules! out_raw {
             .and_then(|()| stdout.flush())
             .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
     }};
+}
+
+/// [`out_raw!`] with a line break.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        out_raw!("{}\n", format_args!($($arg)*))
+    };
 }
 
 mod cmd;

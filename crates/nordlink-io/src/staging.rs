@@ -220,11 +220,7 @@ impl Staged {
 /// # Errors
 /// [`IoError::File`] naming the output that could not be placed.
 pub fn place(outputs: impl IntoIterator<Item = Staged>) -> Result<(), IoError> {
-    let mut steps: Vec<(PathBuf, Step)> = Vec::new();
-    for out in outputs {
-        steps.extend(out.steps.into_iter().map(|s| (out.dest.clone(), s)));
-    }
-    let mut queue = steps.into_iter();
+    let mut queue = outputs.into_iter().flat_map(|out| out.steps);
     let result = {
         let mut names = registry();
         place_locked(&mut queue, &mut names)
@@ -234,27 +230,36 @@ pub fn place(outputs: impl IntoIterator<Item = Staged>) -> Result<(), IoError> {
     result
 }
 
+/// Runs the steps in order; on a failure, removes what this call placed and names the
+/// file that failed (a CSV's sidecar, say, rather than its data file).
 fn place_locked(
-    queue: &mut impl Iterator<Item = (PathBuf, Step)>,
+    queue: &mut impl Iterator<Item = Step>,
     names: &mut Vec<PathBuf>,
 ) -> Result<(), IoError> {
     let mut placed: Vec<PathBuf> = Vec::new();
-    for (dest, step) in queue.by_ref() {
-        let outcome = match step {
+    for step in queue.by_ref() {
+        let (path, outcome) = match step {
             Step::Place(pending) => {
                 let target = pending.dest.clone();
-                pending.place(names).map(|()| placed.push(target))
+                let outcome = pending.place(names);
+                if outcome.is_ok() {
+                    placed.push(target.clone());
+                }
+                (target, outcome)
             }
-            Step::Remove(stale) => match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
+            Step::Remove(stale) => {
+                let outcome = match std::fs::remove_file(&stale) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                };
+                (stale, outcome)
+            }
         };
         if let Err(source) = outcome {
-            for path in placed {
-                let _ = std::fs::remove_file(path);
+            for placed in placed {
+                let _ = std::fs::remove_file(placed);
             }
-            return Err(IoError::File { path: dest, source });
+            return Err(IoError::File { path, source });
         }
     }
     Ok(())

@@ -109,6 +109,17 @@ pub enum IoError {
         /// What to do about it.
         hint: &'static str,
     },
+    /// A column's values cannot be written in the output format (for example a timestamp
+    /// column whose time zone is unknown, written as CSV text).
+    #[error("{path}: column {column:?} cannot be written: {source}", path = .path.display())]
+    ColumnFormat {
+        /// The output file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// The Arrow library's error (its messages do not contain cell values).
+        source: arrow_schema::ArrowError,
+    },
     /// Settings that cannot work together or with this file.
     #[error("{path}: {problem}", path = .path.display())]
     Setting {

@@ -90,7 +90,7 @@ pub use pipeline::for_each_ordered;
 pub use provenance::{Mismatch, PROVENANCE_FORMAT, Provenance, ProvenanceError};
 pub use reader::{InputBatch, ReadOptions, TableReader};
 pub use rejects::{Reject, RejectsWriter, rejects_batch, rejects_schema};
-pub use staging::{Staged, place, remove_staged_files, stage_bytes};
+pub use staging::{Staged, place, remove_staged_files, stage_bytes, uninterrupted};
 pub use text::text_column;
 pub use writer::{TableWriter, WriteOptions, write_atomically};
 

@@ -45,6 +45,15 @@ pub fn remove_staged_files() -> usize {
     removed
 }
 
+/// Runs `write` while [`remove_staged_files`] waits: for a short write that makes and
+/// places its own temporary file (a key file), so a signal arriving meanwhile lets it
+/// finish, whole, instead of leaving its temporary file behind. Never nest it, nor call
+/// [`place`] inside it: they take the same lock.
+pub fn uninterrupted<T>(write: impl FnOnce() -> T) -> T {
+    let _held = registry();
+    write()
+}
+
 /// The directory an output is written in: its parent, or `.` for a bare file name.
 fn directory(dest: &Path) -> &Path {
     match dest.parent() {
@@ -326,6 +335,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = stage_bytes(dir.path(), b"x").unwrap_err();
         assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn removal_waits_for_an_uninterrupted_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        let (started, wait) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn({
+            let file = file.clone();
+            move || {
+                uninterrupted(|| {
+                    started.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    std::fs::write(&file, b"whole").unwrap();
+                });
+            }
+        });
+        wait.recv().unwrap();
+        // The lock `remove_staged_files` starts with (not the call itself, which would
+        // race with the other tests' registered files).
+        drop(registry());
+        assert_eq!(std::fs::read(&file).unwrap(), b"whole");
+        writer.join().unwrap();
     }
 
     #[test]

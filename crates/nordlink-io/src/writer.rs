@@ -168,6 +168,7 @@ impl TableWriter {
         let out = BufWriter::with_capacity(1 << 20, file);
         let sink = match format {
             Format::Csv => {
+                check_csv_columns(path, &schema)?;
                 let mut w = csv::WriterBuilder::new().from_writer(out);
                 w.write_record(schema.fields().iter().map(|f| f.name().as_bytes()))
                     .map_err(|e| csv_write_error(path, e))?;
@@ -298,6 +299,19 @@ fn csv_write_error(path: &Path, e: csv::Error) -> IoError {
     IoError::File { path: path.to_owned(), source }
 }
 
+/// Every column can be formatted as CSV text, checked before any row is read: a
+/// timestamp's time zone, for one, is only parsed when its column is formatted.
+fn check_csv_columns(path: &Path, schema: &SchemaRef) -> Result<(), IoError> {
+    let options = FormatOptions::default();
+    for field in schema.fields() {
+        let empty = arrow_array::new_empty_array(field.data_type());
+        ArrayFormatter::try_new(empty.as_ref(), &options).map_err(|source| {
+            IoError::ColumnFormat { path: path.to_owned(), column: field.name().clone(), source }
+        })?;
+    }
+    Ok(())
+}
+
 fn write_csv(
     path: &Path,
     w: &mut csv::Writer<BufWriter<File>>,
@@ -309,13 +323,18 @@ fn write_csv(
         Other(ArrayFormatter<'a>),
     }
     let mut cols = Vec::with_capacity(batch.num_columns());
-    for array in batch.columns() {
+    for (array, field) in batch.columns().iter().zip(batch.schema_ref().fields()) {
         cols.push(match array.data_type() {
             DataType::Utf8 => Col::Text(array.as_string::<i32>()),
-            _ => Col::Other(
-                ArrayFormatter::try_new(array.as_ref(), &options)
-                    .map_err(|e| IoError::arrow(path, e))?,
-            ),
+            _ => {
+                Col::Other(ArrayFormatter::try_new(array.as_ref(), &options).map_err(|source| {
+                    IoError::ColumnFormat {
+                        path: path.to_owned(),
+                        column: field.name().clone(),
+                        source,
+                    }
+                })?)
+            }
         });
     }
     let mut cell = String::new();
@@ -396,6 +415,40 @@ mod tests {
         let all = arrow_select::concat::concat_batches(&b.schema(), &rows).unwrap();
         assert_eq!(all.num_rows(), 10);
         assert_eq!(all.slice(8, 2), b);
+    }
+
+    fn timestamps(zone: &str) -> RecordBatch {
+        let ts = arrow_array::TimestampSecondArray::from(vec![Some(0), None]).with_timezone(zone);
+        let schema = Arc::new(Schema::new(vec![Field::new("seen", ts.data_type().clone(), true)]));
+        RecordBatch::try_new(schema, vec![Arc::new(ts)]).unwrap()
+    }
+
+    #[test]
+    fn named_time_zones_format_as_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        for (zone, text) in [
+            ("UTC", "1970-01-01T00:00:00Z"),
+            ("Europe/Oslo", "1970-01-01T01:00:00+01:00"),
+            ("+02:00", "1970-01-01T02:00:00+02:00"),
+        ] {
+            let out = dir.path().join("ts.csv");
+            let b = timestamps(zone);
+            let mut w = TableWriter::create(&out, b.schema()).unwrap();
+            w.write(&b).unwrap();
+            w.finish().unwrap();
+            assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("seen\n{text}\n\"\"\n"));
+        }
+    }
+
+    #[test]
+    fn an_unknown_time_zone_names_its_column_before_any_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ts.csv");
+        let b = timestamps("Mars/Olympus_Mons");
+        let Err(e) = TableWriter::create(&out, b.schema()) else { panic!("accepted") };
+        assert!(matches!(&e, IoError::ColumnFormat { column, .. } if column == "seen"), "{e}");
+        assert!(e.to_string().contains("column \"seen\""), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -14,8 +14,12 @@ pub(super) fn generate(args: &KeyGenerateArgs) -> anyhow::Result<()> {
         Purpose::Pseudonymise => KeyPurpose::Pseudonymise,
         Purpose::Encode => KeyPurpose::Encode,
     };
-    write_key_file(&args.out, &key, (&now_rfc3339(), purpose), args.force)
-        .with_context(|| args.out.display().to_string())?;
+    // The key file's temporary file is the core crate's, outside the signal handler's
+    // registry: a signal waits for the write (a few hundred bytes) to end instead.
+    nordlink_io::uninterrupted(|| {
+        write_key_file(&args.out, &key, (&now_rfc3339(), purpose), args.force)
+    })
+    .with_context(|| args.out.display().to_string())?;
     say!(
         "nordlink key generate: wrote {} ({purpose} key, key id {})",
         args.out.display(),

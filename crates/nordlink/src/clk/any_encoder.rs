@@ -44,6 +44,7 @@ impl SchemaKind {
     /// that does not parse but names `clkConfig` counts as clkhash, so its syntax error is
     /// reported by the clkhash parser rather than as a wrong kind of secret.
     pub fn detect(text: &str) -> Self {
+        let text = super::without_bom(text);
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(json) if is_clkhash_schema(&json) => Self::Clkhash,
             Err(_) if text.trim_start().starts_with('{') && text.contains("\"clkConfig\"") => {
@@ -610,6 +611,31 @@ mod tests {
         }
         let err = AnyEncoder::from_schema_bytes(b"\xff", &k).unwrap_err();
         assert_eq!(err.code(), "not_utf8");
+    }
+
+    #[test]
+    fn clkhash_schemas_are_recognised_however_odd() {
+        let body = r#""version": 3, "clkConfig": {"l": 64, "kdf": {"type": "HKDF"}},
+            "features": [{"identifier": "sex", "format": {"type": "string"},
+            "hashing": {"comparison": {"type": "exact"}, "strategy": {"bitsPerToken": 3}}}]"#;
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        let s = EncoderSecret::Clkhash(Zeroizing::new(b"a secret of 24 bytes....".to_vec()));
+        for text in [
+            format!("{{\"x\": {deep}, {body}}}"),
+            format!("{{{body}, \"x\": {{\"y\": {deep}}}}}"),
+            format!("\u{feff}{{{body}}}"),
+            format!("\u{feff}{{{body}, \"x\": {deep}}}"),
+        ] {
+            let prefix: String = text.chars().take(30).collect();
+            assert_eq!(SchemaKind::detect(&text), SchemaKind::Clkhash, "{prefix}");
+            let Err(e) = AnyEncoder::from_schema_bytes(text.as_bytes(), &s) else { continue };
+            assert!(!e.to_string().contains("nordlink"), "{prefix}: {e}");
+        }
+        let native = "\u{feff}version = 1\n[[fields]]\nname = \"sex\"\nkind = \"sex\"\n";
+        assert_eq!(SchemaKind::detect(native), SchemaKind::Native);
+        assert!(
+            AnyEncoder::from_schema_bytes(native.as_bytes(), &EncoderSecret::Key(key())).is_ok()
+        );
     }
 
     #[cfg(feature = "parallel")]

@@ -54,3 +54,10 @@ pub fn schema_fingerprint(schema_text: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(schema_text))
 }
+
+/// A schema's text without a leading byte-order mark, which some Windows editors write:
+/// neither JSON nor TOML allows one, and without this a clkhash schema saved that way
+/// would be taken for a broken nordlink schema.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}

@@ -431,6 +431,7 @@ impl Schema {
     /// # Errors
     /// [`SchemaError`] naming the field and the problem.
     pub fn parse(text: &str) -> Result<Self, SchemaError> {
+        let text = super::without_bom(text);
         let file: SchemaFile = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| SchemaError::json(&e))?
         } else {

@@ -175,6 +175,7 @@ impl ClkhashSchema {
     /// # Errors
     /// [`SchemaError`] naming the feature and the problem.
     pub fn from_json(text: &str) -> Result<Self, SchemaError> {
+        let text = crate::clk::without_bom(text);
         let raw: SchemaJson = serde_json::from_str(text).map_err(|e| SchemaError::json(&e))?;
         if raw.version != serde_json::json!(3) {
             return Err(SchemaError::UnsupportedVersion {

@@ -13,16 +13,14 @@
 //! * double hashing: `(h1 + i h2) mod l` with `h1`, `h2` the first two little-endian u64
 //!   of that output (`h2` replaced by 1 if it is 0 mod l).
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
 use zeroize::Zeroizing;
 
 use super::BloomFilter;
-use super::bitorder::{position, word_set as set};
+use super::bitorder::position;
 use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
 use super::match_key::{MatchKeyValue, MatchKeyer, key_value};
+use super::memo::{TokenMemo, ValueMemo};
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Invalid, Missing, Schema, Weight};
 use super::tokenise::{date_tokens, invalid_text_tokens};
@@ -36,10 +34,14 @@ pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
 /// Largest number of values memoised per field in one [`EncodeCache`].
 const VALUE_MEMO_LIMIT: usize = 1 << 14;
 
-/// Largest number of 64-bit words of masks each memo (values, tokens) of one field
-/// holds: 8 MiB, so memory stays bounded whatever the filter length and however many
-/// distinct salted tokens a file brings (per-record salts make every token new).
+/// Largest number of 64-bit words of masks the value memo of one field holds: 8 MiB, so
+/// memory stays bounded whatever the filter length and however many distinct salted
+/// values a file brings (per-record salts make every value new).
 const MEMO_WORDS: usize = 1 << 20;
+
+/// Largest number of bit positions (u32) the token memo of one field holds: 8 MiB of
+/// positions, about 200 k tokens of 10 bits with their keys.
+const TOKEN_MEMO_POSITIONS: usize = 1 << 21;
 
 /// Entries a memo of masks `words` long may hold.
 fn memo_capacity(words: usize, limit: usize) -> usize {
@@ -102,7 +104,8 @@ pub struct Encoder {
     hardener: Hardener,
     match_keyer: MatchKeyer,
     words: usize,
-    /// Entries each value and token memo may hold ([`memo_capacity`]).
+    /// Entries each value memo may hold ([`memo_capacity`]), positions each token memo
+    /// may hold.
     memo_caps: (usize, usize),
 }
 
@@ -115,26 +118,19 @@ impl std::fmt::Debug for Encoder {
 /// A filter-length bit mask, as 64-bit words.
 type Mask = Box<[u64]>;
 
-/// Value masks of one field, with the problem of a value encoded under its `invalid`
-/// policy.
-type ValueMemo = HashMap<String, (Mask, Option<ValueProblem>)>;
-
-/// Token masks of one field, keyed by (bits per token, salt, token).
-type TokenMemo = HashMap<(u32, String, String), Mask>;
-
-/// Memo of token and value masks for one [`Encoder`]. Names and q-grams repeat, so most
-/// lookups hit. The masks are derived from the key: as secret as the key; keep them in
-/// memory only.
+/// Memo of token positions and value masks for one [`Encoder`] (module `memo`): names
+/// and q-grams repeat, so most lookups hit. What it holds is derived from the key, as
+/// secret as the key: memory only, bounded per field, wiped when dropped.
 ///
 /// A cache remembers which encoder filled it and starts afresh when handed to another.
 #[derive(Default)]
 pub struct EncodeCache {
     owner: u64,
     tokens: Vec<TokenMemo>,
-    /// Per field: memo of unsalted values (keyed by the raw cell) and of salted ones
-    /// (keyed by the length-prefixed salt and cell), kept apart so a cell that looks like
-    /// a salted key cannot meet one.
-    values: Vec<[ValueMemo; 2]>,
+    /// Per field, masks keyed by (salt, cell).
+    values: Vec<ValueMemo>,
+    /// A value's tokens, reused from record to record.
+    token_buf: Vec<String>,
 }
 
 impl std::fmt::Debug for EncodeCache {
@@ -255,7 +251,7 @@ impl Encoder {
         let match_keyer = MatchKeyer::new(&schema, master);
         let words = schema.bits / 64;
         let id = NEXT_ENCODER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let memo_caps = (memo_capacity(words, VALUE_MEMO_LIMIT), memo_capacity(words, usize::MAX));
+        let memo_caps = (memo_capacity(words, VALUE_MEMO_LIMIT), TOKEN_MEMO_POSITIONS);
         Self {
             id,
             key_id: master.id(),
@@ -290,8 +286,8 @@ impl Encoder {
         let n = self.schema.fields.len();
         if cache.owner != self.id {
             cache.owner = self.id;
-            cache.tokens = (0..n).map(|_| HashMap::new()).collect();
-            cache.values = (0..n).map(|_| [HashMap::new(), HashMap::new()]).collect();
+            cache.tokens = (0..n).map(|_| TokenMemo::new(self.memo_caps.1)).collect();
+            cache.values = (0..n).map(|_| ValueMemo::new(self.memo_caps.0)).collect();
         }
         let salt = self.schema.record_salt(&value)?;
         let mut record = vec![0u64; self.words];
@@ -300,29 +296,23 @@ impl Encoder {
         for (i, field) in self.schema.fields.iter().enumerate() {
             let field_salt = self.schema.field_salt(i, &salt);
             let raw = value(i).unwrap_or("");
-            // Most values repeat (names, dates): look them up without allocating when
-            // unsalted; salted keys are length-prefixed so salt and value cannot run together.
-            let salted;
-            let key: &str = if field_salt.is_empty() {
-                raw
-            } else {
-                salted = format!("{}:{field_salt}{raw}", field_salt.len());
-                &salted
-            };
-            let memo = &mut cache.values[i][usize::from(!field_salt.is_empty())];
             let computed;
-            let mask: &[u64] = match memo.get(key) {
+            let mask: &[u64] = match cache.values[i].get(field_salt, raw) {
                 Some((m, problem)) => {
                     invalid.extend(problem.map(|p| (i, p)));
                     m
                 }
                 None => {
-                    let (m, problem) =
-                        self.field_mask(i, field, raw, field_salt, &mut cache.tokens[i])?;
+                    let (m, problem) = self.field_mask(
+                        i,
+                        field,
+                        raw,
+                        field_salt,
+                        &mut cache.tokens[i],
+                        &mut cache.token_buf,
+                    )?;
                     invalid.extend(problem.map(|p| (i, p)));
-                    if memo.len() < self.memo_caps.0 {
-                        memo.insert(key.to_owned(), (m.clone(), problem));
-                    }
+                    cache.values[i].insert(field_salt, raw, &m, problem);
                     computed = m;
                     &computed
                 }
@@ -368,14 +358,15 @@ impl Encoder {
         raw: &str,
         salt: &str,
         memo: &mut TokenMemo,
+        tokens: &mut Vec<String>,
     ) -> Result<(Mask, Option<ValueProblem>), EncodeError> {
         let mut mask = vec![0u64; self.words].into_boxed_slice();
-        let mut tokens = Vec::new();
-        let problem = field.tokens(raw, &mut tokens)?;
+        tokens.clear();
+        let problem = field.tokens(raw, tokens)?;
         tokens.retain(|t| self.schema.keeps_token(index, t));
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
         let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
-        for (t, token) in tokens.into_iter().enumerate() {
+        for (t, token) in tokens.iter().enumerate() {
             let k = match field.weight {
                 Weight::PerToken(k) => k,
                 Weight::PerField(b) => {
@@ -383,29 +374,15 @@ impl Encoder {
                     (b / n + u32::from(t < b % n)).max(1)
                 }
             };
-            let memo_key = (k, salt.to_owned(), token);
-            let full = memo.len() >= self.memo_caps.1;
-            let computed;
-            let m: &Mask = match memo.entry(memo_key) {
-                Entry::Occupied(e) => e.into_mut(),
-                // Full: computed and not kept.
-                Entry::Vacant(e) if full => {
-                    computed = self.token_mask(index, salt, &e.key().2, k);
-                    &computed
-                }
-                Entry::Vacant(e) => {
-                    let m = self.token_mask(index, salt, &e.key().2, k);
-                    e.insert(m)
-                }
-            };
-            for (a, b) in mask.iter_mut().zip(m.iter()) {
-                *a |= b;
-            }
+            memo.set_bits((k, salt, token), &mut mask, |out| {
+                self.token_positions(index, salt, token, k, out);
+            });
         }
         Ok((mask, problem))
     }
 
-    fn token_mask(&self, index: usize, salt: &str, token: &str, k: u32) -> Box<[u64]> {
+    /// Appends the `k` bit positions of a token (repeats included: they set one bit).
+    fn token_positions(&self, index: usize, salt: &str, token: &str, k: u32, out: &mut Vec<u32>) {
         let l = self.schema.bits as u64;
         // nordlink-clk/1 hashes the salt's length modulo 2^16 (u16be); kept exactly, as
         // the construction is frozen.
@@ -413,14 +390,16 @@ impl Encoder {
         let salt_len = (salt.len() as u16).to_be_bytes();
         let parts: [&[u8]; 3] = [&salt_len, salt.as_bytes(), token.as_bytes()];
         let mut stream = blake3_stream(&self.field_keys[index], &parts);
-        let mut mask = vec![0u64; self.words].into_boxed_slice();
+        // Below the filter length, at most 2^24 bits (schemas check it): fits a u32.
+        #[allow(clippy::cast_possible_truncation, reason = "below 2^24")]
+        let at = |reduced: u64| position(reduced) as u32;
         match self.schema.hashing {
             Hashing::Random => {
                 let mut buf = vec![0u8; 4 * k as usize];
                 stream.fill(&mut buf);
                 for c in buf.chunks_exact(4) {
                     let w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-                    set(&mut mask, position(u64::from(w) % l));
+                    out.push(at(u64::from(w) % l));
                 }
             }
             Hashing::Double => {
@@ -432,11 +411,10 @@ impl Encoder {
                     h2 = 1;
                 }
                 for i in 0..u64::from(k) {
-                    set(&mut mask, position((h1 + i * h2) % l));
+                    out.push(at((h1 + i * h2) % l));
                 }
             }
         }
-        mask
     }
 }
 
@@ -543,10 +521,12 @@ mod tests {
 
     #[test]
     fn memos_stay_bounded_and_invisible() {
-        // 65 536-bit filters: 1 024 words a mask, so each memo keeps at most 1 024 masks.
+        // 65 536-bit filters: 1 024 words a mask, so each value memo keeps at most 1 024
+        // masks; the token memos get a small bound here, to be filled.
         let text = "version = 2\n[filter]\nbits = 65536\nsalt = { field = \"s\" }\n\
                     [[fields]]\nname = \"s\"\nkind = \"text\"\n[[fields]]\nname = \"n\"\nkind = \"surname\"\n";
-        let e = Encoder::new(Schema::parse(text).unwrap(), &key(5));
+        let mut e = Encoder::new(Schema::parse(text).unwrap(), &key(5));
+        e.memo_caps.1 = 5_000;
         let mut cache = EncodeCache::default();
         for i in 0..1500 {
             let (salt, name) = (i.to_string(), format!("name{i}"));
@@ -560,10 +540,11 @@ mod tests {
             }
         }
         for f in 0..2 {
-            assert!(cache.tokens[f].len() <= 1024, "{}", cache.tokens[f].len());
-            assert!(cache.values[f].iter().all(|m| m.len() <= 1024));
+            assert!(cache.tokens[f].held() <= 5_000, "{}", cache.tokens[f].held());
+            assert!(cache.values[f].len() <= 1024, "{}", cache.values[f].len());
         }
-        assert_eq!(cache.tokens[1].len(), 1024, "filled to the bound");
+        assert_eq!(cache.values[1].len(), 1024, "filled to the bound");
+        assert!(cache.tokens[1].held() > 4_500, "filled to the bound");
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod error;
 mod filter;
 mod harden;
 mod match_key;
+mod memo;
 mod normalise;
 mod schema;
 mod tokenise;

@@ -167,6 +167,7 @@ fn record(rng: &mut SeededRng) -> [String; 10] {
 }
 
 /// Distinct values per column, for reporting how realistic a sample is.
+#[allow(dead_code, reason = "realistic_extract reports it; the bench does not")]
 pub(crate) fn cardinalities(records: &[[String; 10]]) -> [usize; 10] {
     let mut out = [0; 10];
     for (c, slot) in out.iter_mut().enumerate() {

@@ -296,12 +296,11 @@ impl Encoder {
         for (i, field) in self.schema.fields.iter().enumerate() {
             let field_salt = self.schema.field_salt(i, &salt);
             let raw = value(i).unwrap_or("");
-            let computed;
-            let mask: &[u64] = match cache.values[i].get(field_salt, raw) {
-                Some((m, problem)) => {
-                    invalid.extend(problem.map(|p| (i, p)));
-                    m
-                }
+            // With field filters each field's bits are kept apart first.
+            let mut own = self.schema.field_filters.then(|| vec![0u64; self.words]);
+            let into: &mut [u64] = own.as_deref_mut().unwrap_or(&mut record);
+            match cache.values[i].or_into(field_salt, raw, into) {
+                Some(problem) => invalid.extend(problem.map(|p| (i, p))),
                 None => {
                     let (m, problem) = self.field_mask(
                         i,
@@ -313,15 +312,16 @@ impl Encoder {
                     )?;
                     invalid.extend(problem.map(|p| (i, p)));
                     cache.values[i].insert(field_salt, raw, &m, problem);
-                    computed = m;
-                    &computed
+                    for (r, w) in into.iter_mut().zip(m.iter()) {
+                        *r |= w;
+                    }
                 }
-            };
-            for (r, m) in record.iter_mut().zip(mask) {
-                *r |= m;
             }
-            if self.schema.field_filters {
-                fields.push(self.finish(mask.to_vec())?);
+            if let Some(own) = own {
+                for (r, w) in record.iter_mut().zip(&own) {
+                    *r |= w;
+                }
+                fields.push(self.finish(own)?);
             }
         }
         let keys = if self.schema.match_keys.is_empty() {

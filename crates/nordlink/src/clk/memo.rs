@@ -27,11 +27,27 @@ pub(crate) struct ValueMemo {
     capacity: usize,
 }
 
+/// One heap block per entry, `mask || salt || raw` (the mask as little-endian words): a
+/// hit then touches the table slot and this block only.
 struct ValueEntry {
-    salt: Box<str>,
-    raw: Box<str>,
-    mask: Box<[u64]>,
+    salt_len: u32,
+    mask_bytes: u32,
+    data: Box<[u8]>,
     problem: Option<ValueProblem>,
+}
+
+impl ValueEntry {
+    fn mask(&self) -> &[u8] {
+        &self.data[..self.mask_bytes as usize]
+    }
+
+    fn salt(&self) -> &[u8] {
+        &self.data[self.mask_bytes as usize..][..self.salt_len as usize]
+    }
+
+    fn raw(&self) -> &[u8] {
+        &self.data[(self.mask_bytes + self.salt_len) as usize..]
+    }
 }
 
 impl ValueMemo {
@@ -39,13 +55,24 @@ impl ValueMemo {
         Self { table: HashTable::new(), hasher: DefaultHashBuilder::default(), capacity }
     }
 
-    /// The mask of `raw` under `salt`, if memoised.
-    pub(crate) fn get(&self, salt: &str, raw: &str) -> Option<(&[u64], Option<ValueProblem>)> {
-        let hash = self.hasher.hash_one((salt, raw));
-        self.table.find(hash, |e| &*e.salt == salt && &*e.raw == raw).map(|e| (&*e.mask, e.problem))
+    /// ORs the mask of `raw` under `salt` into `record` and returns its problem, if
+    /// memoised; `None` otherwise.
+    pub(crate) fn or_into(
+        &self,
+        salt: &str,
+        raw: &str,
+        record: &mut [u64],
+    ) -> Option<Option<ValueProblem>> {
+        let hash = self.hasher.hash_one((salt.as_bytes(), raw.as_bytes()));
+        let e =
+            self.table.find(hash, |e| e.raw() == raw.as_bytes() && e.salt() == salt.as_bytes())?;
+        for (r, m) in record.iter_mut().zip(e.mask().chunks_exact(8)) {
+            *r |= u64::from_le_bytes(m.try_into().unwrap_or_default());
+        }
+        Some(e.problem)
     }
 
-    /// Remembers a mask, unless the memo is full (then the value is computed each time).
+    /// Remembers a mask, unless the memo is full.
     pub(crate) fn insert(
         &mut self,
         salt: &str,
@@ -53,13 +80,26 @@ impl ValueMemo {
         mask: &[u64],
         problem: Option<ValueProblem>,
     ) {
+        // Full: the value is computed each time from now on. (Wiping a full memo and
+        // refilling it measured twice as slow: values that never repeat, such as
+        // social-security numbers, flush out the names that do.)
         if self.table.len() >= self.capacity {
             return;
         }
+        // Cells are bounded by the readers (1 MiB rows), masks by the filter length.
+        let (Ok(salt_len), Ok(mask_bytes)) =
+            (u32::try_from(salt.len()), u32::try_from(8 * mask.len()))
+        else {
+            return;
+        };
+        let mut data = Vec::with_capacity(8 * mask.len() + salt.len() + raw.len());
+        data.extend(mask.iter().flat_map(|w| w.to_le_bytes()));
+        data.extend_from_slice(salt.as_bytes());
+        data.extend_from_slice(raw.as_bytes());
+        let entry = ValueEntry { salt_len, mask_bytes, data: data.into(), problem };
         let hasher = &self.hasher;
-        let hash = hasher.hash_one((salt, raw));
-        let entry = ValueEntry { salt: salt.into(), raw: raw.into(), mask: mask.into(), problem };
-        self.table.insert_unique(hash, entry, |e| hasher.hash_one((&*e.salt, &*e.raw)));
+        let hash = hasher.hash_one((salt.as_bytes(), raw.as_bytes()));
+        self.table.insert_unique(hash, entry, |e| hasher.hash_one((e.salt(), e.raw())));
     }
 
     /// Entries held.
@@ -69,13 +109,19 @@ impl ValueMemo {
     }
 }
 
+impl ValueMemo {
+    /// Zeroes and forgets every entry.
+    fn wipe(&mut self) {
+        for e in self.table.iter_mut() {
+            e.data.zeroize();
+        }
+        self.table.clear();
+    }
+}
+
 impl Drop for ValueMemo {
     fn drop(&mut self) {
-        for e in self.table.iter_mut() {
-            e.mask.zeroize();
-            e.salt.zeroize();
-            e.raw.zeroize();
-        }
+        self.wipe();
     }
 }
 
@@ -91,11 +137,29 @@ pub(crate) struct TokenMemo {
     scratch: Vec<u32>,
 }
 
+/// One heap block per entry, `positions || salt || token` (positions as little-endian
+/// u32), like [`ValueEntry`].
 struct TokenEntry {
     k: u32,
-    salt: Box<str>,
-    token: Box<str>,
-    positions: Box<[u32]>,
+    salt_len: u32,
+    position_bytes: u32,
+    data: Box<[u8]>,
+}
+
+impl TokenEntry {
+    fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.data[..self.position_bytes as usize]
+            .chunks_exact(4)
+            .map(|p| u32::from_le_bytes(p.try_into().unwrap_or_default()) as usize)
+    }
+
+    fn salt(&self) -> &[u8] {
+        &self.data[self.position_bytes as usize..][..self.salt_len as usize]
+    }
+
+    fn token(&self) -> &[u8] {
+        &self.data[(self.position_bytes + self.salt_len) as usize..]
+    }
 }
 
 impl TokenMemo {
@@ -118,11 +182,12 @@ impl TokenMemo {
         mask: &mut [u64],
         compute: impl FnOnce(&mut Vec<u32>),
     ) {
+        let (salt, token) = (salt.as_bytes(), token.as_bytes());
         let hash = self.hasher.hash_one((k, salt, token));
-        let found = self.table.find(hash, |e| e.k == k && &*e.token == token && &*e.salt == salt);
+        let found = self.table.find(hash, |e| e.k == k && e.token() == token && e.salt() == salt);
         if let Some(e) = found {
-            for &p in &e.positions {
-                word_set(mask, p as usize);
+            for p in e.positions() {
+                word_set(mask, p);
             }
             return;
         }
@@ -131,16 +196,18 @@ impl TokenMemo {
         for &p in &self.scratch {
             word_set(mask, p as usize);
         }
-        if self.held + self.scratch.len() <= self.capacity {
+        let lens = (u32::try_from(salt.len()), u32::try_from(4 * self.scratch.len()));
+        if let (true, Ok(salt_len), Ok(position_bytes)) =
+            (self.held + self.scratch.len() <= self.capacity, lens.0, lens.1)
+        {
             self.held += self.scratch.len();
+            let mut data = Vec::with_capacity(4 * self.scratch.len() + salt.len() + token.len());
+            data.extend(self.scratch.iter().flat_map(|p| p.to_le_bytes()));
+            data.extend_from_slice(salt);
+            data.extend_from_slice(token);
+            let entry = TokenEntry { k, salt_len, position_bytes, data: data.into() };
             let hasher = &self.hasher;
-            let entry = TokenEntry {
-                k,
-                salt: salt.into(),
-                token: token.into(),
-                positions: self.scratch.as_slice().into(),
-            };
-            self.table.insert_unique(hash, entry, |e| hasher.hash_one((e.k, &*e.salt, &*e.token)));
+            self.table.insert_unique(hash, entry, |e| hasher.hash_one((e.k, e.salt(), e.token())));
         }
         self.scratch.zeroize();
     }
@@ -152,12 +219,19 @@ impl TokenMemo {
     }
 }
 
+impl TokenMemo {
+    /// Zeroes and forgets every entry.
+    fn wipe(&mut self) {
+        for e in self.table.iter_mut() {
+            e.data.zeroize();
+        }
+        self.table.clear();
+        self.held = 0;
+    }
+}
+
 impl Drop for TokenMemo {
     fn drop(&mut self) {
-        for e in self.table.iter_mut() {
-            e.positions.zeroize();
-            e.salt.zeroize();
-            e.token.zeroize();
-        }
+        self.wipe();
     }
 }

@@ -21,8 +21,21 @@ type LaneItem = Result<Option<RecordBatch>, ParquetError>;
 /// back in file order. One thread decoding every column was the pipeline's serial stage.
 pub(crate) struct ParquetSource {
     lanes: Vec<mpsc::Receiver<LaneItem>>,
+    /// The lanes' threads, joined on drop: a source never leaves a thread decoding after
+    /// it is gone.
+    threads: Vec<std::thread::JoinHandle<()>>,
     group: usize,
     groups: usize,
+}
+
+impl Drop for ParquetSource {
+    fn drop(&mut self) {
+        // Without receivers a lane stops at its next send: after the batch it is on.
+        self.lanes.clear();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl ParquetSource {
@@ -52,13 +65,14 @@ impl ParquetSource {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let n_lanes = groups.min(threads);
         let mut lanes = Vec::with_capacity(n_lanes);
+        let mut threads = Vec::with_capacity(n_lanes);
         for lane in 0..n_lanes {
             let (tx, rx) = mpsc::sync_channel::<LaneItem>(2);
             // Each lane opens the file itself: duplicated descriptors share one file
             // offset, and the lanes' seeks would race.
             let file = File::open(path)?;
             let metadata = metadata.clone();
-            std::thread::spawn(move || {
+            threads.push(std::thread::spawn(move || {
                 // The parquet crate can panic on corrupt pages (an unwrap in its level
                 // decoder, found by fuzzing): the lane reports that as an error.
                 let decode = std::panic::AssertUnwindSafe(|| {
@@ -68,10 +82,10 @@ impl ParquetSource {
                     let message = "the Parquet decoder failed on this file (corrupt data?)";
                     let _ = tx.send(Err(ParquetError::General(message.into())));
                 }
-            });
+            }));
             lanes.push(rx);
         }
-        Ok(Self { lanes, group: 0, groups })
+        Ok(Self { lanes, threads, group: 0, groups })
     }
 
     /// The next batch in file order; `None` after the last.

@@ -18,6 +18,11 @@ use zeroize::Zeroize;
 use super::bitorder::word_set;
 use super::error::ValueProblem;
 
+/// Longest key (salt and cell, or salt and token) a memo keeps, in bytes. Entries are
+/// counted, not weighed, so without this a file of distinct 1 MiB cells would fill a memo
+/// with gigabytes; names, streets and their tokens are far shorter.
+const MAX_KEY_BYTES: usize = 256;
+
 /// Whole masks of a field's values (one per distinct salt and cell), with the problem of a
 /// value encoded under its `invalid` policy.
 pub(crate) struct ValueMemo {
@@ -83,7 +88,7 @@ impl ValueMemo {
         // Full: the value is computed each time from now on. (Wiping a full memo and
         // refilling it measured twice as slow: values that never repeat, such as
         // social-security numbers, flush out the names that do.)
-        if self.table.len() >= self.capacity {
+        if self.table.len() >= self.capacity || salt.len() + raw.len() > MAX_KEY_BYTES {
             return;
         }
         // Cells are bounded by the readers (1 MiB rows), masks by the filter length.
@@ -197,9 +202,12 @@ impl TokenMemo {
             word_set(mask, p as usize);
         }
         let lens = (u32::try_from(salt.len()), u32::try_from(4 * self.scratch.len()));
-        if let (true, Ok(salt_len), Ok(position_bytes)) =
-            (self.held + self.scratch.len() <= self.capacity, lens.0, lens.1)
-        {
+        if let (true, Ok(salt_len), Ok(position_bytes)) = (
+            self.held + self.scratch.len() <= self.capacity
+                && salt.len() + token.len() <= MAX_KEY_BYTES,
+            lens.0,
+            lens.1,
+        ) {
             self.held += self.scratch.len();
             let mut data = Vec::with_capacity(4 * self.scratch.len() + salt.len() + token.len());
             data.extend(self.scratch.iter().flat_map(|p| p.to_le_bytes()));
@@ -233,5 +241,25 @@ impl TokenMemo {
 impl Drop for TokenMemo {
     fn drop(&mut self) {
         self.wipe();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_keys_are_not_kept() {
+        let long = "x".repeat(MAX_KEY_BYTES + 1);
+        let mut values = ValueMemo::new(10);
+        values.insert("", &long, &[1], None);
+        values.insert("1990", "berg", &[1], None);
+        assert_eq!(values.len(), 1);
+        let mut tokens = TokenMemo::new(100);
+        let mut mask = [0u64; 1];
+        tokens.set_bits((1, "", &long), &mut mask, |out| out.push(3));
+        assert_eq!((tokens.held(), mask[0]), (0, 1 << 60));
+        tokens.set_bits((1, "", "be"), &mut mask, |out| out.push(5));
+        assert_eq!(tokens.held(), 1);
     }
 }

@@ -118,8 +118,9 @@ fn value_tokens(
     raw: &str,
     hashed: Option<&str>,
 ) -> Option<(String, usize)> {
-    let mut tokens = Vec::new();
-    schema.fields()[index].tokens(raw, &mut tokens).ok()?;
+    let mut buf = crate::clk::Tokens::default();
+    schema.fields()[index].tokens(raw, &mut buf).ok()?;
+    let mut tokens: Vec<String> = buf.iter().map(str::to_owned).collect();
     let salt = hashed.unwrap_or_default();
     if hashed.is_some() {
         tokens.retain(|t| schema.keeps_token(index, t));

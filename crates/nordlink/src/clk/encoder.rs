@@ -20,10 +20,10 @@ use super::bitorder::position;
 use super::error::{EncodeError, ValueProblem};
 use super::harden::Hardener;
 use super::match_key::{MatchKeyValue, MatchKeyer, key_value};
-use super::memo::{TokenMemo, ValueMemo};
+use super::memo::{TokenMemo, TokensMemo, ValueMemo};
 use super::normalise::normalise;
 use super::schema::{Field, Hashing, Invalid, Missing, Schema, Weight};
-use super::tokenise::{date_tokens, invalid_text_tokens};
+use super::tokenise::{Tokens, date_tokens, invalid_text_tokens};
 use crate::kdf::derive_subkey;
 use crate::prf::blake3_stream;
 use crate::{KeyId, SecretKey};
@@ -38,6 +38,10 @@ const VALUE_MEMO_LIMIT: usize = 1 << 14;
 /// memory stays bounded whatever the filter length and however many distinct salted
 /// values a file brings (per-record salts make every value new).
 const MEMO_WORDS: usize = 1 << 20;
+
+/// Largest number of bytes the memo of a field's tokenised cells holds (salted schemas
+/// only): about 40 k names with their tokens.
+const TOKENS_MEMO_BYTES: usize = 4 << 20;
 
 /// Largest number of bit positions (u32) the token memo of one field holds: 8 MiB of
 /// positions, about 200 k tokens of 10 bits with their keys.
@@ -115,8 +119,12 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-/// A filter-length bit mask, as 64-bit words.
-type Mask = Box<[u64]>;
+/// ORs `b` into `a`.
+fn or_words(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
 
 /// Memo of token positions and value masks for one [`Encoder`] (module `memo`): names
 /// and q-grams repeat, so most lookups hit. What it holds is derived from the key, as
@@ -129,8 +137,11 @@ pub struct EncodeCache {
     tokens: Vec<TokenMemo>,
     /// Per field, masks keyed by (salt, cell).
     values: Vec<ValueMemo>,
+    /// Per field, a cell's tokens (salted schemas only: without a salt the value memo
+    /// already covers every cell seen).
+    prepared: Vec<TokensMemo>,
     /// A value's tokens, reused from record to record.
-    token_buf: Vec<String>,
+    token_buf: Tokens,
 }
 
 impl std::fmt::Debug for EncodeCache {
@@ -186,7 +197,7 @@ impl Field {
     pub(crate) fn tokens(
         &self,
         raw: &str,
-        out: &mut Vec<String>,
+        out: &mut Tokens,
     ) -> Result<Option<ValueProblem>, EncodeError> {
         let field = self;
         Ok(match self.prepare(raw)? {
@@ -283,52 +294,163 @@ impl Encoder {
         value: impl Fn(usize) -> Option<&'a str>,
         cache: &mut EncodeCache,
     ) -> Result<Encoded, EncodeError> {
-        let n = self.schema.fields.len();
-        if cache.owner != self.id {
-            cache.owner = self.id;
-            cache.tokens = (0..n).map(|_| TokenMemo::new(self.memo_caps.1)).collect();
-            cache.values = (0..n).map(|_| ValueMemo::new(self.memo_caps.0)).collect();
-        }
         let salt = self.schema.record_salt(&value)?;
+        self.encode_salted(value, &salt, cache)
+    }
+
+    /// [`encode`](Self::encode) with the record's salt already known (what
+    /// [`Schema::record_salt`] gives for it).
+    pub(crate) fn encode_salted<'a>(
+        &self,
+        value: impl Fn(usize) -> Option<&'a str>,
+        salt: &str,
+        cache: &mut EncodeCache,
+    ) -> Result<Encoded, EncodeError> {
+        self.ready(cache);
         let mut record = vec![0u64; self.words];
         let mut fields = Vec::new();
         let mut invalid = Vec::new();
-        for (i, field) in self.schema.fields.iter().enumerate() {
-            let field_salt = self.schema.field_salt(i, &salt);
+        for i in 0..self.schema.fields.len() {
+            let field_salt = self.schema.field_salt(i, salt);
             let raw = value(i).unwrap_or("");
             // With field filters each field's bits are kept apart first.
             let mut own = self.schema.field_filters.then(|| vec![0u64; self.words]);
             let into: &mut [u64] = own.as_deref_mut().unwrap_or(&mut record);
-            match cache.values[i].or_into(field_salt, raw, into) {
-                Some(problem) => invalid.extend(problem.map(|p| (i, p))),
-                None => {
-                    let (m, problem) = self.field_mask(
-                        i,
-                        field,
-                        raw,
-                        field_salt,
-                        &mut cache.tokens[i],
-                        &mut cache.token_buf,
-                    )?;
-                    invalid.extend(problem.map(|p| (i, p)));
-                    cache.values[i].insert(field_salt, raw, &m, problem);
-                    for (r, w) in into.iter_mut().zip(m.iter()) {
-                        *r |= w;
-                    }
-                }
-            }
+            let problem = self.or_field(i, raw, field_salt, into, cache)?;
+            invalid.extend(problem.map(|p| (i, p)));
             if let Some(own) = own {
-                for (r, w) in record.iter_mut().zip(&own) {
-                    *r |= w;
-                }
+                or_words(&mut record, &own);
                 fields.push(self.finish(own)?);
             }
         }
+        self.complete(record, fields, invalid, &value, salt)
+    }
+
+    /// Encodes `n` records field by field (all records' first field, then their second
+    /// ...), with the same results as [`encode_salted`](Self::encode_salted) one record at
+    /// a time: one field's memos are all a pass touches, so they stay in the processor's
+    /// cache. `value(r, i)` is field `i` of record `r`; `salt(r)` its salt, or the error
+    /// its salt field gave.
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code, reason = "used by encode_many"))]
+    pub(crate) fn encode_columns<'a, 's>(
+        &self,
+        n: usize,
+        value: impl Fn(usize, usize) -> Option<&'a str>,
+        salt: impl Fn(usize) -> Result<&'s str, EncodeError>,
+        cache: &mut EncodeCache,
+    ) -> Vec<Result<Encoded, EncodeError>> {
+        self.ready(cache);
+        let w = self.words;
+        let mut records = vec![0u64; n * w];
+        // Per record: the first error, the invalid values and the field filters so far.
+        let mut failed: Vec<Option<EncodeError>> = (0..n).map(|r| salt(r).err()).collect();
+        let mut invalid: Vec<Vec<(usize, ValueProblem)>> = vec![Vec::new(); n];
+        let mut fields: Vec<Vec<BloomFilter>> = vec![Vec::new(); n];
+        let mut own = vec![0u64; if self.schema.field_filters { w } else { 0 }];
+        for i in 0..self.schema.fields.len() {
+            for r in 0..n {
+                let (Ok(record_salt), None) = (salt(r), &failed[r]) else { continue };
+                let field_salt = self.schema.field_salt(i, record_salt);
+                let raw = value(r, i).unwrap_or("");
+                let record = &mut records[r * w..][..w];
+                let into: &mut [u64] = if own.is_empty() { record } else { &mut own };
+                let problem = match self.or_field(i, raw, field_salt, into, cache) {
+                    Ok(problem) => problem,
+                    Err(e) => {
+                        failed[r] = Some(e);
+                        own.fill(0);
+                        continue;
+                    }
+                };
+                invalid[r].extend(problem.map(|p| (i, p)));
+                if !own.is_empty() {
+                    or_words(&mut records[r * w..][..w], &own);
+                    match self.finish(own.clone()) {
+                        Ok(filter) => fields[r].push(filter),
+                        Err(e) => failed[r] = Some(e),
+                    }
+                    own.fill(0);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        let parts = failed.into_iter().zip(invalid).zip(fields).enumerate();
+        for (r, ((failed, invalid), fields)) in parts {
+            out.push(match (failed, salt(r)) {
+                (Some(e), _) | (None, Err(e)) => Err(e),
+                (None, Ok(record_salt)) => {
+                    let record = records[r * w..][..w].to_vec();
+                    self.complete(record, fields, invalid, &|i| value(r, i), record_salt)
+                }
+            });
+        }
+        out
+    }
+
+    /// Makes `cache` this encoder's.
+    fn ready(&self, cache: &mut EncodeCache) {
+        if cache.owner != self.id {
+            let n = self.schema.fields.len();
+            cache.owner = self.id;
+            cache.tokens = (0..n).map(|_| TokenMemo::new(self.memo_caps.1)).collect();
+            cache.values = (0..n).map(|_| ValueMemo::new(self.memo_caps.0)).collect();
+            let prepared = if self.schema.salt.is_some() { TOKENS_MEMO_BYTES } else { 0 };
+            cache.prepared = (0..n).map(|_| TokensMemo::new(prepared)).collect();
+        }
+    }
+
+    /// ORs the bits of field `i`'s cell `raw` (under `salt`) into `into`; returns the
+    /// problem of a value encoded under the field's `invalid` policy.
+    fn or_field(
+        &self,
+        i: usize,
+        raw: &str,
+        salt: &str,
+        into: &mut [u64],
+        cache: &mut EncodeCache,
+    ) -> Result<Option<ValueProblem>, EncodeError> {
+        if let Some(problem) = cache.values[i].or_into(salt, raw, into) {
+            return Ok(problem);
+        }
+        let hit = cache.prepared[i].get(raw);
+        let missed = hit.is_none();
+        let (tokens, problem) = match hit {
+            Some(hit) => hit,
+            None => {
+                cache.token_buf.clear();
+                let problem = self.schema.fields[i].tokens(raw, &mut cache.token_buf)?;
+                (&cache.token_buf, problem)
+            }
+        };
+        if cache.values[i].has_room(salt, raw) {
+            let mut mask = vec![0u64; self.words];
+            self.field_mask(i, tokens, salt, &mut cache.tokens[i], &mut mask);
+            or_words(into, &mask);
+            cache.values[i].insert(salt, raw, &mask, problem);
+        } else {
+            // Not kept: straight into the record.
+            self.field_mask(i, tokens, salt, &mut cache.tokens[i], into);
+        }
+        if missed {
+            cache.prepared[i].insert(raw, &cache.token_buf, problem);
+        }
+        Ok(problem)
+    }
+
+    /// The match keys, then hardening: the record's filters as they leave.
+    fn complete<'a>(
+        &self,
+        record: Vec<u64>,
+        fields: Vec<BloomFilter>,
+        invalid: Vec<(usize, ValueProblem)>,
+        value: &impl Fn(usize) -> Option<&'a str>,
+        salt: &str,
+    ) -> Result<Encoded, EncodeError> {
         let keys = if self.schema.match_keys.is_empty() {
             Vec::new()
         } else {
             // Each field is prepared at most once, and only if a key reads it.
-            let mut prepared: Vec<Option<Option<String>>> = vec![None; n];
+            let mut prepared: Vec<Option<Option<String>>> = vec![None; self.schema.fields.len()];
             let mut read = |i: usize| {
                 prepared[i]
                     .get_or_insert_with(|| {
@@ -337,7 +459,7 @@ impl Encoder {
                     })
                     .clone()
             };
-            self.match_keyer.keys(&self.schema, &mut read, &salt)
+            self.match_keyer.keys(&self.schema, &mut read, salt)
         };
         Ok(Encoded { record: self.finish(record)?, fields, invalid, keys })
     }
@@ -349,36 +471,31 @@ impl Encoder {
         Ok(BloomFilter::from_words(&words, self.schema.output_bits()))
     }
 
-    /// The field's bits for one value, and the problem when the value failed its format
-    /// and the field's [`Invalid`] policy encoded it anyway.
+    /// Sets the field's bits for one value's tokens in `mask`.
     fn field_mask(
         &self,
         index: usize,
-        field: &Field,
-        raw: &str,
+        tokens: &Tokens,
         salt: &str,
         memo: &mut TokenMemo,
-        tokens: &mut Vec<String>,
-    ) -> Result<(Mask, Option<ValueProblem>), EncodeError> {
-        let mut mask = vec![0u64; self.words].into_boxed_slice();
-        tokens.clear();
-        let problem = field.tokens(raw, tokens)?;
-        tokens.retain(|t| self.schema.keeps_token(index, t));
+        mask: &mut [u64],
+    ) {
+        let weight = self.schema.fields[index].weight;
+        let kept = |t: &&str| self.schema.keeps_token(index, t);
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
-        let n = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
-        for (t, token) in tokens.iter().enumerate() {
-            let k = match field.weight {
+        let n = u32::try_from(tokens.iter().filter(kept).count()).unwrap_or(u32::MAX);
+        for (t, token) in tokens.iter().filter(kept).enumerate() {
+            let k = match weight {
                 Weight::PerToken(k) => k,
                 Weight::PerField(b) => {
                     let t = u32::try_from(t).unwrap_or(u32::MAX);
                     (b / n + u32::from(t < b % n)).max(1)
                 }
             };
-            memo.set_bits((k, salt, token), &mut mask, |out| {
+            memo.set_bits((k, salt, token), mask, |out| {
                 self.token_positions(index, salt, token, k, out);
             });
         }
-        Ok((mask, problem))
     }
 
     /// Appends the `k` bit positions of a token (repeats included: they set one bit).

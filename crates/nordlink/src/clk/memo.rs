@@ -17,6 +17,7 @@ use zeroize::Zeroize;
 
 use super::bitorder::word_set;
 use super::error::ValueProblem;
+use super::tokenise::Tokens;
 
 /// Longest key (salt and cell, or salt and token) a memo keeps, in bytes. Entries are
 /// counted, not weighed, so without this a file of distinct 1 MiB cells would fill a memo
@@ -77,6 +78,11 @@ impl ValueMemo {
         Some(e.problem)
     }
 
+    /// Whether [`insert`](Self::insert) would keep a mask for this key.
+    pub(crate) fn has_room(&self, salt: &str, raw: &str) -> bool {
+        self.table.len() < self.capacity && salt.len() + raw.len() <= MAX_KEY_BYTES
+    }
+
     /// Remembers a mask, unless the memo is full.
     pub(crate) fn insert(
         &mut self,
@@ -88,7 +94,7 @@ impl ValueMemo {
         // Full: the value is computed each time from now on. (Wiping a full memo and
         // refilling it measured twice as slow: values that never repeat, such as
         // social-security numbers, flush out the names that do.)
-        if self.table.len() >= self.capacity || salt.len() + raw.len() > MAX_KEY_BYTES {
+        if !self.has_room(salt, raw) {
             return;
         }
         // Cells are bounded by the readers (1 MiB rows), masks by the filter length.
@@ -130,53 +136,159 @@ impl Drop for ValueMemo {
     }
 }
 
-/// Bit positions of a field's tokens, keyed by (bits per token, salt, token): `k` numbers
-/// a token instead of a whole filter-length mask, so far more tokens fit in the bound.
-pub(crate) struct TokenMemo {
-    table: HashTable<TokenEntry>,
+/// A field's cells and their tokens (normalised and tokenised, before any salt): under a
+/// salt, a name seen in another salt group is not normalised and tokenised again. Nothing
+/// here comes from the key (it is input text), so it needs no wiping.
+pub(crate) struct TokensMemo {
+    table: HashTable<TokensEntry>,
     hasher: DefaultHashBuilder,
-    /// Positions held, and the most it may hold.
+    /// Bytes held (an estimate, overheads included), and the most it may hold.
+    held: usize,
+    capacity: usize,
+}
+
+struct TokensEntry {
+    raw: Box<str>,
+    tokens: Tokens,
+    problem: Option<ValueProblem>,
+}
+
+/// What an entry costs beyond its text, in bytes (the entry, allocation headers).
+const TOKENS_ENTRY_COST: usize = 96;
+
+impl TokensMemo {
+    /// A memo holding about `capacity` bytes at most.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self { table: HashTable::new(), hasher: DefaultHashBuilder::default(), held: 0, capacity }
+    }
+
+    /// The tokens of `raw` and the problem it was encoded with, if memoised.
+    pub(crate) fn get(&self, raw: &str) -> Option<(&Tokens, Option<ValueProblem>)> {
+        let hash = self.hasher.hash_one(raw);
+        let e = self.table.find(hash, |e| *e.raw == *raw)?;
+        Some((&e.tokens, e.problem))
+    }
+
+    /// Remembers the tokens of `raw`, unless the memo is full.
+    pub(crate) fn insert(&mut self, raw: &str, tokens: &Tokens, problem: Option<ValueProblem>) {
+        let cost = TOKENS_ENTRY_COST + raw.len() + tokens.bytes();
+        if self.held + cost > self.capacity || raw.len() > MAX_KEY_BYTES {
+            return;
+        }
+        self.held += cost;
+        let entry = TokensEntry { raw: raw.into(), tokens: tokens.compact(), problem };
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(raw);
+        self.table.insert_unique(hash, entry, |e| hasher.hash_one(&*e.raw));
+    }
+}
+
+/// Longest token a [`TokenMemo`] keeps, in bytes: q-grams, date parts and numbers fit, and
+/// a token that short is kept in the table slot itself, so a lookup compares it there.
+const INLINE_TOKEN: usize = 16;
+
+/// What a salt group costs beyond its positions, counted in positions (u32) against the
+/// bound: its tables and salt, so that a file of very many distinct salts (say whole
+/// birth dates) fills the memo instead of growing it.
+const GROUP_COST: usize = 64;
+
+/// Bit positions of a field's tokens, grouped by salt, then keyed by (bits per token,
+/// token): `k` numbers a token instead of a whole filter-length mask, so far more tokens
+/// fit in the bound. A salted batch arrives sorted by salt, so the tokens of one salt group
+/// stay in the processor's cache while its records are encoded; the group of the previous
+/// lookup is tried first.
+pub(crate) struct TokenMemo {
+    /// Index into `groups` by salt.
+    index: HashTable<u32>,
+    groups: Vec<SaltGroup>,
+    hasher: DefaultHashBuilder,
+    /// The group of the previous lookup.
+    last: Option<usize>,
+    /// Positions held (groups counted by [`GROUP_COST`]), and the most it may hold.
     held: usize,
     capacity: usize,
     /// Positions of a token just computed.
     scratch: Vec<u32>,
 }
 
-/// One heap block per entry, `positions || salt || token` (positions as little-endian
-/// u32), like [`ValueEntry`].
-struct TokenEntry {
-    k: u32,
-    salt_len: u32,
-    position_bytes: u32,
-    data: Box<[u8]>,
+/// The tokens of one salt.
+struct SaltGroup {
+    salt: Box<[u8]>,
+    slots: HashTable<Slot>,
+    /// Every slot's positions, one after the other.
+    positions: Vec<u32>,
 }
 
-impl TokenEntry {
-    fn positions(&self) -> impl Iterator<Item = usize> + '_ {
-        self.data[..self.position_bytes as usize]
-            .chunks_exact(4)
-            .map(|p| u32::from_le_bytes(p.try_into().unwrap_or_default()) as usize)
-    }
+/// A memoised token: the token inline (zero-padded, with its length), its `k` and where its
+/// positions are in the group's `positions`.
+#[derive(Clone, Copy)]
+struct Slot {
+    token: [u64; 2],
+    len: u8,
+    k: u32,
+    start: u32,
+    count: u32,
+}
 
-    fn salt(&self) -> &[u8] {
-        &self.data[self.position_bytes as usize..][..self.salt_len as usize]
+/// A token as its slot holds it (its bytes little-endian in two words, then its length),
+/// or `None` if it is too long to keep. Built in registers: copying the bytes into an
+/// array and reading it back as words stalls on every lookup.
+fn inline(token: &[u8]) -> Option<([u64; 2], u8)> {
+    let len = u8::try_from(token.len()).ok().filter(|&l| usize::from(l) <= INLINE_TOKEN)?;
+    let (mut lo, mut hi) = (0u64, 0u64);
+    for (i, &b) in token.iter().enumerate() {
+        if i < 8 {
+            lo |= u64::from(b) << (8 * i);
+        } else {
+            hi |= u64::from(b) << (8 * (i - 8));
+        }
     }
-
-    fn token(&self) -> &[u8] {
-        &self.data[(self.position_bytes + self.salt_len) as usize..]
-    }
+    Some(([lo, hi], len))
 }
 
 impl TokenMemo {
     /// A memo holding at most `capacity` positions in all.
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            table: HashTable::new(),
+            index: HashTable::new(),
+            groups: Vec::new(),
             hasher: DefaultHashBuilder::default(),
+            last: None,
             held: 0,
             capacity,
             scratch: Vec::new(),
         }
+    }
+
+    /// The group of `salt`, made if there is room; `None` when the memo has no room for it.
+    fn group(&mut self, salt: &[u8]) -> Option<usize> {
+        if let Some(g) = self.last
+            && *self.groups[g].salt == *salt
+        {
+            return Some(g);
+        }
+        let hash = self.hasher.hash_one(salt);
+        let groups = &self.groups;
+        let g = match self.index.find(hash, |&g| *groups[g as usize].salt == *salt) {
+            Some(&g) => g as usize,
+            None => {
+                let cost = GROUP_COST + salt.len().div_ceil(4);
+                let g = u32::try_from(self.groups.len())
+                    .ok()
+                    .filter(|_| self.held + cost <= self.capacity && salt.len() <= MAX_KEY_BYTES)?;
+                self.held += cost;
+                self.groups.push(SaltGroup {
+                    salt: salt.into(),
+                    slots: HashTable::new(),
+                    positions: Vec::new(),
+                });
+                let (groups, hasher) = (&self.groups, &self.hasher);
+                self.index.insert_unique(hash, g, |&g| hasher.hash_one(&*groups[g as usize].salt));
+                g as usize
+            }
+        };
+        self.last = Some(g);
+        Some(g)
     }
 
     /// Sets the bits of `token` (under `salt`, `k` bits) in `mask`; `compute` appends its
@@ -187,35 +299,37 @@ impl TokenMemo {
         mask: &mut [u64],
         compute: impl FnOnce(&mut Vec<u32>),
     ) {
-        let (salt, token) = (salt.as_bytes(), token.as_bytes());
-        let hash = self.hasher.hash_one((k, salt, token));
-        let found = self.table.find(hash, |e| e.k == k && e.token() == token && e.salt() == salt);
-        if let Some(e) = found {
-            for p in e.positions() {
-                word_set(mask, p);
+        let key = inline(token.as_bytes());
+        let group = key.and_then(|_| self.group(salt.as_bytes()));
+        let mut slot = None;
+        if let (Some((token, len)), Some(g)) = (key, group) {
+            let group = &self.groups[g];
+            let hash = self.hasher.hash_one((k, len, token));
+            let found = group.slots.find(hash, |s| s.k == k && s.len == len && s.token == token);
+            if let Some(s) = found {
+                for &p in &group.positions[s.start as usize..][..s.count as usize] {
+                    word_set(mask, p as usize);
+                }
+                return;
             }
-            return;
+            slot = Some((hash, token, len, g));
         }
         self.scratch.clear();
         compute(&mut self.scratch);
         for &p in &self.scratch {
             word_set(mask, p as usize);
         }
-        let lens = (u32::try_from(salt.len()), u32::try_from(4 * self.scratch.len()));
-        if let (true, Ok(salt_len), Ok(position_bytes)) = (
-            self.held + self.scratch.len() <= self.capacity
-                && salt.len() + token.len() <= MAX_KEY_BYTES,
-            lens.0,
-            lens.1,
-        ) {
+        if let Some((hash, token, len, g)) = slot
+            && self.held + self.scratch.len() <= self.capacity
+            && let (Ok(start), Ok(count)) =
+                (u32::try_from(self.groups[g].positions.len()), u32::try_from(self.scratch.len()))
+        {
             self.held += self.scratch.len();
-            let mut data = Vec::with_capacity(4 * self.scratch.len() + salt.len() + token.len());
-            data.extend(self.scratch.iter().flat_map(|p| p.to_le_bytes()));
-            data.extend_from_slice(salt);
-            data.extend_from_slice(token);
-            let entry = TokenEntry { k, salt_len, position_bytes, data: data.into() };
+            let group = &mut self.groups[g];
+            append_zeroising(&mut group.positions, &self.scratch);
+            let slot = Slot { token, len, k, start, count };
             let hasher = &self.hasher;
-            self.table.insert_unique(hash, entry, |e| hasher.hash_one((e.k, e.salt(), e.token())));
+            group.slots.insert_unique(hash, slot, |s| hasher.hash_one((s.k, s.len, s.token)));
         }
         self.scratch.zeroize();
     }
@@ -227,13 +341,33 @@ impl TokenMemo {
     }
 }
 
+/// Appends `items` to `v`; when `v` must grow, its old buffer is zeroed before it is
+/// freed, so no copy of the positions is left behind in freed memory.
+fn append_zeroising(v: &mut Vec<u32>, items: &[u32]) {
+    if v.capacity() - v.len() < items.len() {
+        let mut bigger = Vec::with_capacity((2 * v.capacity()).max(v.len() + items.len()).max(64));
+        bigger.extend_from_slice(v);
+        v.zeroize();
+        *v = bigger;
+    }
+    v.extend_from_slice(items);
+}
+
 impl TokenMemo {
-    /// Zeroes and forgets every entry.
+    /// Zeroes and forgets every entry. (Slots hold tokens, which are input text, and
+    /// offsets; the positions, which come from the key, are what must not outlive the memo.)
     fn wipe(&mut self) {
-        for e in self.table.iter_mut() {
-            e.data.zeroize();
+        for g in &mut self.groups {
+            g.positions.zeroize();
+            g.salt.zeroize();
+            for s in g.slots.iter_mut() {
+                s.token.zeroize();
+            }
+            g.slots.clear();
         }
-        self.table.clear();
+        self.groups.clear();
+        self.index.clear();
+        self.last = None;
         self.held = 0;
     }
 }
@@ -260,6 +394,6 @@ mod tests {
         tokens.set_bits((1, "", &long), &mut mask, |out| out.push(3));
         assert_eq!((tokens.held(), mask[0]), (0, 1 << 60));
         tokens.set_bits((1, "", "be"), &mut mask, |out| out.push(5));
-        assert_eq!(tokens.held(), 1);
+        assert_eq!(tokens.held(), GROUP_COST + 1);
     }
 }

@@ -48,6 +48,7 @@ pub use schema::{
     MAX_NUMERIC_RESOLUTION, Missing, SCHEMA_VERSION, Salt, Schema, Weight,
 };
 pub use tokenise::Tokeniser;
+pub(crate) use tokenise::Tokens;
 
 /// SHA-256 of a schema file's bytes, in lowercase hex: recorded in outputs so parties can
 /// check that they encoded under the same schema.

@@ -1,8 +1,8 @@
 //! Text normalisers: each a pure function from string to string, applied in order.
 
 use serde::Deserialize;
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// One normalisation step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -109,7 +109,11 @@ impl Normaliser {
     pub fn apply(self, s: &str) -> String {
         match self {
             Self::Trim => s.trim().to_owned(),
+            // The quick check answers most names without composing anything; `Yes` is
+            // definite (`Maybe` and `No` take the full path).
+            Self::Nfkc if is_nfkc_quick(s.chars()) == IsNormalized::Yes => s.to_owned(),
             Self::Nfkc => s.nfkc().collect(),
+            Self::Casefold if s.is_ascii() => s.to_ascii_lowercase(),
             Self::Casefold => s.to_lowercase(),
             Self::NordicFold => strip_marks(s, nordic),
             Self::StripDiacritics => strip_marks(s, undecomposable),
@@ -140,6 +144,15 @@ pub fn normalise(steps: &[Normaliser], s: &str) -> String {
 mod tests {
     use super::*;
     use Normaliser::*;
+
+    proptest::proptest! {
+        /// The fast paths (quick check, ASCII) give what the full mappings give.
+        #[test]
+        fn fast_paths_change_nothing(s in "\\PC{0,12}|[a-zA-Z \u{e5}\u{c5}\u{fb01}\u{ff21}\u{301}]{0,12}") {
+            proptest::prop_assert_eq!(Nfkc.apply(&s), s.nfkc().collect::<String>());
+            proptest::prop_assert_eq!(Casefold.apply(&s), s.to_lowercase());
+        }
+    }
 
     #[test]
     fn nordic_names_fold_consistently() {

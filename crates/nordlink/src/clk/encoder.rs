@@ -481,6 +481,7 @@ impl Encoder {
         mask: &mut [u64],
     ) {
         let weight = self.schema.fields[index].weight;
+        memo.select(salt);
         let kept = |t: &&str| self.schema.keeps_token(index, t);
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
         let n = u32::try_from(tokens.iter().filter(kept).count()).unwrap_or(u32::MAX);
@@ -492,7 +493,7 @@ impl Encoder {
                     (b / n + u32::from(t < b % n)).max(1)
                 }
             };
-            memo.set_bits((k, salt, token), mask, |out| {
+            memo.set_bits((k, token), mask, |out| {
                 self.token_positions(index, salt, token, k, out);
             });
         }

@@ -31,7 +31,22 @@ pub(crate) struct ValueMemo {
     hasher: DefaultHashBuilder,
     /// Entries it may hold.
     capacity: usize,
+    /// Once full: lookups and hits in the current window, and lookups left to skip.
+    window: (u32, u32),
+    skip: u32,
 }
+
+/// Lookups over which a full value memo measures its hit rate.
+const WINDOW: u32 = 4096;
+
+/// A full memo that hits fewer than one lookup in this many over a window (a field of
+/// nearly unique values, such as identifiers, or salted values that never fit) skips the
+/// next [`SKIP_WINDOWS`] windows of lookups: a miss costs a hash and a probe that
+/// usually misses the processor's cache, for nothing. It then measures again.
+const LOW_HIT_RATE: u32 = 8;
+
+/// Windows of lookups a low-hit memo skips before measuring again.
+const SKIP_WINDOWS: u32 = 15;
 
 /// One heap block per entry, `mask || salt || raw` (the mask as little-endian words): a
 /// hit then touches the table slot and this block only.
@@ -58,20 +73,41 @@ impl ValueEntry {
 
 impl ValueMemo {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self { table: HashTable::new(), hasher: DefaultHashBuilder::default(), capacity }
+        Self {
+            table: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            capacity,
+            window: (0, 0),
+            skip: 0,
+        }
     }
 
     /// ORs the mask of `raw` under `salt` into `record` and returns its problem, if
-    /// memoised; `None` otherwise.
+    /// memoised; `None` otherwise (also while a low-hit memo skips its lookups).
     pub(crate) fn or_into(
-        &self,
+        &mut self,
         salt: &str,
         raw: &str,
         record: &mut [u64],
     ) -> Option<Option<ValueProblem>> {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return None;
+        }
         let hash = self.hasher.hash_one((salt.as_bytes(), raw.as_bytes()));
-        let e =
-            self.table.find(hash, |e| e.raw() == raw.as_bytes() && e.salt() == salt.as_bytes())?;
+        let found =
+            self.table.find(hash, |e| e.raw() == raw.as_bytes() && e.salt() == salt.as_bytes());
+        if self.table.len() >= self.capacity {
+            let (lookups, hits) = (self.window.0 + 1, self.window.1 + u32::from(found.is_some()));
+            self.window = (lookups, hits);
+            if lookups == WINDOW {
+                if hits * LOW_HIT_RATE < WINDOW {
+                    self.skip = SKIP_WINDOWS * WINDOW;
+                }
+                self.window = (0, 0);
+            }
+        }
+        let e = found?;
         for (r, m) in record.iter_mut().zip(e.mask().chunks_exact(8)) {
             *r |= u64::from_le_bytes(m.try_into().unwrap_or_default());
         }
@@ -202,7 +238,8 @@ pub(crate) struct TokenMemo {
     index: HashTable<u32>,
     groups: Vec<SaltGroup>,
     hasher: DefaultHashBuilder,
-    /// The group of the previous lookup.
+    /// The group chosen by [`select`](Self::select), and the last one found.
+    current: Option<usize>,
     last: Option<usize>,
     /// Positions held (groups counted by [`GROUP_COST`]), and the most it may hold.
     held: usize,
@@ -253,6 +290,7 @@ impl TokenMemo {
             index: HashTable::new(),
             groups: Vec::new(),
             hasher: DefaultHashBuilder::default(),
+            current: None,
             last: None,
             held: 0,
             capacity,
@@ -260,47 +298,54 @@ impl TokenMemo {
         }
     }
 
-    /// The group of `salt`, made if there is room; `None` when the memo has no room for it.
-    fn group(&mut self, salt: &[u8]) -> Option<usize> {
+    /// Chooses the salt whose tokens the following [`set_bits`](Self::set_bits) calls
+    /// look up: its group, made if there is room (none when there is not).
+    pub(crate) fn select(&mut self, salt: &str) {
+        let salt = salt.as_bytes();
         if let Some(g) = self.last
             && *self.groups[g].salt == *salt
         {
-            return Some(g);
+            self.current = Some(g);
+            return;
         }
-        let hash = self.hasher.hash_one(salt);
-        let groups = &self.groups;
-        let g = match self.index.find(hash, |&g| *groups[g as usize].salt == *salt) {
-            Some(&g) => g as usize,
-            None => {
-                let cost = GROUP_COST + salt.len().div_ceil(4);
-                let g = u32::try_from(self.groups.len())
-                    .ok()
-                    .filter(|_| self.held + cost <= self.capacity && salt.len() <= MAX_KEY_BYTES)?;
-                self.held += cost;
-                self.groups.push(SaltGroup {
-                    salt: salt.into(),
-                    slots: HashTable::new(),
-                    positions: Vec::new(),
-                });
-                let (groups, hasher) = (&self.groups, &self.hasher);
-                self.index.insert_unique(hash, g, |&g| hasher.hash_one(&*groups[g as usize].salt));
-                g as usize
-            }
-        };
-        self.last = Some(g);
-        Some(g)
+        self.current = self.group(salt);
+        if self.current.is_some() {
+            self.last = self.current;
+        }
     }
 
-    /// Sets the bits of `token` (under `salt`, `k` bits) in `mask`; `compute` appends its
-    /// positions when they are not memoised.
+    /// The group of `salt`, made if there is room; `None` when the memo has no room for it.
+    fn group(&mut self, salt: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(salt);
+        let groups = &self.groups;
+        if let Some(&g) = self.index.find(hash, |&g| *groups[g as usize].salt == *salt) {
+            return Some(g as usize);
+        }
+        let cost = GROUP_COST + salt.len().div_ceil(4);
+        let g = u32::try_from(self.groups.len())
+            .ok()
+            .filter(|_| self.held + cost <= self.capacity && salt.len() <= MAX_KEY_BYTES)?;
+        self.held += cost;
+        self.groups.push(SaltGroup {
+            salt: salt.into(),
+            slots: HashTable::new(),
+            positions: Vec::new(),
+        });
+        let (groups, hasher) = (&self.groups, &self.hasher);
+        self.index.insert_unique(hash, g, |&g| hasher.hash_one(&*groups[g as usize].salt));
+        Some(g as usize)
+    }
+
+    /// Sets the bits of `token` (`k` bits, under the [`select`](Self::select)ed salt) in
+    /// `mask`; `compute` appends its positions when they are not memoised.
     pub(crate) fn set_bits(
         &mut self,
-        (k, salt, token): (u32, &str, &str),
+        (k, token): (u32, &str),
         mask: &mut [u64],
         compute: impl FnOnce(&mut Vec<u32>),
     ) {
         let key = inline(token.as_bytes());
-        let group = key.and_then(|_| self.group(salt.as_bytes()));
+        let group = key.and(self.current);
         let mut slot = None;
         if let (Some((token, len)), Some(g)) = (key, group) {
             let group = &self.groups[g];
@@ -367,6 +412,7 @@ impl TokenMemo {
         }
         self.groups.clear();
         self.index.clear();
+        self.current = None;
         self.last = None;
         self.held = 0;
     }
@@ -383,6 +429,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_full_memo_that_rarely_hits_stops_looking() {
+        let mut values = ValueMemo::new(2);
+        values.insert("", "a", &[1], None);
+        values.insert("", "b", &[2], None);
+        let mut record = [0u64];
+        // Every lookup misses for a window: the next windows are skipped, even for "a".
+        for i in 0..WINDOW {
+            assert!(values.or_into("", &i.to_string(), &mut record).is_none());
+        }
+        for _ in 0..SKIP_WINDOWS * WINDOW {
+            assert!(values.or_into("", "a", &mut record).is_none());
+        }
+        assert_eq!(record[0], 0);
+        // Then it looks again, and a memo that hits keeps looking.
+        for _ in 0..2 * WINDOW {
+            assert_eq!(values.or_into("", "b", &mut record), Some(None));
+        }
+        assert_eq!((record[0], values.skip), (2, 0));
+    }
+
+    #[test]
     fn long_keys_are_not_kept() {
         let long = "x".repeat(MAX_KEY_BYTES + 1);
         let mut values = ValueMemo::new(10);
@@ -391,9 +458,10 @@ mod tests {
         assert_eq!(values.len(), 1);
         let mut tokens = TokenMemo::new(100);
         let mut mask = [0u64; 1];
-        tokens.set_bits((1, "", &long), &mut mask, |out| out.push(3));
-        assert_eq!((tokens.held(), mask[0]), (0, 1 << 60));
-        tokens.set_bits((1, "", "be"), &mut mask, |out| out.push(5));
+        tokens.select("");
+        tokens.set_bits((1, &long), &mut mask, |out| out.push(3));
+        assert_eq!((tokens.held(), mask[0]), (GROUP_COST, 1 << 60));
+        tokens.set_bits((1, "be"), &mut mask, |out| out.push(5));
         assert_eq!(tokens.held(), GROUP_COST + 1);
     }
 }

@@ -32,7 +32,7 @@ use crate::{KeyId, SecretKey};
 pub const CLK_CONSTRUCTION: &str = "nordlink-clk/1";
 
 /// Largest number of values memoised per field in one [`EncodeCache`].
-const VALUE_MEMO_LIMIT: usize = 1 << 14;
+pub(crate) const VALUE_MEMO_LIMIT: usize = 1 << 14;
 
 /// Largest number of 64-bit words of masks the value memo of one field holds: 8 MiB, so
 /// memory stays bounded whatever the filter length and however many distinct salted
@@ -45,10 +45,10 @@ const TOKENS_MEMO_BYTES: usize = 4 << 20;
 
 /// Largest number of bit positions (u32) the token memo of one field holds: 8 MiB of
 /// positions, about 200 k tokens of 10 bits with their keys.
-const TOKEN_MEMO_POSITIONS: usize = 1 << 21;
+pub(crate) const TOKEN_MEMO_POSITIONS: usize = 1 << 21;
 
 /// Entries a memo of masks `words` long may hold.
-fn memo_capacity(words: usize, limit: usize) -> usize {
+pub(crate) fn memo_capacity(words: usize, limit: usize) -> usize {
     (MEMO_WORDS / words.max(1)).min(limit)
 }
 
@@ -120,7 +120,7 @@ impl std::fmt::Debug for Encoder {
 }
 
 /// ORs `b` into `a`.
-fn or_words(a: &mut [u64], b: &[u64]) {
+pub(crate) fn or_words(a: &mut [u64], b: &[u64]) {
     for (x, y) in a.iter_mut().zip(b) {
         *x |= y;
     }

@@ -1,13 +1,14 @@
 //! The clkhash-compatible encoder: keys, the per-token hash memo, and bit setting.
 
-use std::collections::HashMap;
-
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::super::BloomFilter;
 use super::super::bitorder::position;
-use super::super::encoder::{Encoded, NEXT_ENCODER_ID};
+use super::super::encoder::{
+    Encoded, NEXT_ENCODER_ID, TOKEN_MEMO_POSITIONS, VALUE_MEMO_LIMIT, memo_capacity, or_words,
+};
 use super::super::error::EncodeError;
+use super::super::memo::{TokenMemo, ValueMemo};
 use super::format::{format_value, tokenize};
 use super::hash::{blake_words, double_hash};
 use super::schema::{ClkhashSchema, FeatureSpec, HashKind, KdfHash, Strategy};
@@ -26,30 +27,23 @@ impl std::fmt::Debug for ClkhashEncoder {
     }
 }
 
-/// Most tokens memoised per feature: salts and free text bring ever new tokens, and the
-/// memo must stay bounded (a token's entry is at most a few hundred bytes).
-const TOKEN_MEMO_LIMIT: usize = 1 << 16;
-
-/// Per-token hash memo for one encoder, keyed by feature. Holds key-derived values: keep
-/// it in memory only and drop it with the encoder.
-/// It remembers which encoder filled it and starts afresh when handed to another.
+/// Per-feature memos for one encoder (module `memo`): a cell's whole mask, and a token's bit
+/// positions. They hold key-derived values: memory only, bounded per feature, wiped when
+/// dropped. A cache remembers which encoder filled it and starts afresh when handed to
+/// another.
 #[derive(Default)]
 pub struct ClkhashCache {
     owner: u64,
-    fields: Vec<HashMap<String, TokenHash>>,
+    values: Vec<ValueMemo>,
+    tokens: Vec<TokenMemo>,
+    /// Reused for each cell's tokens.
+    token_buf: Vec<String>,
 }
 
 impl std::fmt::Debug for ClkhashCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ClkhashCache { .. }")
     }
-}
-
-enum TokenHash {
-    /// 16-bit words from as many BLAKE2b digests as were needed so far.
-    Blake(Vec<u16>),
-    /// (sha1 mod l, md5 mod l).
-    Double(u64, u64),
 }
 
 impl ClkhashEncoder {
@@ -94,31 +88,63 @@ impl ClkhashEncoder {
         cache: &mut ClkhashCache,
     ) -> Result<Encoded, EncodeError> {
         let hash_l = self.schema.l << self.schema.xor_folds;
-        let mut filter = BloomFilter::zeros(hash_l);
+        let words = hash_l.div_ceil(64);
         if cache.owner != self.id {
+            let n = self.schema.features.len();
             cache.owner = self.id;
-            cache.fields = self.schema.features.iter().map(|_| HashMap::new()).collect();
+            let values = memo_capacity(words, VALUE_MEMO_LIMIT);
+            cache.values = (0..n).map(|_| ValueMemo::new(values)).collect();
+            cache.tokens = (0..n)
+                .map(|_| {
+                    let mut memo = TokenMemo::new(TOKEN_MEMO_POSITIONS);
+                    // clkhash has no salts: every token is in the one unsalted group.
+                    memo.select("");
+                    memo
+                })
+                .collect();
         }
-        let mut tokens: Vec<String> = Vec::new();
+        let mut record = vec![0u64; words];
+        let mut mask = vec![0u64; words];
         for (index, feature) in self.schema.features.iter().enumerate() {
             let Some(spec) = &feature.spec else { continue };
             let raw = value(index).unwrap_or("");
-            let err = |problem| EncodeError::invalid(&feature.identifier, problem);
-            let formatted = format_value(spec, raw).map_err(err)?;
-            tokens.clear();
-            tokenize(spec.comparison, &formatted, &mut tokens).map_err(err)?;
-            if tokens.is_empty() {
+            // Only values that format and tokenise are memoised, so a hit is a valid value.
+            if cache.values[index].or_into("", raw, &mut record).is_some() {
                 continue;
             }
+            let err = |problem| EncodeError::invalid(&feature.identifier, problem);
+            let formatted = format_value(spec, raw).map_err(err)?;
+            let tokens = &mut cache.token_buf;
+            tokens.clear();
+            tokenize(spec.comparison, &formatted, tokens).map_err(err)?;
+            let keep = cache.values[index].has_room("", raw);
+            let target = if keep {
+                mask.fill(0);
+                &mut mask[..]
+            } else {
+                &mut record[..]
+            };
             let n = tokens.len();
+            let memo = &mut cache.tokens[index];
             for (t, token) in tokens.iter().enumerate() {
                 let k = match spec.strategy {
                     Strategy::BitsPerToken(k) => k,
                     Strategy::BitsPerFeature(b) => b / n + usize::from(t < b % n),
                 };
-                self.set_bits(index, spec, token, k, hash_l, &mut cache.fields[index], &mut filter);
+                // k is at most MAX_BITS_PER_FEATURE (schema check), so the key is exact.
+                let key = (u32::try_from(k).unwrap_or(u32::MAX), token.as_str());
+                memo.set_bits(key, target, |out| {
+                    self.positions(index, spec, token, k, hash_l, out)
+                });
+            }
+            if keep {
+                or_words(&mut record, &mask);
+                cache.values[index].insert("", raw, &mask, None);
             }
         }
+        mask.zeroize();
+        let filter = BloomFilter::from_words(&record, hash_l);
+        record.zeroize();
         Ok(Encoded {
             record: filter.fold_xor(self.schema.xor_folds),
             fields: Vec::new(),
@@ -127,57 +153,34 @@ impl ClkhashEncoder {
         })
     }
 
-    #[allow(clippy::too_many_arguments, reason = "a private helper of encode")]
-    fn set_bits(
+    /// Appends the `k` bit positions of `token` in feature `index` (filter length `l`).
+    fn positions(
         &self,
         index: usize,
         spec: &FeatureSpec,
         token: &str,
         k: usize,
         l: usize,
-        memo: &mut HashMap<String, TokenHash>,
-        filter: &mut BloomFilter,
+        out: &mut Vec<u32>,
     ) {
         let keys = &self.keys[index];
+        // Filter lengths are at most 2^24 bits (schema check): positions fit u32.
+        let at = |p: usize| u32::try_from(p).unwrap_or(u32::MAX);
         match spec.hash {
             HashKind::Blake => {
-                // bitsPerFeature can ask one token for more words than an earlier record did.
-                let words = k.div_ceil(32) * 32;
-                let fresh;
-                let cached = match memo.get(token) {
-                    Some(TokenHash::Blake(w)) if w.len() >= words => w,
-                    _ => {
-                        fresh = blake_words(&keys[0], token.as_bytes(), words);
-                        if memo.len() < TOKEN_MEMO_LIMIT || memo.contains_key(token) {
-                            memo.insert(token.to_owned(), TokenHash::Blake(fresh.clone()));
-                        }
-                        &fresh
-                    }
-                };
-                for &w in &cached[..k] {
-                    filter.set(usize::from(w) % l);
-                }
+                // Words come 32 to a digest; the first k are the same however many are made.
+                let words = blake_words(&keys[0], token.as_bytes(), k.div_ceil(32) * 32);
+                out.extend(words[..k].iter().map(|&w| at(usize::from(w) % l)));
             }
             HashKind::Double { prevent_singularity } => {
-                let (h1, h2) = match memo.get(token) {
-                    Some(TokenHash::Double(a, b)) => (*a, *b),
-                    _ => {
-                        let (a, b) = double_hash(
-                            &keys[0],
-                            &keys[1],
-                            token.as_bytes(),
-                            l as u64,
-                            prevent_singularity,
-                        );
-                        if memo.len() < TOKEN_MEMO_LIMIT {
-                            memo.insert(token.to_owned(), TokenHash::Double(a, b));
-                        }
-                        (a, b)
-                    }
-                };
-                for i in 0..k as u64 {
-                    filter.set(position((h1 + i * h2) % l as u64));
-                }
+                let (h1, h2) = double_hash(
+                    &keys[0],
+                    &keys[1],
+                    token.as_bytes(),
+                    l as u64,
+                    prevent_singularity,
+                );
+                out.extend((0..k as u64).map(|i| at(position((h1 + i * h2) % l as u64))));
             }
         }
     }

@@ -412,29 +412,39 @@ impl Encoder {
         if let Some(problem) = cache.values[i].or_into(salt, raw, into) {
             return Ok(problem);
         }
-        let hit = cache.prepared[i].get(raw);
-        let missed = hit.is_none();
-        let (tokens, problem) = match hit {
-            Some(hit) => hit,
-            None => {
-                cache.token_buf.clear();
-                let problem = self.schema.fields[i].tokens(raw, &mut cache.token_buf)?;
-                (&cache.token_buf, problem)
-            }
-        };
-        if cache.values[i].has_room(salt, raw) {
+        if let Some((tokens, problem)) = cache.prepared[i].get(raw) {
+            let memos = (&mut cache.values[i], &mut cache.tokens[i]);
+            self.or_tokens(i, tokens.iter(), (salt, raw), problem, memos, into);
+            return Ok(problem);
+        }
+        cache.token_buf.clear();
+        let problem = self.schema.fields[i].tokens(raw, &mut cache.token_buf)?;
+        let memos = (&mut cache.values[i], &mut cache.tokens[i]);
+        self.or_tokens(i, cache.token_buf.iter(), (salt, raw), problem, memos, into);
+        cache.prepared[i].insert(raw, &cache.token_buf, problem);
+        Ok(problem)
+    }
+
+    /// ORs the bits of field `i`'s `tokens` (of cell `raw`, under `salt`) into `into`,
+    /// and memoises the cell's mask if the value memo has room.
+    fn or_tokens<'t>(
+        &self,
+        i: usize,
+        tokens: impl Iterator<Item = &'t str> + Clone,
+        (salt, raw): (&str, &str),
+        problem: Option<ValueProblem>,
+        (values, token_memo): (&mut ValueMemo, &mut TokenMemo),
+        into: &mut [u64],
+    ) {
+        if values.has_room(salt, raw) {
             let mut mask = vec![0u64; self.words];
-            self.field_mask(i, tokens, salt, &mut cache.tokens[i], &mut mask);
+            self.field_mask(i, tokens, salt, token_memo, &mut mask);
             or_words(into, &mask);
-            cache.values[i].insert(salt, raw, &mask, problem);
+            values.insert(salt, raw, &mask, problem);
         } else {
             // Not kept: straight into the record.
-            self.field_mask(i, tokens, salt, &mut cache.tokens[i], into);
+            self.field_mask(i, tokens, salt, token_memo, into);
         }
-        if missed {
-            cache.prepared[i].insert(raw, &cache.token_buf, problem);
-        }
-        Ok(problem)
     }
 
     /// The match keys, then hardening: the record's filters as they leave.
@@ -472,10 +482,10 @@ impl Encoder {
     }
 
     /// Sets the field's bits for one value's tokens in `mask`.
-    fn field_mask(
+    fn field_mask<'t>(
         &self,
         index: usize,
-        tokens: &Tokens,
+        tokens: impl Iterator<Item = &'t str> + Clone,
         salt: &str,
         memo: &mut TokenMemo,
         mask: &mut [u64],
@@ -484,8 +494,8 @@ impl Encoder {
         memo.select(salt);
         let kept = |t: &&str| self.schema.keeps_token(index, t);
         // Values are bounded by the readers' cell limits, far below 2^32 tokens.
-        let n = u32::try_from(tokens.iter().filter(kept).count()).unwrap_or(u32::MAX);
-        for (t, token) in tokens.iter().filter(kept).enumerate() {
+        let n = u32::try_from(tokens.clone().filter(kept).count()).unwrap_or(u32::MAX);
+        for (t, token) in tokens.filter(kept).enumerate() {
             let k = match weight {
                 Weight::PerToken(k) => k,
                 Weight::PerField(b) => {

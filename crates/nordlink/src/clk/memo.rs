@@ -183,14 +183,45 @@ pub(crate) struct TokensMemo {
     capacity: usize,
 }
 
+/// One heap block per entry, `raw || text || ends` (each token's end in `text` as a
+/// little-endian u32): a hit loads the table slot and this block, where separate boxes for
+/// the cell, the token text and the offsets cost four dependent cache misses.
 struct TokensEntry {
-    raw: Box<str>,
-    tokens: Tokens,
+    data: Box<[u8]>,
+    raw_len: u32,
+    text_len: u32,
     problem: Option<ValueProblem>,
 }
 
-/// What an entry costs beyond its text, in bytes (the entry, allocation headers).
-const TOKENS_ENTRY_COST: usize = 96;
+impl TokensEntry {
+    fn raw(&self) -> &[u8] {
+        &self.data[..self.raw_len as usize]
+    }
+}
+
+/// The tokens of a memoised cell, borrowed from its entry.
+#[derive(Clone, Copy)]
+pub(crate) struct TokensView<'a> {
+    text: &'a str,
+    ends: &'a [u8],
+}
+
+impl<'a> TokensView<'a> {
+    /// The tokens in order.
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
+        let text = self.text;
+        let mut start = 0;
+        self.ends.chunks_exact(4).map(move |c| {
+            let end = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize;
+            let token = text.get(start..end).unwrap_or_default();
+            start = end;
+            token
+        })
+    }
+}
+
+/// What an entry costs beyond its bytes (the slot, the allocation's header).
+const TOKENS_ENTRY_COST: usize = 48;
 
 impl TokensMemo {
     /// A memo holding about `capacity` bytes at most.
@@ -199,23 +230,40 @@ impl TokensMemo {
     }
 
     /// The tokens of `raw` and the problem it was encoded with, if memoised.
-    pub(crate) fn get(&self, raw: &str) -> Option<(&Tokens, Option<ValueProblem>)> {
-        let hash = self.hasher.hash_one(raw);
-        let e = self.table.find(hash, |e| *e.raw == *raw)?;
-        Some((&e.tokens, e.problem))
+    pub(crate) fn get(&self, raw: &str) -> Option<(TokensView<'_>, Option<ValueProblem>)> {
+        let hash = self.hasher.hash_one(raw.as_bytes());
+        let e = self.table.find(hash, |e| e.raw() == raw.as_bytes())?;
+        let (text, ends) = e.data[e.raw_len as usize..].split_at(e.text_len as usize);
+        // Written from a `str` by `insert`; checked again rather than trusted (short, ASCII
+        // for most tokens).
+        let text = std::str::from_utf8(text).ok()?;
+        Some((TokensView { text, ends }, e.problem))
     }
 
     /// Remembers the tokens of `raw`, unless the memo is full.
     pub(crate) fn insert(&mut self, raw: &str, tokens: &Tokens, problem: Option<ValueProblem>) {
-        let cost = TOKENS_ENTRY_COST + raw.len() + tokens.bytes();
+        let (text, ends) = tokens.parts();
+        let cost = TOKENS_ENTRY_COST + raw.len() + text.len() + 4 * ends.len();
         if self.held + cost > self.capacity || raw.len() > MAX_KEY_BYTES {
             return;
         }
+        // Token text is bounded by the memo's capacity here, far below 2^32.
+        let (Ok(raw_len), Ok(text_len)) = (u32::try_from(raw.len()), u32::try_from(text.len()))
+        else {
+            return;
+        };
+        let mut data = Vec::with_capacity(raw.len() + text.len() + 4 * ends.len());
+        data.extend_from_slice(raw.as_bytes());
+        data.extend_from_slice(text.as_bytes());
+        for &end in ends {
+            let Ok(end) = u32::try_from(end) else { return };
+            data.extend_from_slice(&end.to_le_bytes());
+        }
         self.held += cost;
-        let entry = TokensEntry { raw: raw.into(), tokens: tokens.compact(), problem };
+        let entry = TokensEntry { data: data.into(), raw_len, text_len, problem };
         let hasher = &self.hasher;
-        let hash = hasher.hash_one(raw);
-        self.table.insert_unique(hash, entry, |e| hasher.hash_one(&*e.raw));
+        let hash = hasher.hash_one(raw.as_bytes());
+        self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.raw()));
     }
 }
 
@@ -447,6 +495,31 @@ mod tests {
             assert_eq!(values.or_into("", "b", &mut record), Some(None));
         }
         assert_eq!((record[0], values.skip), (2, 0));
+    }
+
+    #[test]
+    fn tokenised_cells_come_back_as_they_went_in() {
+        use super::super::tokenise::Tokeniser;
+        let mut memo = TokensMemo::new(1 << 10);
+        let mut tokens = Tokens::default();
+        let tokeniser = Tokeniser::Qgrams { q: 2, padding: true, positional: false };
+        for cell in ["Åsa", "Þórunn", "x", ""] {
+            tokens.clear();
+            tokeniser.tokens(cell, &mut tokens).unwrap();
+            memo.insert(cell, &tokens, None);
+            let (view, problem) = memo.get(cell).expect("room for it");
+            assert!(view.iter().eq(tokens.iter()), "{cell}");
+            assert_eq!(problem, None);
+        }
+        assert!(memo.get("Åse").is_none());
+        // Full: a further cell is not kept, and what is held stays within the bound.
+        tokens.clear();
+        tokeniser.tokens(&"y".repeat(200), &mut tokens).unwrap();
+        for i in 0..20 {
+            memo.insert(&format!("{i}{}", "y".repeat(200)), &tokens, None);
+        }
+        assert!(memo.held <= memo.capacity);
+        assert!(memo.get(&format!("19{}", "y".repeat(200))).is_none());
     }
 
     #[test]

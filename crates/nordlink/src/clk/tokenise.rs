@@ -128,14 +128,9 @@ impl Tokens {
         self.ends.len()
     }
 
-    /// Bytes the tokens take (text and offsets).
-    pub(crate) fn bytes(&self) -> usize {
-        self.text.len() + size_of_val(self.ends.as_slice())
-    }
-
-    /// A copy of the tokens without spare room or scratch, to keep.
-    pub(crate) fn compact(&self) -> Self {
-        Self { text: self.text.clone(), ends: self.ends.clone(), chars: Vec::new() }
+    /// The tokens' text, one after the other, and where each ends in it.
+    pub(crate) fn parts(&self) -> (&str, &[usize]) {
+        (&self.text, &self.ends)
     }
 
     /// Keeps the first `n` tokens.
@@ -163,7 +158,7 @@ impl Tokens {
     }
 
     /// The tokens in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + Clone + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
     }

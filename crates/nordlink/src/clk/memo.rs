@@ -304,16 +304,44 @@ struct SaltGroup {
     positions: Vec<u32>,
 }
 
-/// A memoised token: the token inline (zero-padded, with its length), its `k` and where its
-/// positions are in the group's `positions`.
+/// Positions a slot holds itself, as u16 (filters of up to 65 536 bits before folding):
+/// with the token and its `k`, one 64-byte cache line, so a hit loads the table's control
+/// bytes and this line, and never a positions array elsewhere.
+const INLINE_POSITIONS: usize = 21;
+
+/// `Slot::inline` of a token whose positions are in the group's `positions` (more than
+/// [`INLINE_POSITIONS`], or beyond u16); `pos` then holds start and count as u32 halves.
+const SPILLED: u8 = u8::MAX;
+
+/// A memoised token: the token inline (zero-padded, with its length), its `k`, and its
+/// positions (inline, or where they are in the group's `positions`). Aligned to a cache
+/// line so a slot never straddles two.
 #[derive(Clone, Copy)]
+#[repr(C, align(64))]
 struct Slot {
     token: [u64; 2],
-    len: u8,
     k: u32,
-    start: u32,
-    count: u32,
+    len: u8,
+    inline: u8,
+    pos: [u16; INLINE_POSITIONS],
 }
+
+impl Slot {
+    fn wipe(&mut self) {
+        self.token.zeroize();
+        self.pos.zeroize();
+    }
+
+    /// Where a spilled slot's positions are in its group's `positions`.
+    fn spilled_range(&self) -> std::ops::Range<usize> {
+        let start = u32::from(self.pos[0]) | u32::from(self.pos[1]) << 16;
+        let count = u32::from(self.pos[2]) | u32::from(self.pos[3]) << 16;
+        start as usize..(start + count) as usize
+    }
+}
+
+/// What a slot costs against the bound, counted in positions (u32): its 64 bytes.
+const SLOT_COST: usize = 16;
 
 /// A token as its slot holds it (its bytes little-endian in two words, then its length),
 /// or `None` if it is too long to keep. Built in registers: copying the bytes into an
@@ -400,8 +428,14 @@ impl TokenMemo {
             let hash = self.hasher.hash_one((k, len, token));
             let found = group.slots.find(hash, |s| s.k == k && s.len == len && s.token == token);
             if let Some(s) = found {
-                for &p in &group.positions[s.start as usize..][..s.count as usize] {
-                    word_set(mask, p as usize);
+                if s.inline == SPILLED {
+                    for &p in &group.positions[s.spilled_range()] {
+                        word_set(mask, p as usize);
+                    }
+                } else {
+                    for &p in &s.pos[..usize::from(s.inline)] {
+                        word_set(mask, usize::from(p));
+                    }
                 }
                 return;
             }
@@ -412,19 +446,56 @@ impl TokenMemo {
         for &p in &self.scratch {
             word_set(mask, p as usize);
         }
-        if let Some((hash, token, len, g)) = slot
-            && self.held + self.scratch.len() <= self.capacity
-            && let (Ok(start), Ok(count)) =
-                (u32::try_from(self.groups[g].positions.len()), u32::try_from(self.scratch.len()))
-        {
-            self.held += self.scratch.len();
-            let group = &mut self.groups[g];
-            append_zeroising(&mut group.positions, &self.scratch);
-            let slot = Slot { token, len, k, start, count };
-            let hasher = &self.hasher;
-            group.slots.insert_unique(hash, slot, |s| hasher.hash_one((s.k, s.len, s.token)));
+        if let Some((hash, token, len, g)) = slot {
+            self.keep(g, hash, (k, token, len));
         }
         self.scratch.zeroize();
+    }
+
+    /// Memoises the positions in `scratch` for a token in group `g`, if there is room.
+    fn keep(&mut self, g: usize, hash: u64, (k, token, len): (u32, [u64; 2], u8)) {
+        let mut slot = Slot { token, k, len, inline: 0, pos: [0; INLINE_POSITIONS] };
+        let fits = self.scratch.len() <= INLINE_POSITIONS;
+        let short: Option<Vec<u16>> =
+            fits.then(|| self.scratch.iter().map(|&p| u16::try_from(p).ok()).collect()).flatten();
+        let cost = SLOT_COST + if short.is_some() { 0 } else { self.scratch.len() };
+        if self.held + cost > self.capacity {
+            return;
+        }
+        let group = &mut self.groups[g];
+        if let Some(mut short) = short {
+            slot.pos[..short.len()].copy_from_slice(&short);
+            // At most INLINE_POSITIONS, so it fits a u8 below SPILLED.
+            slot.inline = u8::try_from(short.len()).unwrap_or(SPILLED);
+            short.zeroize();
+        } else {
+            let (Ok(start), Ok(count)) =
+                (u32::try_from(group.positions.len()), u32::try_from(self.scratch.len()))
+            else {
+                return;
+            };
+            append_zeroising(&mut group.positions, &self.scratch);
+            slot.inline = SPILLED;
+            #[allow(clippy::cast_possible_truncation, reason = "u32 halves, by design")]
+            let halves = [start as u16, (start >> 16) as u16, count as u16, (count >> 16) as u16];
+            slot.pos[..4].copy_from_slice(&halves);
+        }
+        self.held += cost;
+        let hasher = &self.hasher;
+        let rehash = |s: &Slot| hasher.hash_one((s.k, s.len, s.token));
+        // Grown by hand: hashbrown frees the old table without wiping it, and the slots
+        // hold positions.
+        if group.slots.len() == group.slots.capacity() {
+            let mut bigger = HashTable::with_capacity((2 * group.slots.capacity()).max(16));
+            for s in &group.slots {
+                bigger.insert_unique(rehash(s), *s, rehash);
+            }
+            for s in group.slots.iter_mut() {
+                s.wipe();
+            }
+            group.slots = bigger;
+        }
+        group.slots.insert_unique(hash, slot, rehash);
     }
 
     /// Positions held.
@@ -447,14 +518,14 @@ fn append_zeroising(v: &mut Vec<u32>, items: &[u32]) {
 }
 
 impl TokenMemo {
-    /// Zeroes and forgets every entry. (Slots hold tokens, which are input text, and
-    /// offsets; the positions, which come from the key, are what must not outlive the memo.)
+    /// Zeroes and forgets every entry: the positions, which come from the key, must not
+    /// outlive the memo (slots hold them too, beside tokens, which are input text).
     fn wipe(&mut self) {
         for g in &mut self.groups {
             g.positions.zeroize();
             g.salt.zeroize();
             for s in g.slots.iter_mut() {
-                s.token.zeroize();
+                s.wipe();
             }
             g.slots.clear();
         }
@@ -498,6 +569,37 @@ mod tests {
     }
 
     #[test]
+    fn positions_come_back_inline_or_spilled() {
+        let mut memo = TokenMemo::new(1 << 20);
+        memo.select("1990");
+        // Short lists of small positions sit in the slot; long lists and positions beyond
+        // u16 go to the group's array. Enough tokens that the table grows several times.
+        let positions = |t: u32, k: u32| -> Vec<u32> {
+            let big = if t % 3 == 0 { 70_000 } else { 0 };
+            (0..k).map(|i| big + (t * 131 + i * 17) % 4096).collect()
+        };
+        let mask_of = |ps: &[u32]| {
+            let mut m = vec![0u64; 75_000 / 64 + 1];
+            ps.iter().for_each(|&p| word_set(&mut m, p as usize));
+            m
+        };
+        for round in 0..2 {
+            for t in 0..500u32 {
+                let k = if t % 2 == 0 { 10 } else { 30 };
+                let want = positions(t, k);
+                let mut got = vec![0u64; 75_000 / 64 + 1];
+                let mut computed = false;
+                memo.set_bits((k, &format!("t{t}")), &mut got, |out| {
+                    computed = true;
+                    out.extend(&want);
+                });
+                assert_eq!(got, mask_of(&want), "token {t}");
+                assert_eq!(computed, round == 0, "token {t} memoised after its first use");
+            }
+        }
+    }
+
+    #[test]
     fn tokenised_cells_come_back_as_they_went_in() {
         use super::super::tokenise::Tokeniser;
         let mut memo = TokensMemo::new(1 << 10);
@@ -535,6 +637,6 @@ mod tests {
         tokens.set_bits((1, &long), &mut mask, |out| out.push(3));
         assert_eq!((tokens.held(), mask[0]), (GROUP_COST, 1 << 60));
         tokens.set_bits((1, "be"), &mut mask, |out| out.push(5));
-        assert_eq!(tokens.held(), GROUP_COST + 1);
+        assert_eq!(tokens.held(), GROUP_COST + SLOT_COST);
     }
 }

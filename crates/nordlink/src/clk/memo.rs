@@ -575,7 +575,7 @@ mod tests {
         // Short lists of small positions sit in the slot; long lists and positions beyond
         // u16 go to the group's array. Enough tokens that the table grows several times.
         let positions = |t: u32, k: u32| -> Vec<u32> {
-            let big = if t % 3 == 0 { 70_000 } else { 0 };
+            let big = if t.is_multiple_of(3) { 70_000 } else { 0 };
             (0..k).map(|i| big + (t * 131 + i * 17) % 4096).collect()
         };
         let mask_of = |ps: &[u32]| {
@@ -585,7 +585,7 @@ mod tests {
         };
         for round in 0..2 {
             for t in 0..500u32 {
-                let k = if t % 2 == 0 { 10 } else { 30 };
+                let k = if t.is_multiple_of(2) { 10 } else { 30 };
                 let want = positions(t, k);
                 let mut got = vec![0u64; 75_000 / 64 + 1];
                 let mut computed = false;

@@ -183,19 +183,23 @@ pub(crate) struct TokensMemo {
     capacity: usize,
 }
 
-/// One heap block per entry, `raw || text || ends` (each token's end in `text` as a
-/// little-endian u32): a hit loads the table slot and this block, where separate boxes for
-/// the cell, the token text and the offsets cost four dependent cache misses.
+/// One heap block per entry, `raw || text || ends`: a hit loads the table slot and this
+/// block, where separate boxes for the cell, the token text and the offsets cost four
+/// dependent cache misses. Each token's end in `text` is two ASCII bytes (7 bits each), so
+/// the block stays a `str` and a hit needs no UTF-8 check.
 struct TokensEntry {
-    data: Box<[u8]>,
+    data: Box<str>,
     raw_len: u32,
     text_len: u32,
     problem: Option<ValueProblem>,
 }
 
+/// Token text longer than this is not memoised: an end must fit two 7-bit digits.
+const MAX_TOKENS_TEXT: usize = 1 << 14;
+
 impl TokensEntry {
     fn raw(&self) -> &[u8] {
-        &self.data[..self.raw_len as usize]
+        &self.data.as_bytes()[..self.raw_len as usize]
     }
 }
 
@@ -211,8 +215,8 @@ impl<'a> TokensView<'a> {
     pub(crate) fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
         let text = self.text;
         let mut start = 0;
-        self.ends.chunks_exact(4).map(move |c| {
-            let end = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize;
+        self.ends.chunks_exact(2).map(move |c| {
+            let end = usize::from(c[0]) << 7 | usize::from(c[1]);
             let token = text.get(start..end).unwrap_or_default();
             start = end;
             token
@@ -233,31 +237,34 @@ impl TokensMemo {
     pub(crate) fn get(&self, raw: &str) -> Option<(TokensView<'_>, Option<ValueProblem>)> {
         let hash = self.hasher.hash_one(raw.as_bytes());
         let e = self.table.find(hash, |e| e.raw() == raw.as_bytes())?;
-        let (text, ends) = e.data[e.raw_len as usize..].split_at(e.text_len as usize);
-        // Written from a `str` by `insert`; checked again rather than trusted (short, ASCII
-        // for most tokens).
-        let text = std::str::from_utf8(text).ok()?;
-        Some((TokensView { text, ends }, e.problem))
+        let rest = e.data.get(e.raw_len as usize..)?;
+        let (text, ends) = rest.split_at_checked(e.text_len as usize)?;
+        Some((TokensView { text, ends: ends.as_bytes() }, e.problem))
     }
 
     /// Remembers the tokens of `raw`, unless the memo is full.
     pub(crate) fn insert(&mut self, raw: &str, tokens: &Tokens, problem: Option<ValueProblem>) {
         let (text, ends) = tokens.parts();
-        let cost = TOKENS_ENTRY_COST + raw.len() + text.len() + 4 * ends.len();
-        if self.held + cost > self.capacity || raw.len() > MAX_KEY_BYTES {
+        let cost = TOKENS_ENTRY_COST + raw.len() + text.len() + 2 * ends.len();
+        if self.held + cost > self.capacity
+            || raw.len() > MAX_KEY_BYTES
+            || text.len() >= MAX_TOKENS_TEXT
+        {
             return;
         }
-        // Token text is bounded by the memo's capacity here, far below 2^32.
+        // Both below MAX_TOKENS_TEXT, checked above.
         let (Ok(raw_len), Ok(text_len)) = (u32::try_from(raw.len()), u32::try_from(text.len()))
         else {
             return;
         };
-        let mut data = Vec::with_capacity(raw.len() + text.len() + 4 * ends.len());
-        data.extend_from_slice(raw.as_bytes());
-        data.extend_from_slice(text.as_bytes());
+        let mut data = String::with_capacity(raw.len() + text.len() + 2 * ends.len());
+        data.push_str(raw);
+        data.push_str(text);
         for &end in ends {
-            let Ok(end) = u32::try_from(end) else { return };
-            data.extend_from_slice(&end.to_le_bytes());
+            // Ends are at most text.len() < 2^14: two 7-bit digits, each an ASCII char.
+            let digit = |d: usize| char::from(u8::try_from(d & 0x7f).unwrap_or_default());
+            data.push(digit(end >> 7));
+            data.push(digit(end));
         }
         self.held += cost;
         let entry = TokensEntry { data: data.into(), raw_len, text_len, problem };
@@ -455,19 +462,19 @@ impl TokenMemo {
     /// Memoises the positions in `scratch` for a token in group `g`, if there is room.
     fn keep(&mut self, g: usize, hash: u64, (k, token, len): (u32, [u64; 2], u8)) {
         let mut slot = Slot { token, k, len, inline: 0, pos: [0; INLINE_POSITIONS] };
-        let fits = self.scratch.len() <= INLINE_POSITIONS;
-        let short: Option<Vec<u16>> =
-            fits.then(|| self.scratch.iter().map(|&p| u16::try_from(p).ok()).collect()).flatten();
-        let cost = SLOT_COST + if short.is_some() { 0 } else { self.scratch.len() };
+        let inline = self.scratch.len() <= INLINE_POSITIONS
+            && self.scratch.iter().all(|&p| u16::try_from(p).is_ok());
+        let cost = SLOT_COST + if inline { 0 } else { self.scratch.len() };
         if self.held + cost > self.capacity {
             return;
         }
         let group = &mut self.groups[g];
-        if let Some(mut short) = short {
-            slot.pos[..short.len()].copy_from_slice(&short);
+        if inline {
+            for (to, &p) in slot.pos.iter_mut().zip(&self.scratch) {
+                *to = u16::try_from(p).unwrap_or_default();
+            }
             // At most INLINE_POSITIONS, so it fits a u8 below SPILLED.
-            slot.inline = u8::try_from(short.len()).unwrap_or(SPILLED);
-            short.zeroize();
+            slot.inline = u8::try_from(self.scratch.len()).unwrap_or(SPILLED);
         } else {
             let (Ok(start), Ok(count)) =
                 (u32::try_from(group.positions.len()), u32::try_from(self.scratch.len()))

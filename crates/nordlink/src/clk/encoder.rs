@@ -120,7 +120,7 @@ impl std::fmt::Debug for Encoder {
 }
 
 /// ORs `b` into `a`.
-pub(crate) fn or_words(a: &mut [u64], b: &[u64]) {
+fn or_words(a: &mut [u64], b: &[u64]) {
     for (x, y) in a.iter_mut().zip(b) {
         *x |= y;
     }
@@ -436,15 +436,9 @@ impl Encoder {
         (values, token_memo): (&mut ValueMemo, &mut TokenMemo),
         into: &mut [u64],
     ) {
-        if values.has_room(salt, raw) {
-            let mut mask = vec![0u64; self.words];
-            self.field_mask(i, tokens, salt, token_memo, &mut mask);
-            or_words(into, &mask);
-            values.insert(salt, raw, &mask, problem);
-        } else {
-            // Not kept: straight into the record.
-            self.field_mask(i, tokens, salt, token_memo, into);
-        }
+        values.or_and_keep((salt, raw), problem, into, |mask| {
+            self.field_mask(i, tokens, salt, token_memo, mask);
+        });
     }
 
     /// The match keys, then hardening: the record's filters as they leave.
@@ -493,8 +487,14 @@ impl Encoder {
         let weight = self.schema.fields[index].weight;
         memo.select(salt);
         let kept = |t: &&str| self.schema.keeps_token(index, t);
-        // Values are bounded by the readers' cell limits, far below 2^32 tokens.
-        let n = u32::try_from(tokens.clone().filter(kept).count()).unwrap_or(u32::MAX);
+        // Only a per-field weight needs the count (a second pass over the tokens). Values
+        // are bounded by the readers' cell limits, far below 2^32 tokens.
+        let n = match weight {
+            Weight::PerToken(_) => 0,
+            Weight::PerField(_) => {
+                u32::try_from(tokens.clone().filter(kept).count()).unwrap_or(u32::MAX)
+            }
+        };
         for (t, token) in tokens.filter(kept).enumerate() {
             let k = match weight {
                 Weight::PerToken(k) => k,

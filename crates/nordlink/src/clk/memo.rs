@@ -114,19 +114,37 @@ impl ValueMemo {
         Some(e.problem)
     }
 
+    /// ORs into `into` the mask of `raw` under `salt` that `fill` writes, keeping a copy
+    /// when there is room: both encoders compute a missed value's mask this way.
+    pub(crate) fn or_and_keep(
+        &mut self,
+        (salt, raw): (&str, &str),
+        problem: Option<ValueProblem>,
+        into: &mut [u64],
+        fill: impl FnOnce(&mut [u64]),
+    ) {
+        if !self.has_room(salt, raw) {
+            // Not kept: straight into the record.
+            fill(into);
+            return;
+        }
+        let mut mask = vec![0u64; into.len()];
+        fill(&mut mask);
+        for (x, y) in into.iter_mut().zip(&mask) {
+            *x |= y;
+        }
+        self.insert(salt, raw, &mask, problem);
+        // Derived from the key, like the memo's copy.
+        mask.zeroize();
+    }
+
     /// Whether [`insert`](Self::insert) would keep a mask for this key.
-    pub(crate) fn has_room(&self, salt: &str, raw: &str) -> bool {
+    fn has_room(&self, salt: &str, raw: &str) -> bool {
         self.table.len() < self.capacity && salt.len() + raw.len() <= MAX_KEY_BYTES
     }
 
     /// Remembers a mask, unless the memo is full.
-    pub(crate) fn insert(
-        &mut self,
-        salt: &str,
-        raw: &str,
-        mask: &[u64],
-        problem: Option<ValueProblem>,
-    ) {
+    fn insert(&mut self, salt: &str, raw: &str, mask: &[u64], problem: Option<ValueProblem>) {
         // Full: the value is computed each time from now on. (Wiping a full memo and
         // refilling it measured twice as slow: values that never repeat, such as
         // social-security numbers, flush out the names that do.)

@@ -5,7 +5,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::super::BloomFilter;
 use super::super::bitorder::position;
 use super::super::encoder::{
-    Encoded, NEXT_ENCODER_ID, TOKEN_MEMO_POSITIONS, VALUE_MEMO_LIMIT, memo_capacity, or_words,
+    Encoded, NEXT_ENCODER_ID, TOKEN_MEMO_POSITIONS, VALUE_MEMO_LIMIT, memo_capacity,
 };
 use super::super::error::EncodeError;
 use super::super::memo::{TokenMemo, ValueMemo};
@@ -104,7 +104,6 @@ impl ClkhashEncoder {
                 .collect();
         }
         let mut record = vec![0u64; words];
-        let mut mask = vec![0u64; words];
         for (index, feature) in self.schema.features.iter().enumerate() {
             let Some(spec) = &feature.spec else { continue };
             let raw = value(index).unwrap_or("");
@@ -117,32 +116,21 @@ impl ClkhashEncoder {
             let tokens = &mut cache.token_buf;
             tokens.clear();
             tokenize(spec.comparison, &formatted, tokens).map_err(err)?;
-            let keep = cache.values[index].has_room("", raw);
-            let target = if keep {
-                mask.fill(0);
-                &mut mask[..]
-            } else {
-                &mut record[..]
-            };
-            let n = tokens.len();
-            let memo = &mut cache.tokens[index];
-            for (t, token) in tokens.iter().enumerate() {
-                let k = match spec.strategy {
-                    Strategy::BitsPerToken(k) => k,
-                    Strategy::BitsPerFeature(b) => b / n + usize::from(t < b % n),
-                };
-                // k is at most MAX_BITS_PER_FEATURE (schema check), so the key is exact.
-                let key = (u32::try_from(k).unwrap_or(u32::MAX), token.as_str());
-                memo.set_bits(key, target, |out| {
-                    self.positions(index, spec, token, k, hash_l, out)
-                });
-            }
-            if keep {
-                or_words(&mut record, &mask);
-                cache.values[index].insert("", raw, &mask, None);
-            }
+            let (n, memo) = (tokens.len(), &mut cache.tokens[index]);
+            cache.values[index].or_and_keep(("", raw), None, &mut record, |mask| {
+                for (t, token) in tokens.iter().enumerate() {
+                    let k = match spec.strategy {
+                        Strategy::BitsPerToken(k) => k,
+                        Strategy::BitsPerFeature(b) => b / n + usize::from(t < b % n),
+                    };
+                    // k is at most MAX_BITS_PER_FEATURE (schema check), so the key is exact.
+                    let key = (u32::try_from(k).unwrap_or(u32::MAX), token.as_str());
+                    memo.set_bits(key, mask, |out| {
+                        self.positions(index, spec, token, k, hash_l, out);
+                    });
+                }
+            });
         }
-        mask.zeroize();
         let filter = BloomFilter::from_words(&record, hash_l);
         record.zeroize();
         Ok(Encoded {

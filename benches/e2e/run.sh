@@ -58,7 +58,9 @@ timed encode-1m-unsalted "${ENC[@]}" --schema unsalted.toml --input r1m.parquet 
   --output out.b.parquet
 timed encode-100k-salted "${ENC[@]}" --schema "$SALTED" --input r100k.parquet \
   --output out.c.parquet
-timed encode-1core-1m-unsalted env RAYON_NUM_THREADS=1 "${ENC[@]}" --schema unsalted.toml \
+# One core: pinned (the reader and writer threads too), not only a one-thread pool.
+timed encode-1core-1m-unsalted taskset -c 0 env RAYON_NUM_THREADS=1 "${ENC[@]}" \
+  --schema unsalted.toml \
   --input r1m.parquet --output out.d.parquet
 
 timed clkhash-compatible-100k-nordlink "$NL" encode --schema "$CLKSCHEMA" --secret secret.txt \

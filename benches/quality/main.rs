@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use nordlink::SecretKey;
-use nordlink::assess::assess;
+use nordlink::assess::{Encodings, assess};
 use nordlink::clk::{AnyEncoder, EncoderSecret, FilterArena};
 use nordlink::id::Scheme;
 use nordlink::link::{
@@ -497,7 +497,7 @@ fn main() {
             let (bt, bq) = best(&curve(&data));
             // The keyless attacks on the left register's filters (docs/privacy.md).
             let parsed = nordlink::clk::Schema::parse(&schema).unwrap();
-            let attack = assess(&parsed, &data.left_cells, &data.left, None).unwrap();
+            let attack = assess(&parsed, &data.left_cells, Encodings::new(&data.left)).unwrap();
             let field = |n: &str| {
                 attack.fields.iter().find(|f| f.name == n).map_or(0.0, |f| f.reidentified_share)
             };

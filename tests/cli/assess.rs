@@ -93,3 +93,37 @@ fn assess_reports_what_the_attacks_recover() {
     assert!(err.contains("short.csv") && err.contains("row 2"), "{err}");
     assert!(!err.contains("anna"), "{err}");
 }
+
+#[test]
+fn assess_reports_what_match_keys_give_away() {
+    let d = Dir::new();
+    encoded(&d, "");
+    // The same register under version 3 (a birth-year salt) with a birth-date key.
+    d.write(
+        "s.toml",
+        "version = 3\n[filter]\ncontext = \"t\"\n[[fields]]\nname = \"given\"\nkind = \"given_name\"\n\
+         [[fields]]\nname = \"born\"\nkind = \"birth_date\"\n\
+         [[match_keys]]\nname = \"dob\"\nparts = [{ field = \"born\" }]\n",
+    );
+    std::fs::remove_file(d.path("e.parquet")).unwrap();
+    let args = ["encode", "--schema", "s.toml", "--key", "k.key", "--input", "in.csv"];
+    ok(&d, &[&args[..], &["--output", "e.parquet"]].concat());
+    let report = json(&d);
+    let dob = &report["keys"]["dob"];
+    // 2 000 records over 50 years x 9 months x 10 days, each date held by 4 or 5 records.
+    assert_eq!(dob["distinct_values"].as_u64(), Some(450), "{report}");
+    assert_eq!(dob["largest_group"].as_u64(), Some(5), "{report}");
+    // Within a year the 40 records fall on 9 dates, four of 5 records and five of 4: no
+    // size is unique, so alignment names no date.
+    assert_eq!(dob["reidentified_share"].as_f64(), Some(0.0), "{report}");
+    // 50 birth years of 40 records each: equal sizes, so the salt key names none.
+    assert_eq!(report["keys"]["salt"]["reidentified_share"].as_f64(), Some(0.0), "{report}");
+    let err = ok(&d, &assess_args("in.csv", &["--report", "r.md"]));
+    assert!(err.contains("r.md"), "{err}");
+    assert!(std::fs::read_to_string(d.path("r.md")).unwrap().contains("| dob |"));
+    // A schema naming a key the file lacks: the column is named.
+    let schema = std::fs::read_to_string(d.path("s.toml")).unwrap();
+    d.write("s.toml", &schema.replace("\"dob\"", "\"born_key\""));
+    let err = fails(&d, &assess_args("in.csv", &[]));
+    assert!(err.contains("key_born_key") && err.contains("e.parquet"), "{err}");
+}

@@ -153,23 +153,35 @@ pub struct FilterColumns {
     pub rows: Vec<u64>,
     /// One arena per column asked for, in that order.
     pub arenas: Vec<FilterArena>,
+    /// One match key column per key column asked for, in that order (named as asked).
+    pub keys: Vec<nordlink::link::KeyColumn>,
 }
 
-/// Reads the `row` column and the named filter columns of at most `limit` records of an
-/// encoded file (Parquet or CSV).
+/// Reads the `row` column, the named filter columns and the named match key columns
+/// (`key_<name>`, each as [`KeyColumn`](nordlink::link::KeyColumn) named as asked) of at
+/// most `limit` records of an encoded file (Parquet or CSV).
 ///
 /// # Errors
 /// [`IoError`] naming the file, row and column: a missing column, a null or malformed
-/// filter or row number, a row that cannot be read whole.
+/// filter or row number, a malformed key, a row that cannot be read whole.
 pub fn read_filter_columns(
     path: &Path,
     columns: &[&str],
+    key_columns: &[&str],
     limit: usize,
 ) -> Result<FilterColumns, IoError> {
     let reader = crate::TableReader::open(path, crate::ReadOptions::default())?;
     let row_index = reader.column_index("row")?;
     let indices: Vec<usize> =
         columns.iter().map(|c| reader.column_index(c)).collect::<Result<_, _>>()?;
+    let mut keys: Vec<(usize, nordlink::link::KeyColumn)> = key_columns
+        .iter()
+        .map(|&name| {
+            let index =
+                reader.column_index(&format!("{}{name}", crate::encode::MATCH_KEY_PREFIX))?;
+            Ok((index, nordlink::link::KeyColumn { name: name.to_owned(), values: Vec::new() }))
+        })
+        .collect::<Result<_, IoError>>()?;
     let mut rows = Vec::new();
     let mut arenas: Vec<Option<FilterArena>> = columns.iter().map(|_| None).collect();
     for batch in reader {
@@ -199,6 +211,16 @@ pub fn read_filter_columns(
             };
             append_filters(arena, column, path, name, batch.first_row)?;
         }
+        for (i, key) in &mut keys {
+            let name = format!("{}{}", crate::encode::MATCH_KEY_PREFIX, key.name);
+            crate::link::push_match_keys(
+                path,
+                data.column(*i),
+                &name,
+                batch.first_row,
+                &mut key.values,
+            )?;
+        }
         if rows.len() >= limit {
             break;
         }
@@ -213,5 +235,5 @@ pub fn read_filter_columns(
             column: columns.first().copied().unwrap_or("clk").to_owned(),
             source,
         })?;
-    Ok(FilterColumns { rows, arenas })
+    Ok(FilterColumns { rows, arenas, keys: keys.into_iter().map(|(_, k)| k).collect() })
 }

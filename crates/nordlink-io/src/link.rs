@@ -220,7 +220,7 @@ impl EncodedInput {
 
 /// Appends a column of match keys (`FixedSizeBinary(16)`, or 32 hex digits as text) in
 /// [`KeyColumn`]'s stored form; a null or empty cell is a missing key.
-fn push_match_keys(
+pub(crate) fn push_match_keys(
     path: &Path,
     column: &ArrayRef,
     name: &str,

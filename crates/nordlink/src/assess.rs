@@ -25,13 +25,23 @@
 //!   unique among the groups is aligned with the value whose frequency is unique and
 //!   equal in the public table (here: the plaintext's own frequencies).
 //!
-//! A record is *singled out* when the values re-identified from its filters (by either
-//! attack) occur in no other record. Also reported: the correlation between a record's
+//!   With a per-record salt the alignment runs within each salt group, against the
+//!   group's own value frequencies (the attacker who tells the groups apart, as above).
+//! * **Frequency alignment on match keys** (`nordlink-matchkey/1`): a key is an exact-match
+//!   pseudonym, so its groups of equal values have the sizes of the plaintext combination
+//!   it hashes (a birth date, a name code and a year), and are aligned the same way. The
+//!   salt key is aligned over the whole file (its groups are the salt groups).
+//!
+//! A record is *singled out* when the values re-identified from its filters and keys (by
+//! any attack) occur in no other record. Also reported: the correlation between a record's
 //! filter popcount and its number of tokens (the values' length, for q-grams).
 
 use std::collections::HashMap;
 
+use std::hash::Hash;
+
 use crate::clk::{FilterArena, Schema};
+use crate::link::KeyColumn;
 
 /// Most frequent tokens tried per field and salt group.
 pub const TOKENS_TRIED: usize = 300;
@@ -73,6 +83,52 @@ pub struct FieldAssessment {
     pub reidentified_share: f64,
 }
 
+/// What frequency alignment recovered from one match key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyAssessment {
+    /// The key's name (its column is `key_<name>`).
+    pub name: String,
+    /// Distinct key values among the records that have the key.
+    pub distinct_values: usize,
+    /// Share of records whose key value no other record has.
+    pub unique_share: f64,
+    /// Records in the largest group of equal key values.
+    pub largest_group: usize,
+    /// Share of records whose key frequency alignment re-identified: the plaintext
+    /// combination the key hashes (for example the birth date, or a name code and a year).
+    pub reidentified_share: f64,
+}
+
+/// The encodings of the assessed records, as the linkage unit would receive them.
+#[derive(Clone, Copy, Debug)]
+pub struct Encodings<'a> {
+    records: &'a FilterArena,
+    field_filters: Option<&'a [FilterArena]>,
+    match_keys: &'a [KeyColumn],
+}
+
+impl<'a> Encodings<'a> {
+    /// The record filters alone, one per record.
+    pub fn new(records: &'a FilterArena) -> Self {
+        Self { records, field_filters: None, match_keys: &[] }
+    }
+
+    /// Adds field-level filters: one arena per schema field, in schema order.
+    #[must_use]
+    pub fn with_field_filters(mut self, field_filters: &'a [FilterArena]) -> Self {
+        self.field_filters = Some(field_filters);
+        self
+    }
+
+    /// Adds match key columns, each named as in the schema's
+    /// [`match_keys`](Schema::match_keys), in any order.
+    #[must_use]
+    pub fn with_match_keys(mut self, match_keys: &'a [KeyColumn]) -> Self {
+        self.match_keys = match_keys;
+        self
+    }
+}
+
 /// The whole assessment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assessment {
@@ -80,6 +136,8 @@ pub struct Assessment {
     pub records: usize,
     /// Per schema field.
     pub fields: Vec<FieldAssessment>,
+    /// Per match key given, in the order given.
+    pub keys: Vec<KeyAssessment>,
     /// Share of records singled out by the values re-identified from their filters.
     pub reidentified_share: f64,
     /// Pearson correlation of record popcount and the record's number of tokens (for
@@ -103,6 +161,12 @@ pub enum AssessError {
     /// were given for another number of fields.
     #[error("records and field filters must have one entry per schema field")]
     FieldMismatch,
+    /// A match key column the schema does not define, or with another number of records.
+    #[error("match key {name:?}: not one of the schema's keys, or not one value per record")]
+    KeyMismatch {
+        /// The key's name.
+        name: String,
+    },
 }
 
 /// A cell's dictionary key and token count, exactly as the encoder makes them (no key
@@ -160,17 +224,16 @@ impl Dictionary {
 }
 
 /// Runs the attacks. `cells[r][f]` is record `r`'s raw cell for schema field `f`;
-/// `records` holds the record filters in the same order; `field_filters`, when the
-/// encoding has them, one arena per field.
+/// `encodings` holds the same records' filters (and keys), in the same order.
 ///
 /// # Errors
 /// [`AssessError`] when the inputs do not line up.
 pub fn assess(
     schema: &Schema,
     cells: &[Vec<Option<String>>],
-    records: &FilterArena,
-    field_filters: Option<&[FilterArena]>,
+    encodings: Encodings<'_>,
 ) -> Result<Assessment, AssessError> {
+    let Encodings { records, field_filters, match_keys } = encodings;
     let n = cells.len();
     if records.len() != n {
         return Err(AssessError::RowMismatch { plaintext: n, filters: records.len() });
@@ -181,6 +244,17 @@ pub fn assess(
     {
         return Err(AssessError::FieldMismatch);
     }
+    let specs = match_keys
+        .iter()
+        .map(|k| {
+            schema
+                .match_keys()
+                .iter()
+                .find(|s| s.name() == k.name)
+                .filter(|_| k.values.len() == n)
+                .ok_or_else(|| AssessError::KeyMismatch { name: k.name.clone() })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     // Per field and record: the value's id in the field's dictionary and its tokens.
     let mut found: Vec<Vec<bool>> = vec![vec![false; n]; fields.len()];
     let mut value_ids: Vec<Vec<Option<u32>>> = Vec::with_capacity(fields.len());
@@ -195,16 +269,7 @@ pub fn assess(
         .collect();
     // Per field and record: its salt group (records hashed with the same salt).
     let groups: Vec<Vec<u32>> = (0..fields.len())
-        .map(|f| {
-            let mut ids: HashMap<&str, u32> = HashMap::new();
-            salts
-                .iter()
-                .map(|salt| {
-                    let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-                    *ids.entry(schema.field_salt(f, salt)).or_insert(next)
-                })
-                .collect()
-        })
+        .map(|f| salt_groups(salts.iter().map(|salt| schema.field_salt(f, salt))))
         .collect();
     for (f, field) in fields.iter().enumerate() {
         // `values`: what the field holds (for singling out); `attacked`: what its bits
@@ -226,11 +291,15 @@ pub fn assess(
         let target = field_filters.map_or(records, |ff| &ff[f]);
         let pattern = pattern_mining(target, &attack_ids, &attacked.tokens_of, &groups[f]);
         let (tried, exposed) = (pattern.tried, pattern.exposed);
-        let frequency = field_filters.map(|ff| frequency_alignment(&ff[f], &attack_ids));
+        let frequency = field_filters.map(|ff| {
+            let words: Vec<Option<&[u64]>> =
+                (0..n).map(|r| ff[f].get(r).map(|x| x.words())).collect();
+            frequency_alignment(&words, &attack_ids, &groups[f])
+        });
         for r in 0..n {
             found[f][r] = pattern.reidentified[r] || frequency.as_ref().is_some_and(|x| x[r]);
         }
-        let share = |v: &[bool]| v.iter().filter(|&&x| x).count() as f64 / n.max(1) as f64;
+        let share = |v: &[bool]| share_of(v, n);
         out.push(FieldAssessment {
             name: field.name().to_owned(),
             distinct_values: values.tokens_of.len(),
@@ -242,8 +311,47 @@ pub fn assess(
         });
         value_ids.push(ids);
     }
+    let mut keys = Vec::with_capacity(specs.len());
+    let record_groups = salt_groups(salts.iter().map(String::as_str));
+    for (column, spec) in match_keys.iter().zip(specs) {
+        // The plaintext combination each record's key hashes: what alignment must name.
+        let mut plain = Dictionary::default();
+        let mut message = Vec::new();
+        let ids: Vec<Option<u32>> = cells
+            .iter()
+            .zip(&salts)
+            .map(|(row, salt)| {
+                let mut prepared = |i: usize| {
+                    let raw = row[i].as_deref().unwrap_or("");
+                    fields[i].prepare(raw).ok().and_then(crate::clk::key_value)
+                };
+                spec.message(&mut prepared, salt, &mut message)?;
+                Some(plain.id(String::from_utf8_lossy(&message).into_owned()))
+            })
+            .collect();
+        let seen: Vec<Option<u64>> = column.values.iter().map(|&v| (v != 0).then_some(v)).collect();
+        // The salt key's groups are the salt groups: aligned over the whole file.
+        let whole = vec![0; n];
+        let partition = if spec.is_salt() { &whole } else { &record_groups };
+        let reidentified = frequency_alignment(&seen, &ids, partition);
+        let mut sizes: HashMap<u64, usize> = HashMap::new();
+        for v in seen.iter().flatten() {
+            *sizes.entry(*v).or_default() += 1;
+        }
+        let unique = sizes.values().filter(|&&c| c == 1).count();
+        keys.push(KeyAssessment {
+            name: column.name.clone(),
+            distinct_values: sizes.len(),
+            unique_share: unique as f64 / n.max(1) as f64,
+            largest_group: sizes.values().copied().max().unwrap_or(0),
+            reidentified_share: share_of(&reidentified, n),
+        });
+        found.push(reidentified);
+        value_ids.push(ids);
+    }
     Ok(Assessment {
         records: n,
+        keys,
         reidentified_share: singled_out(&found, &value_ids),
         popcount_length_correlation: correlation(records.popcounts(), &lengths),
         fields: out,
@@ -552,42 +660,60 @@ fn best_value(seen: &[u32], value_sets: &[Vec<u32>], holding: &[Vec<u32>]) -> Op
     if ties == 1 { best } else { None }
 }
 
-/// Frequency alignment on one field's filters: returns, per record, whether its value was
-/// re-identified.
-fn frequency_alignment(filters: &FilterArena, ids: &[Option<u32>]) -> Vec<bool> {
-    // Groups of equal filters (missing values excluded: they are all-zero filters that
-    // the attacker would recognise, not a value).
-    let mut groups: HashMap<&[u64], Vec<usize>> = HashMap::new();
-    for (r, id) in ids.iter().enumerate() {
-        if id.is_some()
-            && let Some(f) = filters.get(r)
-        {
-            groups.entry(f.words()).or_default().push(r);
+/// Dense ids of salt values, one per record: records with equal ids were hashed alike.
+fn salt_groups<'s>(salts: impl Iterator<Item = &'s str>) -> Vec<u32> {
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    salts
+        .map(|salt| {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            *ids.entry(salt).or_insert(next)
+        })
+        .collect()
+}
+
+/// Share of `n` records that are `true`.
+fn share_of(v: &[bool], n: usize) -> f64 {
+    v.iter().filter(|&&x| x).count() as f64 / n.max(1) as f64
+}
+
+/// Frequency alignment within each partition (salt group): returns, per record, whether
+/// its value was re-identified. `seen[r]` is what the attacker sees of record `r` (a
+/// field filter, a match key; records with `None` are not grouped: an empty filter or a
+/// missing key is recognisable, not a value); `truth[r]` the plaintext value it encodes.
+/// A group of equal `seen` whose size no other group of its partition has is aligned with
+/// the partition's value whose frequency is that size and unique, which is how an attacker
+/// with a public frequency table would name it.
+fn frequency_alignment<K: Hash + Eq>(
+    seen: &[Option<K>],
+    truth: &[Option<u32>],
+    partition: &[u32],
+) -> Vec<bool> {
+    let mut groups: HashMap<(u32, &K), Vec<usize>> = HashMap::new();
+    let mut values: HashMap<(u32, u32), usize> = HashMap::new();
+    for (r, (k, v)) in seen.iter().zip(truth).enumerate() {
+        if let (Some(k), Some(v)) = (k, v) {
+            groups.entry((partition[r], k)).or_default().push(r);
+            *values.entry((partition[r], *v)).or_default() += 1;
         }
     }
-    let mut value_count: HashMap<u32, usize> = HashMap::new();
-    for id in ids.iter().flatten() {
-        *value_count.entry(*id).or_default() += 1;
+    let mut group_sizes: HashMap<(u32, usize), usize> = HashMap::new();
+    for (&(p, _), g) in &groups {
+        *group_sizes.entry((p, g.len())).or_default() += 1;
     }
-    // Sizes that occur once among the groups, and once among the values.
-    let mut group_sizes: HashMap<usize, usize> = HashMap::new();
-    for g in groups.values() {
-        *group_sizes.entry(g.len()).or_default() += 1;
+    // Per partition and frequency: how many values have it, and one of them.
+    let mut value_sizes: HashMap<(u32, usize), (usize, u32)> = HashMap::new();
+    for (&(p, v), &c) in &values {
+        value_sizes.entry((p, c)).or_insert((0, v)).0 += 1;
     }
-    let mut value_sizes: HashMap<usize, (usize, u32)> = HashMap::new();
-    for (&id, &c) in &value_count {
-        let e = value_sizes.entry(c).or_insert((0, id));
-        e.0 += 1;
-    }
-    let mut out = vec![false; ids.len()];
-    for g in groups.values() {
+    let mut out = vec![false; seen.len()];
+    for (&(p, _), g) in &groups {
         let size = g.len();
-        if group_sizes.get(&size) != Some(&1) {
+        if group_sizes.get(&(p, size)) != Some(&1) {
             continue;
         }
-        let Some(&(1, value)) = value_sizes.get(&size) else { continue };
+        let Some(&(1, value)) = value_sizes.get(&(p, size)) else { continue };
         // Aligned: right when the group is exactly that value's records.
-        if g.iter().all(|&r| ids[r] == Some(value)) {
+        if g.iter().all(|&r| truth[r] == Some(value)) {
             for &r in g {
                 out[r] = true;
             }
@@ -704,8 +830,11 @@ mod tests {
                 a.push_filter(f).unwrap();
             }
         }
-        let ff = schema.field_filters().then_some(fields.as_slice());
-        assess(&schema, &cells, &records, ff).unwrap()
+        let mut encodings = Encodings::new(&records);
+        if schema.field_filters() {
+            encodings = encodings.with_field_filters(&fields);
+        }
+        assess(&schema, &cells, encodings).unwrap()
     }
 
     #[test]
@@ -744,16 +873,74 @@ mod tests {
     }
 
     #[test]
+    fn match_keys_fall_to_frequency_alignment_within_salt_groups() {
+        let schema = Schema::parse(
+            "version = 3\n[filter]\ncontext = \"t\"\n[[fields]]\nname = \"given\"\n\
+             kind = \"given_name\"\n[[fields]]\nname = \"born\"\nkind = \"birth_date\"\n\
+             [[match_keys]]\nname = \"dob\"\nparts = [{ field = \"born\" }]\n",
+        )
+        .unwrap();
+        // Per birth year (the default salt), dates and how many records have each.
+        let dates = [
+            ("1950-01-01", 5),
+            ("1950-02-02", 3),
+            ("1950-03-03", 3),
+            ("1950-04-04", 1),
+            ("1960-05-05", 4),
+            ("1960-06-06", 2),
+            ("1960-07-07", 5),
+        ];
+        let cells: Vec<Vec<Option<String>>> = dates
+            .iter()
+            .flat_map(|&(d, c)| (0..c).map(move |_| vec![Some("anna".into()), Some(d.into())]))
+            .collect();
+        let mut raw = [5u8; 32];
+        let encoder = Encoder::new(schema.clone(), &SecretKey::from_bytes(&mut raw));
+        let mut records = FilterArena::new(schema.output_bits()).unwrap();
+        let mut keys: Vec<KeyColumn> = schema
+            .match_keys()
+            .iter()
+            .map(|k| KeyColumn { name: k.name().to_owned(), values: Vec::new() })
+            .collect();
+        let mut cache = EncodeCache::default();
+        for row in &cells {
+            let e = encoder.encode(|f| row[f].as_deref(), &mut cache).unwrap();
+            records.push_filter(&e.record).unwrap();
+            for (column, key) in keys.iter_mut().zip(&e.keys) {
+                column.values.push(KeyColumn::value(key.as_ref()));
+            }
+        }
+        keys.reverse(); // any order
+        let a = assess(&schema, &cells, Encodings::new(&records).with_match_keys(&keys)).unwrap();
+        let by_name = |n: &str| a.keys.iter().find(|k| k.name == n).unwrap();
+        let dob = by_name("dob");
+        // Within 1950 the sizes 5 and 1 are unique, within 1960 all three are; over the
+        // whole file 5 and 3 repeat, so an attacker blind to the groups would name 7.
+        assert_eq!(dob.reidentified_share, 17.0 / 23.0, "{a:?}");
+        assert_eq!((dob.distinct_values, dob.largest_group), (7, 5));
+        assert_eq!(dob.unique_share, 1.0 / 23.0);
+        // Two birth years of 12 and 11 records: the salt key names both.
+        assert_eq!(by_name("salt").reidentified_share, 1.0, "{a:?}");
+        // The dates the key gave away single out the records whose date is theirs alone.
+        assert!(a.reidentified_share > 0.0, "{a:?}");
+    }
+
+    #[test]
     fn inputs_that_do_not_line_up_are_errors() {
         let schema =
             Schema::parse("version = 2\n[[fields]]\nname = \"a\"\nkind = \"surname\"\n").unwrap();
         let arena = FilterArena::new(1024).unwrap();
         let cells = vec![vec![Some("x".to_owned())]];
         assert!(matches!(
-            assess(&schema, &cells, &arena, None),
+            assess(&schema, &cells, Encodings::new(&arena)),
             Err(AssessError::RowMismatch { .. })
         ));
-        let empty = assess(&schema, &[], &arena, None).unwrap();
+        let keys = [KeyColumn { name: "birth_date".into(), values: vec![] }];
+        assert_eq!(
+            assess(&schema, &[], Encodings::new(&arena).with_match_keys(&keys)),
+            Err(AssessError::KeyMismatch { name: "birth_date".into() })
+        );
+        let empty = assess(&schema, &[], Encodings::new(&arena)).unwrap();
         assert_eq!((empty.records, empty.reidentified_share), (0, 0.0));
     }
 }

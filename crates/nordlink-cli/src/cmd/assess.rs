@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context as _, bail};
-use nordlink::assess::{Assessment, EXPOSED_PRECISION, MIN_SUPPORT, TOKENS_TRIED, assess};
+use nordlink::assess::{
+    Assessment, EXPOSED_PRECISION, Encodings, MIN_SUPPORT, TOKENS_TRIED, assess,
+};
 use nordlink::clk::{Schema, SchemaKind, read_schema_file};
 use nordlink_io::arrow_array::Array as _;
 use nordlink_io::{ReadOptions, TableReader, read_filter_columns, text_column, write_atomically};
@@ -17,8 +19,9 @@ const ASSUMPTIONS: &str = "Upper bounds for an attacker without the key: pattern
     scored as if the attacker had found each frequent token's bit signature (what the \
     published attacks reach when they succeed) and held every plaintext value as a \
     dictionary; frequency alignment uses the plaintext's own value frequencies as the public \
-    table. A record is singled out when the values re-identified from its filters occur \
-    together in no other record.";
+    table; with a per-record salt, both attacks are run within each salt group, as by an \
+    attacker who can tell the groups apart. A record is singled out when the values \
+    re-identified from its filters and match keys occur together in no other record.";
 
 pub(super) fn run(args: &AssessArgs) -> anyhow::Result<()> {
     let reads = [args.plaintext.as_path(), args.encoded.as_path(), args.schema.as_path()];
@@ -44,12 +47,16 @@ pub(super) fn run(args: &AssessArgs) -> anyhow::Result<()> {
     if schema.field_filters() {
         columns.extend(names.iter().map(String::as_str));
     }
+    let key_names: Vec<&str> = schema.match_keys().iter().map(|k| k.name()).collect();
     let limit = args.limit as usize;
-    let mut encoded = read_filter_columns(&args.encoded, &columns, limit)?;
+    let mut encoded = read_filter_columns(&args.encoded, &columns, &key_names, limit)?;
     let cells = plaintext_cells(args, &schema, &encoded.rows)?;
     let records = encoded.arenas.remove(0);
-    let field_filters = schema.field_filters().then_some(encoded.arenas.as_slice());
-    let result = assess(&schema, &cells, &records, field_filters)?;
+    let mut encodings = Encodings::new(&records).with_match_keys(&encoded.keys);
+    if schema.field_filters() {
+        encodings = encodings.with_field_filters(&encoded.arenas);
+    }
+    let result = assess(&schema, &cells, encodings)?;
     if args.json {
         out!("{}", json(&result));
     } else {
@@ -136,9 +143,24 @@ fn json(a: &Assessment) -> String {
             f.reidentified_share
         );
     }
+    let mut keys = String::new();
+    for (i, k) in a.keys.iter().enumerate() {
+        let _ = write!(
+            keys,
+            "{}{}: {{\"distinct_values\": {}, \"unique_share\": {}, \"largest_group\": {}, \
+             \"reidentified_share\": {}}}",
+            if i > 0 { ", " } else { "" },
+            quote(&k.name),
+            k.distinct_values,
+            k.unique_share,
+            k.largest_group,
+            k.reidentified_share
+        );
+    }
     format!(
         "{{\"records\": {}, \"overall\": {{\"reidentified_share\": {}, \
-         \"popcount_length_correlation\": {}}}, \"fields\": {{{fields}}}, \"assumptions\": {}}}",
+         \"popcount_length_correlation\": {}}}, \"fields\": {{{fields}}}, \"keys\": {{{keys}}}, \
+         \"assumptions\": {}}}",
         a.records,
         a.reidentified_share,
         a.popcount_length_correlation,
@@ -197,6 +219,24 @@ fn markdown(a: &Assessment, args: &AssessArgs) -> String {
             100.0 * f.pattern_reidentified,
             100.0 * f.reidentified_share
         );
+    }
+    if !a.keys.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| match key | distinct values | records unique by it | largest group | frequency alignment |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for k in &a.keys {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1} % | {} | {:.1} % |",
+                k.name,
+                k.distinct_values,
+                100.0 * k.unique_share,
+                k.largest_group,
+                100.0 * k.reidentified_share
+            );
+        }
     }
     let _ = writeln!(
         s,

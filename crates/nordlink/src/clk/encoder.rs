@@ -155,7 +155,7 @@ impl std::fmt::Debug for EncodeCache {
 impl Field {
     /// The value to tokenise, or `None` when it is missing and skipped. A value that fails
     /// the date format is handled here by the field's [`Invalid`] policy.
-    fn prepare(&self, raw: &str) -> Result<Option<Prepared>, EncodeError> {
+    pub(crate) fn prepare(&self, raw: &str) -> Result<Option<Prepared>, EncodeError> {
         let field = self;
         let mut raw = raw;
         if field.missing_values.iter().any(|m| m == raw.trim()) {

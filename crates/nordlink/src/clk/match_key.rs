@@ -131,6 +131,27 @@ impl MatchKeySpec {
     pub fn is_salt(&self) -> bool {
         self.parts.is_empty()
     }
+
+    /// Writes into `message` (cleared first) what the key hashes for one record: its
+    /// length-prefixed parts, or the salt for the [`SALT_KEY`]. `prepared(i)` is field
+    /// `i`'s prepared value. `None` when the key is missing. `nordlink assess` groups
+    /// plaintext records by this message, which is the key's value before the keyed hash.
+    pub(crate) fn message(
+        &self,
+        prepared: &mut impl FnMut(usize) -> Option<String>,
+        salt: &str,
+        message: &mut Vec<u8>,
+    ) -> Option<()> {
+        message.clear();
+        if self.is_salt() {
+            return push_part(message, salt);
+        }
+        for p in &self.parts {
+            let value = prepared(p.field)?;
+            push_part(message, &p.transform.apply(&value)?)?;
+        }
+        Some(())
+    }
 }
 
 /// A match key as written in a schema file.
@@ -274,15 +295,7 @@ impl MatchKeyer {
             .iter()
             .zip(&self.prfs)
             .map(|(spec, prf)| {
-                message.clear();
-                if spec.is_salt() {
-                    push_part(&mut message, salt)?;
-                } else {
-                    for p in &spec.parts {
-                        let value = prepared(p.field)?;
-                        push_part(&mut message, &p.transform.apply(&value)?)?;
-                    }
-                }
+                spec.message(prepared, salt, &mut message)?;
                 let mac = prf.eval(&[&message]);
                 let mut out = [0u8; MATCH_KEY_LEN];
                 out.copy_from_slice(&mac[..MATCH_KEY_LEN]);

@@ -38,6 +38,7 @@ pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 pub use error::{EncodeError, SchemaError, ValueProblem};
 pub use filter::BloomFilter;
+pub(crate) use match_key::key_value;
 pub use match_key::{
     KeyPart, MATCH_KEY_CONSTRUCTION, MATCH_KEY_LEN, MAX_KEY_PARTS, MAX_MATCH_KEYS, MatchKeySpec,
     MatchKeyValue, SALT_KEY, Transform,

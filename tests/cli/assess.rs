@@ -123,7 +123,7 @@ fn assess_reports_what_match_keys_give_away() {
     assert!(std::fs::read_to_string(d.path("r.md")).unwrap().contains("| dob |"));
     // A schema naming a key the file lacks: the column is named.
     let schema = std::fs::read_to_string(d.path("s.toml")).unwrap();
-    d.write("s.toml", &schema.replace("\"dob\"", "\"born_key\""));
+    d.write("s.toml", schema.replace("\"dob\"", "\"born_key\""));
     let err = fails(&d, &assess_args("in.csv", &[]));
     assert!(err.contains("key_born_key") && err.contains("e.parquet"), "{err}");
 }

@@ -233,6 +233,9 @@ fn salt_keys<'a>(
     })
 }
 
+/// Default [`FieldLinker::containment`].
+pub const DEFAULT_CONTAINMENT: f64 = 0.7;
+
 /// Default record-level Dice below which pairs are not considered.
 pub const DEFAULT_FLOOR: f64 = 0.5;
 
@@ -333,6 +336,11 @@ pub struct FieldLinker {
     pub all_pairs_limit: f64,
     /// Comparison levels, the same for every field.
     pub bands: Bands,
+    /// A field whose Dice falls below this while at least this share of the smaller
+    /// filter's bits are set in the larger gets a level of its own after the bands
+    /// ([`FieldLinker::contained_level`]): one value holds the other, as a given name
+    /// holds itself with a second name dropped. `None`: the bands alone.
+    pub containment: Option<f64>,
     /// How EM runs (by default `u` stays as the second-best pairs give it).
     pub em: EmSettings,
     /// A fixed threshold on the match probability instead of the model's choice.
@@ -358,6 +366,7 @@ impl Default for FieldLinker {
             per_record: DEFAULT_PER_RECORD,
             all_pairs_limit: FIELD_ALL_PAIRS,
             bands: Bands::default(),
+            containment: Some(DEFAULT_CONTAINMENT),
             em: EmSettings { fix_u: true, ..EmSettings::default() },
             threshold: None,
             candidates: CandidateSource::Auto,
@@ -428,6 +437,12 @@ pub struct FieldLinkage {
 }
 
 impl FieldLinker {
+    /// The level of a field whose values contain one another ([`Self::containment`]):
+    /// the one after the bands.
+    pub fn contained_level(&self) -> u8 {
+        u8::try_from(self.bands.levels()).unwrap_or(MISSING - 1)
+    }
+
     /// Links two inputs on their field-level evidence.
     ///
     /// # Errors
@@ -443,7 +458,8 @@ impl FieldLinker {
             check_threshold(t)?;
         }
         let salt = salt_keys(left, right)?;
-        let mut levels: Vec<usize> = vec![self.bands.levels(); left.fields.len()];
+        let filter_levels = self.bands.levels() + usize::from(self.containment.is_some());
+        let mut levels: Vec<usize> = vec![filter_levels; left.fields.len()];
         if salt.is_some() {
             levels.push(2);
         }
@@ -699,6 +715,7 @@ impl FieldLinker {
         let width = left.fields.len() + usize::from(salt.is_some());
         let mut out = Comparisons::new(width);
         let mut v = vec![0u8; width];
+        let contained = self.contained_level();
         for &(i, j) in pairs {
             let salts = salt.map(|(l, r)| (l[i as usize], r[j as usize]));
             let unsalted = matches!(salts, Some((a, b)) if a != 0 && b != 0 && a != b);
@@ -718,7 +735,14 @@ impl FieldLinker {
                         let common = self.kernel.and_count(a.words(), b.words());
                         let dice =
                             Measure::Dice.score(common, a.popcount(), b.popcount(), l.bits());
-                        self.bands.level(dice)
+                        let level = self.bands.level(dice);
+                        let smaller = a.popcount().min(b.popcount());
+                        match self.containment {
+                            Some(c) if dice < c && f64::from(common) >= c * f64::from(smaller) => {
+                                contained
+                            }
+                            _ => level,
+                        }
                     }
                     _ => MISSING,
                 };
@@ -805,4 +829,42 @@ fn choose(probabilities: &[f64]) -> (f64, usize) {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One field's filters as the record filters too.
+    fn input(a: &[FilterArena]) -> FieldInput<'_> {
+        FieldInput { record: &a[0], fields: a, keys: &[] }
+    }
+
+    fn arena(filters: &[[u64; 2]]) -> FilterArena {
+        let mut a = FilterArena::new(128).unwrap();
+        for f in filters {
+            a.push_words(f).unwrap();
+        }
+        a
+    }
+
+    #[test]
+    fn a_value_inside_another_gets_the_contained_level() {
+        // A value, the same value with more bits (a second name), an unrelated value.
+        let short = [0b1111_1111u64, 0];
+        let long = [0b1111_1111u64 | 0xFFFF_0000, 0xFF];
+        let other = [0, 0xFFFF_FFFF];
+        let (l, r) = ([arena(&[short, other])], [arena(&[long, short])]);
+        let (l, r) = (&l[..], &r[..]);
+        let pairs = [(0, 0), (0, 1), (1, 0)];
+        let linker = FieldLinker::default();
+        let got = linker.compare(input(l), input(r), None, &pairs);
+        // 8 bits inside 32: Dice 0.4, every bit of the shorter in the longer.
+        assert_eq!(got.get(0), Some(&[linker.contained_level()][..]));
+        assert_eq!(got.get(1), Some(&[0][..]), "equal filters stay at the top level");
+        assert_eq!(got.get(2), Some(&[linker.bands.levels() as u8 - 1][..]));
+        let bands_only = FieldLinker { containment: None, ..FieldLinker::default() };
+        let got = bands_only.compare(input(l), input(r), None, &pairs);
+        assert_eq!(got.get(0), Some(&[bands_only.bands.levels() as u8 - 1][..]));
+    }
 }

@@ -45,9 +45,9 @@ pub use fellegi_sunter::{
     ModelError, fit, u_from,
 };
 pub use field_linkage::{
-    CandidateSource, DEFAULT_FLOOR, DEFAULT_KEY_PAIRS_PER_RECORD, DEFAULT_PER_RECORD, Expected,
-    Explanation, FIELD_ALL_PAIRS, FieldInput, FieldLinkError, FieldLinkage, FieldLinker, KeyColumn,
-    MAX_KEY_PAIRS, ScoredPair,
+    CandidateSource, DEFAULT_CONTAINMENT, DEFAULT_FLOOR, DEFAULT_KEY_PAIRS_PER_RECORD,
+    DEFAULT_PER_RECORD, Expected, Explanation, FIELD_ALL_PAIRS, FieldInput, FieldLinkError,
+    FieldLinkage, FieldLinker, KeyColumn, MAX_KEY_PAIRS, ScoredPair,
 };
 pub use kernel::Kernel;
 pub use linker::{

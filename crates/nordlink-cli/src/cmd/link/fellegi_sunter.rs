@@ -91,10 +91,16 @@ pub(super) fn run(
             say!("nordlink link:   {name}: not weighed (the candidates' key decides it)");
             continue;
         }
-        let levels = fit.model.m[f].len();
+        // The lowest Dice band, not the containment level that may follow it.
+        let levels = fit.model.m[f].len().min(linker.bands.levels());
         let last = u8::try_from(levels.saturating_sub(1)).unwrap_or(0);
+        let contained = if fit.model.m[f].len() > linker.bands.levels() {
+            format!(", contained {:+.1}", fit.model.field_weight(f, linker.contained_level()))
+        } else {
+            String::new()
+        };
         say!(
-            "nordlink link:   {name}: agree {:+.1}, disagree {:+.1} (log2 weights; m {:.3}, u {:.4} at the top level)",
+            "nordlink link:   {name}: agree {:+.1}, disagree {:+.1}{contained} (log2 weights; m {:.3}, u {:.4} at the top level)",
             fit.model.field_weight(f, 0),
             fit.model.field_weight(f, last),
             fit.model.m[f][0],

@@ -28,6 +28,9 @@ fn level_name(bands: &Bands, levels: usize, level: usize) -> String {
     if levels == 2 {
         return if level == 0 { "agree" } else { "disagree" }.to_owned();
     }
+    if level == bands.levels() {
+        return "one holds the other".to_owned();
+    }
     match (bands.limits().get(level), level.checked_sub(1).and_then(|l| bands.limits().get(l))) {
         (Some(lo), None) => format!("Dice ≥ {lo}"),
         (Some(lo), Some(hi)) => format!("{lo} ≤ Dice < {hi}"),
@@ -162,6 +165,7 @@ mod tests {
                 "Dice < 0.5"
             ]
         );
+        assert_eq!(level_name(&bands, 6, 5), "one holds the other");
         assert_eq!(
             (level_name(&bands, 2, 0), level_name(&bands, 2, 1)),
             ("agree".into(), "disagree".into())

@@ -118,6 +118,8 @@ def default_keys(doc):
         keys.append(("given_name_phonetic_year", [(g, "phonetic"), (d, "year")]))
     if d and s:
         keys.append(("surname_phonetic_year", [(s, "phonetic"), (d, "year")]))
+    if g and s:
+        keys.append(("names_unordered", [(g, "phonetic"), (s, "phonetic")], True))
     return keys
 
 
@@ -126,19 +128,23 @@ def match_keys(text, cells):
     schema = ref.Schema(text)
     keys = default_keys(doc) if doc.get("default_match_keys") else []
     for k in doc.get("match_keys", []):
-        keys.append((k["name"], [(p["field"], p.get("transform", "value")) for p in k["parts"]]))
+        keys.append((k["name"], [(p["field"], p.get("transform", "value")) for p in k["parts"]],
+                     k.get("unordered", False)))
     by_name = {f.name: f for f in schema.fields}
     out = {}
-    for name, parts in keys:
-        message = b""
+    for name, parts, *flags in keys:
+        values = []
         for field, t in parts:
             v = key_value(schema, by_name[field], cells)
             p = transform(t, v) if v is not None else None
             if p is None:
-                message = None
+                values = None
                 break
-            b = p.encode()
-            message += len(b).to_bytes(2, "big") + b
+            values.append(p.encode())
+        if values is not None and flags and flags[0]:
+            values.sort()  # unordered: the parts in byte order
+        message = None if values is None else b"".join(
+            len(b).to_bytes(2, "big") + b for b in values)
         out[name] = mac(schema, name, message)
     if schema.salt_field is not None and keys:
         salt = ref.salt_value(schema, cells).encode()
@@ -183,7 +189,9 @@ def cases():
               + '{ field = "birth_date", transform = "year" }]\n'
               + '[[match_keys]]\nname = "initials"\n'
               + 'parts = [{ field = "given_name", transform = "initial" }, '
-              + '{ field = "surname", transform = "initial" }]\n')
+              + '{ field = "surname", transform = "initial" }]\n'
+              + '[[match_keys]]\nname = "names_any_order"\nunordered = true\n'
+              + 'parts = [{ field = "surname" }, { field = "given_name" }]\n')
     other_context = default.replace('context = "kat"', 'context = "Tromsø kohort 2026"')
     records = [
         {"given_name": "Anna-Karin", "efternamn": "Karlsson", "birth_date": "03.07.1984", "sex": "F"},
@@ -194,6 +202,7 @@ def cases():
         {"given_name": "Christoph", "efternamn": "Müller-Lüdenscheidt", "birth_date": "01.12.2001", "sex": "X"},
         {"given_name": "Xaver", "efternamn": "Dietz", "birth_date": "12.01.2001", "sex": "M"},
         {"given_name": "", "efternamn": "", "birth_date": "15.06.1950", "sex": "F"},
+        {"given_name": "Karlsson", "efternamn": "Anna-Karin", "birth_date": "03.07.1984", "sex": "F"},
     ]
     out = []
     for label, text in [("defaults, salted", default), ("defaults, unsalted", unsalted),

@@ -707,8 +707,9 @@ fn match_keys_choose_the_candidates_and_the_key_field_is_not_weighed() {
     assert!(svg.contains("given_name: Dice ≥ 0.95") && svg.contains("birth_date</text>"), "{svg}");
     assert!(svg.contains("not weighed"), "{svg}");
     // given_name, surname, sex, municipality: 5 bands and "one holds the other" each;
-    // the prior: one bar.
-    assert_eq!(svg.matches("<rect x=").count(), 25, "{svg}");
+    // names_swapped: agree and disagree; the prior: one bar.
+    assert_eq!(svg.matches("<rect x=").count(), 27, "{svg}");
+    assert!(svg.contains("names_swapped: agree"), "{svg}");
     assert!(svg.contains("given_name: one holds the other"), "{svg}");
     let err = fails(&d, &[&args[..], &["--model-chart", "model.png"]].concat());
     assert!(err.contains("--model-chart writes an SVG image"), "{err}");

@@ -41,6 +41,11 @@ pub const MAX_KEY_PARTS: usize = 8;
 /// for match keys: the linker uses it to tell which pairs' filters are comparable.
 pub const SALT_KEY: &str = "salt";
 
+/// The default key of the given name's and the surname's phonetic codes in either order
+/// ([`MatchKeySpec::is_unordered`]): the linker reads a pair that agrees on it but not on
+/// the names one by one as names written the other way round.
+pub const NAMES_UNORDERED_KEY: &str = "names_unordered";
+
 /// One match key's value.
 pub type MatchKeyValue = [u8; MATCH_KEY_LEN];
 
@@ -114,6 +119,8 @@ pub struct MatchKeySpec {
     pub(crate) name: String,
     /// Empty for the [`SALT_KEY`], which hashes the record's salt.
     pub(crate) parts: Vec<KeyPart>,
+    /// Whether the parts are hashed in byte order rather than as listed.
+    pub(crate) unordered: bool,
 }
 
 impl MatchKeySpec {
@@ -132,6 +139,13 @@ impl MatchKeySpec {
         self.parts.is_empty()
     }
 
+    /// Whether the parts are sorted (by their bytes) before hashing, so that records with
+    /// the same parts in another order get the same key: a given name and a surname
+    /// written the other way round.
+    pub fn is_unordered(&self) -> bool {
+        self.unordered
+    }
+
     /// Writes into `message` (cleared first) what the key hashes for one record: its
     /// length-prefixed parts, or the salt for the [`SALT_KEY`]. `prepared(i)` is field
     /// `i`'s prepared value. `None` when the key is missing. `nordlink assess` groups
@@ -145,6 +159,17 @@ impl MatchKeySpec {
         message.clear();
         if self.is_salt() {
             return push_part(message, salt);
+        }
+        if self.unordered {
+            let mut parts = Vec::with_capacity(self.parts.len());
+            for p in &self.parts {
+                parts.push(p.transform.apply(&prepared(p.field)?)?);
+            }
+            parts.sort_unstable();
+            for part in &parts {
+                push_part(message, part)?;
+            }
+            return Some(());
         }
         for p in &self.parts {
             let value = prepared(p.field)?;
@@ -160,6 +185,8 @@ impl MatchKeySpec {
 pub(crate) struct MatchKeyFile {
     name: String,
     parts: Vec<PartFile>,
+    #[serde(default)]
+    unordered: bool,
 }
 
 #[derive(Deserialize)]
@@ -210,21 +237,25 @@ pub(crate) fn validate(
             }
             parts.push(KeyPart { field, transform: p.transform });
         }
-        keys.push(MatchKeySpec { name, parts });
+        if file.unordered && parts.len() < 2 {
+            return Err(bad("an unordered key has at least 2 parts"));
+        }
+        keys.push(MatchKeySpec { name, parts, unordered: file.unordered });
     }
     if keys.len() > MAX_MATCH_KEYS {
         return Err((String::new(), format!("at most {MAX_MATCH_KEYS} match keys")));
     }
     if salted && !keys.is_empty() {
-        keys.push(MatchKeySpec { name: SALT_KEY.to_owned(), parts: Vec::new() });
+        keys.push(MatchKeySpec { name: SALT_KEY.to_owned(), parts: Vec::new(), unordered: false });
     }
     Ok(keys)
 }
 
 /// The keys `default_match_keys = true` brings, from the first field of each kind: the
-/// birth date, birth date with day and month unordered, year + sex + surname initial, and
-/// the phonetic code of the given name and of the surname, each with the birth year. A key
-/// whose fields the schema lacks is left out.
+/// birth date, birth date with day and month unordered, year + sex + surname initial, the
+/// phonetic code of the given name and of the surname, each with the birth year, and the
+/// two codes in either order ([`NAMES_UNORDERED_KEY`]). A key whose fields the schema
+/// lacks is left out.
 ///
 /// Each blocks few enough pairs to block on at register scale, and each leaves some
 /// fields free so that their m can be learnt inside its block: the birth-date block learns
@@ -239,7 +270,7 @@ pub(crate) fn default_keys(fields: &[Field]) -> Vec<MatchKeySpec> {
     let mut keys = Vec::new();
     let mut add = |name: &str, parts: Option<Vec<KeyPart>>| {
         if let Some(parts) = parts {
-            keys.push(MatchKeySpec { name: name.to_owned(), parts });
+            keys.push(MatchKeySpec { name: name.to_owned(), parts, unordered: false });
         }
     };
     add("birth_date", date.map(|d| vec![part(d, Transform::Value)]));
@@ -255,6 +286,13 @@ pub(crate) fn default_keys(fields: &[Field]) -> Vec<MatchKeySpec> {
     };
     add("given_name_phonetic_year", with_year(given));
     add("surname_phonetic_year", with_year(surname));
+    if let (Some(g), Some(s)) = (given, surname) {
+        keys.push(MatchKeySpec {
+            name: NAMES_UNORDERED_KEY.to_owned(),
+            parts: vec![part(g, Transform::Phonetic), part(s, Transform::Phonetic)],
+            unordered: true,
+        });
+    }
     keys
 }
 

@@ -41,7 +41,7 @@ pub use filter::BloomFilter;
 pub(crate) use match_key::key_value;
 pub use match_key::{
     KeyPart, MATCH_KEY_CONSTRUCTION, MATCH_KEY_LEN, MAX_KEY_PARTS, MAX_MATCH_KEYS, MatchKeySpec,
-    MatchKeyValue, SALT_KEY, Transform,
+    MatchKeyValue, NAMES_UNORDERED_KEY, SALT_KEY, Transform,
 };
 pub use normalise::{Normaliser, normalise};
 pub use schema::{

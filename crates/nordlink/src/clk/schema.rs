@@ -964,6 +964,7 @@ date_format = "%d.%m.%Y"
                 "duplicate",
             ),
             (custom.replace("\" }", "\", transfrom = \"year\" }"), "unknown field"),
+            (custom.replace("parts", "unordered = true\nparts"), "at least 2 parts"),
         ];
         for (keys, needle) in bad {
             let e = with_keys(&keys).unwrap_err();

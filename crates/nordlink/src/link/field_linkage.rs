@@ -23,7 +23,7 @@ use super::fellegi_sunter::{
 };
 use super::linker::{ChosenThreshold, Linker, Solver, Threshold};
 use super::{Candidate, Kernel, LinkError, Measure, check_threshold, greedy};
-use crate::clk::{FilterArena, MatchKeyValue, SALT_KEY};
+use crate::clk::{FilterArena, MatchKeyValue, NAMES_UNORDERED_KEY, SALT_KEY};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -214,6 +214,41 @@ impl<'a> Frequencies<'a> {
             (Some(count), Some(size)) => (u_top / (count / size)).log2(),
             _ => 0.0,
         }
+    }
+}
+
+/// The key of the two names in either order, then the given name's and the surname's
+/// ordered keys (the default keys' names), when an input carries all three.
+type NameOrderKeys<'a> = [&'a [u64]; 3];
+
+/// The name-order keys among an input's keys ([`NameOrderKeys`]).
+fn name_order_keys(keys: &[KeyColumn]) -> Option<NameOrderKeys<'_>> {
+    let find = |name: &str| keys.iter().find(|k| k.name == name).map(|k| &k.values[..]);
+    Some([
+        find(NAMES_UNORDERED_KEY)?,
+        find("given_name_phonetic_year")?,
+        find("surname_phonetic_year")?,
+    ])
+}
+
+/// Whether inputs with these keys are compared on name order ([`NAME_ORDER_FIELD`]).
+pub fn compares_name_order(keys: &[KeyColumn]) -> bool {
+    name_order_keys(keys).is_some()
+}
+
+/// The model field that reads names written the other way round: after the filter
+/// fields (and before the salt). Level 0 (agree): the two names' codes agree in either
+/// order but not one by one; 1: they do not; missing when both names agree one by one
+/// (the filters already weigh that) or a key is missing. Keys carry the birth year in the
+/// ordered name keys, so the field is meant for pairs of one birth year, as key blocks are.
+pub const NAME_ORDER_FIELD: &str = "names_swapped";
+
+fn name_order_level(l: NameOrderKeys<'_>, r: NameOrderKeys<'_>, i: usize, j: usize) -> u8 {
+    let agree = |k: usize| l[k][i] != 0 && l[k][i] == r[k][j];
+    if l[0][i] == 0 || r[0][j] == 0 || (agree(1) && agree(2)) {
+        MISSING
+    } else {
+        u8::from(!agree(0))
     }
 }
 
@@ -460,6 +495,9 @@ impl FieldLinker {
         let salt = salt_keys(left, right)?;
         let filter_levels = self.bands.levels() + usize::from(self.containment.is_some());
         let mut levels: Vec<usize> = vec![filter_levels; left.fields.len()];
+        if compares_name_order(left.keys) {
+            levels.push(2);
+        }
         if salt.is_some() {
             levels.push(2);
         }
@@ -712,11 +750,15 @@ impl FieldLinker {
         salt: Option<SaltKeys<'_>>,
         pairs: &[(u32, u32)],
     ) -> Comparisons {
-        let width = left.fields.len() + usize::from(salt.is_some());
+        let order = name_order_keys(left.keys).zip(name_order_keys(right.keys));
+        let width = left.fields.len() + usize::from(order.is_some()) + usize::from(salt.is_some());
         let mut out = Comparisons::new(width);
         let mut v = vec![0u8; width];
         let contained = self.contained_level();
         for &(i, j) in pairs {
+            if let Some((l, r)) = order {
+                v[left.fields.len()] = name_order_level(l, r, i as usize, j as usize);
+            }
             let salts = salt.map(|(l, r)| (l[i as usize], r[j as usize]));
             let unsalted = matches!(salts, Some((a, b)) if a != 0 && b != 0 && a != b);
             if let Some((a, b)) = salts {
@@ -866,5 +908,26 @@ mod tests {
         let bands_only = FieldLinker { containment: None, ..FieldLinker::default() };
         let got = bands_only.compare(input(l), input(r), None, &pairs);
         assert_eq!(got.get(0), Some(&[bands_only.bands.levels() as u8 - 1][..]));
+    }
+
+    #[test]
+    fn names_the_other_way_round_are_told_apart() {
+        // Keys per record: [names in either order, given name, surname]; 0 is missing.
+        let left: [Vec<u64>; 3] = [vec![7, 7, 7, 0], vec![1, 1, 1, 1], vec![2, 2, 2, 2]];
+        let right: [Vec<u64>; 3] = [vec![7, 7, 8, 7], vec![1, 2, 1, 1], vec![2, 1, 3, 2]];
+        let l = [&left[0][..], &left[1][..], &left[2][..]];
+        let r = [&right[0][..], &right[1][..], &right[2][..]];
+        // Both names agree one by one: the filters weigh that, nothing more to read.
+        assert_eq!(name_order_level(l, r, 0, 0), MISSING);
+        // Either order agrees, one by one does not: swapped.
+        assert_eq!(name_order_level(l, r, 1, 1), 0);
+        // Neither: a different surname.
+        assert_eq!(name_order_level(l, r, 2, 2), 1);
+        // A missing key.
+        assert_eq!(name_order_level(l, r, 3, 3), MISSING);
+        let column = |name: &str| KeyColumn { name: name.into(), values: vec![1] };
+        let keys = ["names_unordered", "given_name_phonetic_year", "surname_phonetic_year"];
+        assert!(compares_name_order(&keys.map(column)));
+        assert!(!compares_name_order(&keys[..2].iter().map(|k| column(k)).collect::<Vec<_>>()));
     }
 }

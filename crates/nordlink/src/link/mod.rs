@@ -47,7 +47,8 @@ pub use fellegi_sunter::{
 pub use field_linkage::{
     CandidateSource, DEFAULT_CONTAINMENT, DEFAULT_FLOOR, DEFAULT_KEY_PAIRS_PER_RECORD,
     DEFAULT_PER_RECORD, Expected, Explanation, FIELD_ALL_PAIRS, FieldInput, FieldLinkError,
-    FieldLinkage, FieldLinker, KeyColumn, MAX_KEY_PAIRS, ScoredPair,
+    FieldLinkage, FieldLinker, KeyColumn, MAX_KEY_PAIRS, NAME_ORDER_FIELD, ScoredPair,
+    compares_name_order,
 };
 pub use kernel::Kernel;
 pub use linker::{

@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use nordlink::clk::SALT_KEY;
 use nordlink::link::{
     CandidateSource, Explanation, FieldInput, FieldLinkage, FieldLinker, Kernel, MISSING,
+    NAME_ORDER_FIELD, compares_name_order,
 };
 use nordlink_io::Staged;
 use nordlink_io::arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt8Array};
@@ -110,13 +111,16 @@ pub(super) fn run(
     Ok(())
 }
 
-/// The model's fields: the field filters' names, then `salt` with a salt key.
+/// The model's fields: the field filters' names, `names_swapped` with the name-order
+/// keys, then `salt` with a salt key.
 fn model_field_names(input: &EncodedInput) -> Vec<&str> {
+    let order = compares_name_order(&input.match_keys).then_some(NAME_ORDER_FIELD);
     let salt = input.match_keys.iter().any(|k| k.name == SALT_KEY).then_some("salt");
     input
         .field_names
         .iter()
         .map(|c| c.strip_prefix(FIELD_FILTER_PREFIX).unwrap_or(c))
+        .chain(order)
         .chain(salt)
         .collect()
 }

@@ -126,63 +126,45 @@ fn plaintext_cells(
 }
 
 fn json(a: &Assessment) -> String {
-    let mut fields = String::new();
-    for (i, f) in a.fields.iter().enumerate() {
-        let frequency = f.frequency_reidentified.map_or("null".to_owned(), |x| x.to_string());
-        let _ = write!(
-            fields,
-            "{}{}: {{\"distinct_values\": {}, \"tokens_tried\": {}, \"tokens_exposed\": {}, \
-             \"pattern_reidentified\": {}, \"frequency_reidentified\": {frequency}, \
-             \"reidentified_share\": {}}}",
-            if i > 0 { ", " } else { "" },
-            quote(&f.name),
-            f.distinct_values,
-            f.tokens_tried,
-            f.tokens_exposed,
-            f.pattern_reidentified,
-            f.reidentified_share
-        );
-    }
-    let mut keys = String::new();
-    for (i, k) in a.keys.iter().enumerate() {
-        let _ = write!(
-            keys,
-            "{}{}: {{\"distinct_values\": {}, \"unique_share\": {}, \"largest_group\": {}, \
-             \"reidentified_share\": {}}}",
-            if i > 0 { ", " } else { "" },
-            quote(&k.name),
-            k.distinct_values,
-            k.unique_share,
-            k.largest_group,
-            k.reidentified_share
-        );
-    }
-    format!(
-        "{{\"records\": {}, \"overall\": {{\"reidentified_share\": {}, \
-         \"popcount_length_correlation\": {}}}, \"fields\": {{{fields}}}, \"keys\": {{{keys}}}, \
-         \"assumptions\": {}}}",
-        a.records,
-        a.reidentified_share,
-        a.popcount_length_correlation,
-        quote(ASSUMPTIONS)
-    )
-}
-
-/// A JSON string literal.
-fn quote(s: &str) -> String {
-    let mut out = String::from('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let fields: serde_json::Map<String, serde_json::Value> = a
+        .fields
+        .iter()
+        .map(|f| {
+            let value = serde_json::json!({
+                "distinct_values": f.distinct_values,
+                "tokens_tried": f.tokens_tried,
+                "tokens_exposed": f.tokens_exposed,
+                "pattern_reidentified": f.pattern_reidentified,
+                "frequency_reidentified": f.frequency_reidentified,
+                "reidentified_share": f.reidentified_share,
+            });
+            (f.name.clone(), value)
+        })
+        .collect();
+    let keys: serde_json::Map<String, serde_json::Value> = a
+        .keys
+        .iter()
+        .map(|k| {
+            let value = serde_json::json!({
+                "distinct_values": k.distinct_values,
+                "unique_share": k.unique_share,
+                "largest_group": k.largest_group,
+                "reidentified_share": k.reidentified_share,
+            });
+            (k.name.clone(), value)
+        })
+        .collect();
+    serde_json::json!({
+        "records": a.records,
+        "overall": {
+            "reidentified_share": a.reidentified_share,
+            "popcount_length_correlation": a.popcount_length_correlation,
+        },
+        "fields": fields,
+        "keys": keys,
+        "assumptions": ASSUMPTIONS,
+    })
+    .to_string()
 }
 
 fn markdown(a: &Assessment, args: &AssessArgs) -> String {

@@ -118,8 +118,8 @@ def default_keys(doc):
         keys.append(("given_name_phonetic_year", [(g, "phonetic"), (d, "year")]))
     if d and s:
         keys.append(("surname_phonetic_year", [(s, "phonetic"), (d, "year")]))
-    if g and s:
-        keys.append(("names_unordered", [(g, "phonetic"), (s, "phonetic")], True))
+    if d and g and s:
+        keys.append(("names_unordered_year", [(g, "phonetic"), (s, "phonetic"), (d, "year")], True))
     return keys
 
 

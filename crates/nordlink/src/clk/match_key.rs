@@ -41,10 +41,10 @@ pub const MAX_KEY_PARTS: usize = 8;
 /// for match keys: the linker uses it to tell which pairs' filters are comparable.
 pub const SALT_KEY: &str = "salt";
 
-/// The default key of the given name's and the surname's phonetic codes in either order
-/// ([`MatchKeySpec::is_unordered`]): the linker reads a pair that agrees on it but not on
-/// the names one by one as names written the other way round.
-pub const NAMES_UNORDERED_KEY: &str = "names_unordered";
+/// The default key of the given name's and the surname's phonetic codes in either order,
+/// with the birth year ([`MatchKeySpec::is_unordered`]): the linker reads a pair that
+/// agrees on it but not on the names one by one as names written the other way round.
+pub const NAMES_UNORDERED_KEY: &str = "names_unordered_year";
 
 /// One match key's value.
 pub type MatchKeyValue = [u8; MATCH_KEY_LEN];
@@ -254,7 +254,7 @@ pub(crate) fn validate(
 /// The keys `default_match_keys = true` brings, from the first field of each kind: the
 /// birth date, birth date with day and month unordered, year + sex + surname initial, the
 /// phonetic code of the given name and of the surname, each with the birth year, and the
-/// two codes in either order ([`NAMES_UNORDERED_KEY`]). A key whose fields the schema
+/// two codes in either order with the birth year ([`NAMES_UNORDERED_KEY`]). A key whose fields the schema
 /// lacks is left out.
 ///
 /// Each blocks few enough pairs to block on at register scale, and each leaves some
@@ -286,10 +286,16 @@ pub(crate) fn default_keys(fields: &[Field]) -> Vec<MatchKeySpec> {
     };
     add("given_name_phonetic_year", with_year(given));
     add("surname_phonetic_year", with_year(surname));
-    if let (Some(g), Some(s)) = (given, surname) {
+    if let (Some(g), Some(s), Some(d)) = (given, surname, date) {
+        // The year sorts among the codes harmlessly: a Cologne code never holds a 9, nor a
+        // 0 after its first digit, so no year from 1900 to 2099 equals one.
         keys.push(MatchKeySpec {
             name: NAMES_UNORDERED_KEY.to_owned(),
-            parts: vec![part(g, Transform::Phonetic), part(s, Transform::Phonetic)],
+            parts: vec![
+                part(g, Transform::Phonetic),
+                part(s, Transform::Phonetic),
+                part(d, Transform::Year),
+            ],
             unordered: true,
         });
     }

@@ -321,11 +321,11 @@ pub fn assess(
             .iter()
             .zip(&salts)
             .map(|(row, salt)| {
-                let mut prepared = |i: usize| {
+                let mut parts = crate::clk::Parts::new(|i: usize| {
                     let raw = row[i].as_deref().unwrap_or("");
                     fields[i].prepare(raw).ok().and_then(crate::clk::key_value)
-                };
-                spec.message(&mut prepared, salt, &mut message)?;
+                });
+                spec.message(&mut parts, salt, &mut message)?;
                 Some(plain.id(String::from_utf8_lossy(&message).into_owned()))
             })
             .collect();

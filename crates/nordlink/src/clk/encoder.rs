@@ -455,7 +455,7 @@ impl Encoder {
         } else {
             // Each field is prepared at most once, and only if a key reads it.
             let mut prepared: Vec<Option<Option<String>>> = vec![None; self.schema.fields.len()];
-            let mut read = |i: usize| {
+            let read = |i: usize| {
                 prepared[i]
                     .get_or_insert_with(|| {
                         let raw = value(i).unwrap_or("");
@@ -463,7 +463,7 @@ impl Encoder {
                     })
                     .clone()
             };
-            self.match_keyer.keys(&self.schema, &mut read, salt)
+            self.match_keyer.keys(&self.schema, read, salt)
         };
         Ok(Encoded { record: self.finish(record)?, fields, invalid, keys })
     }

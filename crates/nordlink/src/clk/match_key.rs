@@ -147,12 +147,12 @@ impl MatchKeySpec {
     }
 
     /// Writes into `message` (cleared first) what the key hashes for one record: its
-    /// length-prefixed parts, or the salt for the [`SALT_KEY`]. `prepared(i)` is field
-    /// `i`'s prepared value. `None` when the key is missing. `nordlink assess` groups
-    /// plaintext records by this message, which is the key's value before the keyed hash.
-    pub(crate) fn message(
+    /// length-prefixed parts, or the salt for the [`SALT_KEY`]. `None` when the key is
+    /// missing. `nordlink assess` groups plaintext records by this message, which is the
+    /// key's value before the keyed hash.
+    pub(crate) fn message<F: FnMut(usize) -> Option<String>>(
         &self,
-        prepared: &mut impl FnMut(usize) -> Option<String>,
+        parts: &mut Parts<F>,
         salt: &str,
         message: &mut Vec<u8>,
     ) -> Option<()> {
@@ -161,21 +161,43 @@ impl MatchKeySpec {
             return push_part(message, salt);
         }
         if self.unordered {
-            let mut parts = Vec::with_capacity(self.parts.len());
-            for p in &self.parts {
-                parts.push(p.transform.apply(&prepared(p.field)?)?);
+            let mut values = Vec::with_capacity(self.parts.len());
+            for &p in &self.parts {
+                values.push(parts.get(p)?);
             }
-            parts.sort_unstable();
-            for part in &parts {
-                push_part(message, part)?;
+            values.sort_unstable();
+            for value in &values {
+                push_part(message, value)?;
             }
             return Some(());
         }
-        for p in &self.parts {
-            let value = prepared(p.field)?;
-            push_part(message, &p.transform.apply(&value)?)?;
+        for &p in &self.parts {
+            push_part(message, &parts.get(p)?)?;
         }
         Some(())
+    }
+}
+
+/// One record's key parts, each transformed once however many keys read it (the default
+/// keys read each name's phonetic code twice). `prepared(i)` is field `i`'s prepared
+/// value, `None` when missing or invalid.
+pub(crate) struct Parts<F> {
+    prepared: F,
+    done: Vec<(KeyPart, Option<String>)>,
+}
+
+impl<F: FnMut(usize) -> Option<String>> Parts<F> {
+    pub(crate) fn new(prepared: F) -> Self {
+        Self { prepared, done: Vec::new() }
+    }
+
+    fn get(&mut self, p: KeyPart) -> Option<String> {
+        if let Some((_, v)) = self.done.iter().find(|(q, _)| *q == p) {
+            return v.clone();
+        }
+        let v = (self.prepared)(p.field).and_then(|value| p.transform.apply(&value));
+        self.done.push((p, v.clone()));
+        v
     }
 }
 
@@ -330,16 +352,17 @@ impl MatchKeyer {
     pub(crate) fn keys(
         &self,
         schema: &Schema,
-        prepared: &mut impl FnMut(usize) -> Option<String>,
+        prepared: impl FnMut(usize) -> Option<String>,
         salt: &str,
     ) -> Vec<Option<MatchKeyValue>> {
         let mut message = Zeroizing::new(Vec::new());
+        let mut parts = Parts::new(prepared);
         schema
             .match_keys
             .iter()
             .zip(&self.prfs)
             .map(|(spec, prf)| {
-                spec.message(prepared, salt, &mut message)?;
+                spec.message(&mut parts, salt, &mut message)?;
                 let mac = prf.eval(&[&message]);
                 let mut out = [0u8; MATCH_KEY_LEN];
                 out.copy_from_slice(&mac[..MATCH_KEY_LEN]);

@@ -38,11 +38,11 @@ pub use arena::{FilterArena, FilterError, FilterRef, MAX_FILTER_BITS};
 pub use encoder::{CLK_CONSTRUCTION, EncodeCache, Encoded, Encoder};
 pub use error::{EncodeError, SchemaError, ValueProblem};
 pub use filter::BloomFilter;
-pub(crate) use match_key::key_value;
 pub use match_key::{
     KeyPart, MATCH_KEY_CONSTRUCTION, MATCH_KEY_LEN, MAX_KEY_PARTS, MAX_MATCH_KEYS, MatchKeySpec,
     MatchKeyValue, NAMES_UNORDERED_KEY, SALT_KEY, Transform,
 };
+pub(crate) use match_key::{Parts, key_value};
 pub use normalise::{Normaliser, normalise};
 pub use schema::{
     DEFAULT_HARDENING, Field, FieldKind, Hardening, Hashing, Invalid, MAX_HARDENING_STEPS,

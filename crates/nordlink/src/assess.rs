@@ -29,8 +29,9 @@
 //!   group's own value frequencies (the attacker who tells the groups apart, as above).
 //! * **Frequency alignment on match keys** (`nordlink-matchkey/1`): a key is an exact-match
 //!   pseudonym, so its groups of equal values have the sizes of the plaintext combination
-//!   it hashes (a birth date, a name code and a year), and are aligned the same way. The
-//!   salt key is aligned over the whole file (its groups are the salt groups).
+//!   it hashes (a birth date, a name code and a year), and are aligned the same way, both
+//!   within salt groups and over the whole file (keys are not salted); the salt key over
+//!   the whole file only (its groups are the salt groups).
 //!
 //! A record is *singled out* when the values re-identified from its filters and keys (by
 //! any attack) occur in no other record. Also reported: the correlation between a record's
@@ -326,14 +327,21 @@ pub fn assess(
                     fields[i].prepare(raw).ok().and_then(crate::clk::key_value)
                 });
                 spec.message(&mut parts, salt, &mut message)?;
-                Some(plain.id(String::from_utf8_lossy(&message).into_owned()))
+                // Byte for char: distinct messages stay distinct.
+                Some(plain.id(message.iter().copied().map(char::from).collect()))
             })
             .collect();
         let seen: Vec<Option<u64>> = column.values.iter().map(|&v| (v != 0).then_some(v)).collect();
-        // The salt key's groups are the salt groups: aligned over the whole file.
+        // Keys are not salted, so the attacker may align over the whole file as well as
+        // within salt groups; the salt key's groups are the salt groups themselves.
         let whole = vec![0; n];
-        let partition = if spec.is_salt() { &whole } else { &record_groups };
-        let reidentified = frequency_alignment(&seen, &ids, partition);
+        let mut reidentified = frequency_alignment(&seen, &ids, &whole);
+        if !spec.is_salt() {
+            let within = frequency_alignment(&seen, &ids, &record_groups);
+            for (r, w) in reidentified.iter_mut().zip(within) {
+                *r |= w;
+            }
+        }
         let mut sizes: HashMap<u64, usize> = HashMap::new();
         for v in seen.iter().flatten() {
             *sizes.entry(*v).or_default() += 1;

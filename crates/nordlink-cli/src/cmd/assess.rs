@@ -9,6 +9,7 @@ use nordlink::assess::{
 };
 use nordlink::clk::{Schema, SchemaKind, read_schema_file};
 use nordlink_io::arrow_array::Array as _;
+use nordlink_io::encode::MATCH_KEY_PREFIX;
 use nordlink_io::{ReadOptions, TableReader, read_filter_columns, text_column, write_atomically};
 
 use super::ensure_distinct;
@@ -47,7 +48,20 @@ pub(super) fn run(args: &AssessArgs) -> anyhow::Result<()> {
     if schema.field_filters() {
         columns.extend(names.iter().map(String::as_str));
     }
-    let key_names: Vec<&str> = schema.match_keys().iter().map(|k| k.name()).collect();
+    // Files encoded before a default key was added lack its column: assess the others.
+    let present = TableReader::open(&args.encoded, ReadOptions::default())?;
+    let (key_names, absent): (Vec<&str>, Vec<&str>) =
+        schema.match_keys().iter().map(|k| k.name()).partition(|name| {
+            present.schema().index_of(&format!("{MATCH_KEY_PREFIX}{name}")).is_ok()
+        });
+    drop(present);
+    for name in absent {
+        say!(
+            "nordlink assess: note: {} has no column {MATCH_KEY_PREFIX}{name}; that key is not \
+             assessed",
+            args.encoded.display()
+        );
+    }
     let limit = args.limit as usize;
     let mut encoded = read_filter_columns(&args.encoded, &columns, &key_names, limit)?;
     let cells = plaintext_cells(args, &schema, &encoded.rows)?;

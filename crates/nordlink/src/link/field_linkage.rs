@@ -654,7 +654,9 @@ impl FieldLinker {
         let budget = (self.key_pairs_per_record * records).min(MAX_KEY_PAIRS);
         let mut u = None;
         let n = left.record.len().min(right.record.len()) as f64;
-        for (l, r) in left.keys.iter().zip(right.keys).filter(|(l, _)| l.name != SALT_KEY) {
+        // The order-free name key is evidence only (`names_swapped`), never the block.
+        let blocks = |l: &&KeyColumn| l.name != SALT_KEY && l.name != NAMES_UNORDERED_KEY;
+        for (l, r) in left.keys.iter().zip(right.keys).filter(|(l, _)| blocks(l)) {
             let Some(pairs) = key_pairs(&l.values, &r.values, budget) else { continue };
             let u = match &mut u {
                 Some(u) => u,

@@ -153,13 +153,14 @@ pub struct FilterColumns {
     pub rows: Vec<u64>,
     /// One arena per column asked for, in that order.
     pub arenas: Vec<FilterArena>,
-    /// One match key column per key column asked for, in that order (named as asked).
+    /// One match key column per key column asked for that the file has, in the order
+    /// asked (named as asked): a file encoded before a key existed lacks its column.
     pub keys: Vec<nordlink::link::KeyColumn>,
 }
 
-/// Reads the `row` column, the named filter columns and the named match key columns
-/// (`key_<name>`, each as [`KeyColumn`](nordlink::link::KeyColumn) named as asked) of at
-/// most `limit` records of an encoded file (Parquet or CSV).
+/// Reads the `row` column, the named filter columns and those of the named match key
+/// columns (`key_<name>`, each as [`KeyColumn`](nordlink::link::KeyColumn) named as asked)
+/// the file has, of at most `limit` records of an encoded file (Parquet or CSV).
 ///
 /// # Errors
 /// [`IoError`] naming the file, row and column: a missing column, a null or malformed
@@ -176,12 +177,12 @@ pub fn read_filter_columns(
         columns.iter().map(|c| reader.column_index(c)).collect::<Result<_, _>>()?;
     let mut keys: Vec<(usize, nordlink::link::KeyColumn)> = key_columns
         .iter()
-        .map(|&name| {
-            let index =
-                reader.column_index(&format!("{}{name}", crate::encode::MATCH_KEY_PREFIX))?;
-            Ok((index, nordlink::link::KeyColumn { name: name.to_owned(), values: Vec::new() }))
+        .filter_map(|&name| {
+            let column = format!("{}{name}", crate::encode::MATCH_KEY_PREFIX);
+            let index = reader.schema().index_of(&column).ok()?;
+            Some((index, nordlink::link::KeyColumn { name: name.to_owned(), values: Vec::new() }))
         })
-        .collect::<Result<_, IoError>>()?;
+        .collect();
     let mut rows = Vec::new();
     let mut arenas: Vec<Option<FilterArena>> = columns.iter().map(|_| None).collect();
     for batch in reader {

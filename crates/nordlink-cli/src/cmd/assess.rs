@@ -48,22 +48,17 @@ pub(super) fn run(args: &AssessArgs) -> anyhow::Result<()> {
     if schema.field_filters() {
         columns.extend(names.iter().map(String::as_str));
     }
+    let key_names: Vec<&str> = schema.match_keys().iter().map(|k| k.name()).collect();
+    let limit = args.limit as usize;
+    let mut encoded = read_filter_columns(&args.encoded, &columns, &key_names, limit)?;
     // Files encoded before a default key was added lack its column: assess the others.
-    let present = TableReader::open(&args.encoded, ReadOptions::default())?;
-    let (key_names, absent): (Vec<&str>, Vec<&str>) =
-        schema.match_keys().iter().map(|k| k.name()).partition(|name| {
-            present.schema().index_of(&format!("{MATCH_KEY_PREFIX}{name}")).is_ok()
-        });
-    drop(present);
-    for name in absent {
+    for name in key_names.iter().filter(|n| !encoded.keys.iter().any(|k| k.name == **n)) {
         say!(
             "nordlink assess: note: {} has no column {MATCH_KEY_PREFIX}{name}; that key is not \
              assessed",
             args.encoded.display()
         );
     }
-    let limit = args.limit as usize;
-    let mut encoded = read_filter_columns(&args.encoded, &columns, &key_names, limit)?;
     let cells = plaintext_cells(args, &schema, &encoded.rows)?;
     let records = encoded.arenas.remove(0);
     let mut encodings = Encodings::new(&records).with_match_keys(&encoded.keys);
